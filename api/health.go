@@ -1,0 +1,33 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+)
+
+// handleHealthz serves GET /healthz: the process is up and serving HTTP.
+// It does not look at the store, so an orchestrator does not restart a
+// healthy process because its database is away.
+func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// handleReadyz serves GET /readyz: the store answers. 503 with a problem
+// body while it does not; 200 again on its own when it comes back.
+func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), s.opts.PingTimeout)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		s.fail(w, r, unavailable(err))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// errUsage reports bad command-line use; the usage text was printed.
+var errUsage = errors.New("usage")
+
+func exitCode(err error) int {
+	if err == errUsage {
+		return 2
+	}
+	return 1
+}
+
+// config is everything the commands can be told.
+type config struct {
+	addr            string
+	databaseURL     string
+	dataDir         string
+	seed            bool
+	tileURL         string
+	tileAttribution string
+	cacheBytes      int64
+	shutdownTimeout time.Duration
+	logLevel        string
+	logFormat       string
+	collection      string
+}
+
+// setting is one flag with the environment variable that sets its default.
+type setting struct {
+	flag, env, def, help string
+	commands             []string
+	bind                 func(fs *flag.FlagSet, c *config, name, def, help string) error
+}
+
+func str(field func(*config) *string) func(*flag.FlagSet, *config, string, string, string) error {
+	return func(fs *flag.FlagSet, c *config, name, def, help string) error {
+		fs.StringVar(field(c), name, def, help)
+		return nil
+	}
+}
+
+func settings() []setting {
+	all := []string{"serve", "migrate", "import", "export"}
+	store := []string{"serve", "import", "export", "migrate"}
+	return []setting{
+		{"addr", "HAZARDMAP_ADDR", "127.0.0.1:8080", "address to listen on (host:port; use :8080 for every interface)", []string{"serve"},
+			str(func(c *config) *string { return &c.addr })},
+		{"database-url", "DATABASE_URL", "", "PostgreSQL URL of a PostGIS database; empty uses the embedded store in --data-dir", store,
+			str(func(c *config) *string { return &c.databaseURL })},
+		{"data-dir", "HAZARDMAP_DATA_DIR", "var", "directory of the embedded store (used when no database URL is set)", store,
+			str(func(c *config) *string { return &c.dataDir })},
+		{"seed", "HAZARDMAP_SEED", "true", "load the report's dataset into collections never seeded before", []string{"serve"},
+			func(fs *flag.FlagSet, c *config, name, def, help string) error {
+				b, err := strconv.ParseBool(def)
+				if err != nil {
+					return fmt.Errorf("HAZARDMAP_SEED=%q: want true or false", def)
+				}
+				fs.BoolVar(&c.seed, name, b, help)
+				return nil
+			}},
+		{"tile-url", "HAZARDMAP_TILE_URL", "", "base-map tile URL template ({z}/{x}/{y}); empty draws the offline outlines only", []string{"serve"},
+			str(func(c *config) *string { return &c.tileURL })},
+		{"tile-attribution", "HAZARDMAP_TILE_ATTRIBUTION", "", "attribution text shown for the tiles", []string{"serve"},
+			str(func(c *config) *string { return &c.tileAttribution })},
+		{"cache-bytes", "HAZARDMAP_CACHE_BYTES", "67108864", "bytes of encoded responses kept in memory per instance; 0 turns the cache off", []string{"serve"},
+			func(fs *flag.FlagSet, c *config, name, def, help string) error {
+				n, err := strconv.ParseInt(def, 10, 64)
+				if err != nil || n < 0 {
+					return fmt.Errorf("HAZARDMAP_CACHE_BYTES=%q: want a non-negative integer", def)
+				}
+				fs.Int64Var(&c.cacheBytes, name, n, help)
+				return nil
+			}},
+		{"shutdown-timeout", "HAZARDMAP_SHUTDOWN_TIMEOUT", "15s", "how long SIGTERM waits for requests in flight", []string{"serve"},
+			func(fs *flag.FlagSet, c *config, name, def, help string) error {
+				d, err := time.ParseDuration(def)
+				if err != nil {
+					return fmt.Errorf("HAZARDMAP_SHUTDOWN_TIMEOUT=%q: %w", def, err)
+				}
+				fs.DurationVar(&c.shutdownTimeout, name, d, help)
+				return nil
+			}},
+		{"log-level", "HAZARDMAP_LOG_LEVEL", "info", "debug, info, warn or error", all,
+			str(func(c *config) *string { return &c.logLevel })},
+		{"log-format", "HAZARDMAP_LOG_FORMAT", "text", "text or json", all,
+			str(func(c *config) *string { return &c.logFormat })},
+		{"collection", "", "", "collection id: waterlogging_points, relocation_sites or depots", []string{"import", "export"},
+			str(func(c *config) *string { return &c.collection })},
+	}
+}
+
+// parse reads the flags of cmd from args, with defaults from the
+// environment. It returns the positional arguments.
+func parse(cmd string, args []string, getenv func(string) string, stderr io.Writer) (*config, []string, error) {
+	c := &config{}
+	fs := flag.NewFlagSet("hazardmap "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage()) }
+	for _, s := range settings() {
+		if !contains(s.commands, cmd) {
+			continue
+		}
+		def := s.def
+		if s.env != "" && getenv(s.env) != "" {
+			def = getenv(s.env)
+		}
+		if err := s.bind(fs, c, s.flag, def, s.help); err != nil {
+			return nil, nil, err
+		}
+	}
+	// Flags may follow positional arguments: `import FILE --collection x`.
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, nil, errUsage
+			}
+			return nil, nil, errUsage
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		rest = append(rest, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	return c, rest, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// usage documents every command, flag and environment variable.
+func usage() string {
+	var b strings.Builder
+	b.WriteString(`hazardmap: the flood-hazard map of Xingyang (荥阳市)
+
+Commands:
+  hazardmap [serve] [flags]              serve the OGC API and the map (default)
+  hazardmap migrate [flags]              apply database migrations to DATABASE_URL and exit
+  hazardmap import FILE --collection ID  add the features of a GeoJSON FeatureCollection
+                                         (FILE "-" reads standard input); all or nothing
+  hazardmap export --collection ID       write a collection as GeoJSON to standard output
+  hazardmap help                         this text
+
+Flags (each defaults to its environment variable when that is set):
+`)
+	for _, s := range settings() {
+		env := s.env
+		if env == "" {
+			env = "-"
+		}
+		def := s.def
+		if def == "" {
+			def = `""`
+		}
+		fmt.Fprintf(&b, "  --%-18s %-28s default %s\n      %s (%s)\n", s.flag, env, def, s.help, strings.Join(s.commands, ", "))
+	}
+	return b.String()
+}
+
+// newLogger builds the structured logger the flags ask for.
+func newLogger(c *config, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", c.logLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", c.logFormat)
+}

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"hazardmap/api"
+	"hazardmap/geo"
+)
+
+// migrate applies the database migrations and exits.
+func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	c, rest, err := parse("migrate", args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return errUsage
+	}
+	if c.databaseURL == "" {
+		return fmt.Errorf("migrate: set DATABASE_URL or --database-url (the embedded store needs no migrations)")
+	}
+	log, err := newLogger(c, stderr)
+	if err != nil {
+		return err
+	}
+	store, err := openStore(ctx, c, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := store.(interface{ Migrate(context.Context) error }).Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	fmt.Fprintln(stdout, "hazardmap: database is migrated")
+	return nil
+}
+
+// importCmd adds the features of a GeoJSON file to a collection, all or
+// nothing.
+func importCmd(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	c, rest, err := parse("import", args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 || c.collection == "" {
+		fmt.Fprintln(stderr, "usage: hazardmap import FILE --collection ID")
+		return errUsage
+	}
+	if _, err := geo.SchemaFor(c.collection); err != nil {
+		return err
+	}
+	var raw []byte
+	if rest[0] == "-" {
+		raw, err = io.ReadAll(stdin)
+	} else {
+		raw, err = os.ReadFile(rest[0])
+	}
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	fs, err := api.DecodeFeatureCollection(raw)
+	if err != nil {
+		return fmt.Errorf("import %s: %w", rest[0], err)
+	}
+	log, err := newLogger(c, stderr)
+	if err != nil {
+		return err
+	}
+	store, err := openStore(ctx, c, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if m, ok := store.(interface{ Migrate(context.Context) error }); ok {
+		if err := m.Migrate(ctx); err != nil {
+			return fmt.Errorf("import: migrate: %w", err)
+		}
+	}
+	if err := store.Import(ctx, c.collection, fs); err != nil {
+		return fmt.Errorf("import %s into %s: %w", rest[0], c.collection, err)
+	}
+	fmt.Fprintf(stdout, "hazardmap: imported %d features into %s\n", len(fs), c.collection)
+	return nil
+}
+
+// exportCmd writes a collection as a GeoJSON FeatureCollection.
+func exportCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	c, rest, err := parse("export", args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 0 || c.collection == "" {
+		fmt.Fprintln(stderr, "usage: hazardmap export --collection ID")
+		return errUsage
+	}
+	log, err := newLogger(c, stderr)
+	if err != nil {
+		return err
+	}
+	store, err := openStore(ctx, c, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	fs, _, err := store.Features(ctx, c.collection, geo.Query{})
+	if err != nil {
+		return fmt.Errorf("export %s: %w", c.collection, err)
+	}
+	w := bufio.NewWriter(stdout)
+	buf := []byte(`{"type":"FeatureCollection","features":[`)
+	for i, f := range fs {
+		if i > 0 {
+			buf = append(buf, ",\n"...)
+		} else {
+			buf = append(buf, '\n')
+		}
+		if buf, err = api.AppendFeature(buf, f); err != nil {
+			return fmt.Errorf("export %s: %w", c.collection, err)
+		}
+		if _, err := w.Write(buf); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		buf = buf[:0]
+	}
+	buf = append(buf, "\n]}\n"...)
+	if _, err := w.Write(buf); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	return nil
+}

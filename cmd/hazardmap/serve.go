@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"hazardmap/api"
+	"hazardmap/data"
+	"hazardmap/geo"
+	"hazardmap/geo/embedded"
+	"hazardmap/geo/postgis"
+	"hazardmap/web"
+)
+
+// Server timeouts. ReadHeaderTimeout stops slow-loris clients holding
+// connections; ReadTimeout bounds request bodies (imports are the largest);
+// WriteTimeout bounds a response so that a stuck client frees its
+// goroutine; IdleTimeout closes keep-alive connections nobody uses.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 60 * time.Second
+	writeTimeout      = 120 * time.Second
+	idleTimeout       = 120 * time.Second
+	// prepareRetry is the pause between attempts to migrate and seed while
+	// the database is unreachable at start-up.
+	prepareRetry = 2 * time.Second
+)
+
+// serve runs the HTTP server until ctx is cancelled (SIGINT, SIGTERM), then
+// lets requests in flight finish within the shutdown timeout.
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	c, rest, err := parse("serve", args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		fmt.Fprintf(stderr, "hazardmap serve: unexpected argument %q\n", rest[0])
+		return errUsage
+	}
+	log, err := newLogger(c, stderr)
+	if err != nil {
+		return err
+	}
+	tileOrigin, err := originOf(c.tileURL)
+	if err != nil {
+		return err
+	}
+	// Listen before anything slow, so that a busy port fails at once.
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.addr, err)
+	}
+	defer ln.Close()
+
+	store, err := openStore(ctx, c, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := prepare(ctx, c, store, log); err != nil {
+		return err
+	}
+
+	handler := api.NewServer(store, api.Options{
+		Logger: log,
+		Map:    web.Handler(tileOrigin),
+	})
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Info("serving", "url", "http://"+ln.Addr().String()+"/", "store", storeName(c))
+	fmt.Fprintf(stdout, "hazardmap: serving http://%s/\n", ln.Addr())
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "timeout", c.shutdownTimeout)
+	// A fresh context: the one that told us to stop is already done.
+	sctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func storeName(c *config) string {
+	if c.databaseURL != "" {
+		return "postgis"
+	}
+	return "embedded:" + c.dataDir
+}
+
+// openStore opens PostGIS when a database URL is set, else the embedded
+// store in the data directory.
+func openStore(ctx context.Context, c *config, log *slog.Logger) (geo.Store, error) {
+	if c.databaseURL != "" {
+		s, err := postgis.Open(ctx, c.databaseURL, log)
+		if err != nil {
+			return nil, fmt.Errorf("open PostGIS: %w", err)
+		}
+		return s, nil
+	}
+	s, err := embedded.Open(c.dataDir)
+	if err != nil {
+		return nil, fmt.Errorf("open embedded store: %w", err)
+	}
+	return s, nil
+}
+
+// prepare migrates the database (PostGIS) and seeds empty collections. While
+// the database cannot be reached it retries, so that a server started
+// before its database comes up on its own once the database does.
+func prepare(ctx context.Context, c *config, store geo.Store, log *slog.Logger) error {
+	for {
+		err := func() error {
+			if m, ok := store.(interface{ Migrate(context.Context) error }); ok {
+				if err := m.Migrate(ctx); err != nil {
+					return fmt.Errorf("migrate: %w", err)
+				}
+			}
+			if c.seed {
+				return seed(ctx, store, log)
+			}
+			return nil
+		}()
+		if err == nil || geo.KindOf(err) != geo.Unavailable {
+			return err
+		}
+		log.Warn("database unavailable; retrying", "in", prepareRetry, "error", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(prepareRetry):
+		}
+	}
+}
+
+// seed loads the report's dataset into each collection that has never
+// been seeded and is empty.
+func seed(ctx context.Context, store geo.Store, log *slog.Logger) error {
+	for _, c := range data.SeedCollections() {
+		raw, err := data.Seed(c)
+		if err != nil {
+			return fmt.Errorf("seed %s: %w", c, err)
+		}
+		fs, err := api.DecodeFeatureCollection(raw)
+		if err != nil {
+			return fmt.Errorf("seed %s: embedded dataset: %w", c, err)
+		}
+		loaded, err := store.Seed(ctx, c, fs)
+		if err != nil {
+			return fmt.Errorf("seed %s: %w", c, err)
+		}
+		if loaded {
+			log.Info("seeded", "collection", c, "features", len(fs))
+		}
+	}
+	return nil
+}
+
+// originOf returns the scheme://host of a tile URL template, for the
+// Content-Security-Policy.
+func originOf(tileURL string) (string, error) {
+	if tileURL == "" {
+		return "", nil
+	}
+	u, err := url.Parse(tileURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "", fmt.Errorf("--tile-url %q: want an http(s) URL template like https://tile.example.org/{z}/{x}/{y}.png", tileURL)
+	}
+	return u.Scheme + "://" + u.Host, nil
+}

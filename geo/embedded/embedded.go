@@ -1,0 +1,538 @@
+// Package embedded is a geo.Store that needs no database server: features
+// live in a bbolt file under the data directory and in memory.
+//
+// bbolt (go.etcd.io/bbolt) was chosen over a hand-rolled file format: it is
+// a maintained, single-file, copy-on-write B+tree whose Update commits only
+// after fsync, so a write acknowledged by this store survives SIGKILL and
+// power loss. It also takes an exclusive file lock, so two processes cannot
+// open the same data directory at once.
+//
+// All reads are served from an in-memory copy that is changed only after
+// the bbolt transaction has committed, under the same lock; the file is
+// the truth and the copy is rebuilt from it on Open.
+package embedded
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/wkb"
+	bolt "go.etcd.io/bbolt"
+
+	"hazardmap/geo"
+)
+
+// FileName is the name of the bbolt file inside the data directory.
+const FileName = "hazardmap.db"
+
+// lockTimeout bounds how long Open waits for another process to release
+// the file lock before failing with a clear error instead of hanging.
+const lockTimeout = 2 * time.Second
+
+var stateBucket = []byte("collection_state")
+
+// Store is a geo.Store on a bbolt file. It is safe for concurrent use.
+type Store struct {
+	db      *bolt.DB
+	schemas map[string]*geo.Schema
+	order   []string
+
+	mu          sync.RWMutex
+	collections map[string]*collection
+}
+
+var _ geo.Store = (*Store)(nil)
+
+// collection is the in-memory copy of one collection.
+type collection struct {
+	features map[string]*geo.Feature
+	ids      []string // sorted by bytes
+	state    state
+}
+
+// state is the stored record of a collection's version.
+type state struct {
+	Version int64     `json:"version"`
+	Updated time.Time `json:"updated"`
+	Seeded  bool      `json:"seeded"`
+}
+
+// record is the stored form of a feature.
+type record struct {
+	Geometry   []byte         `json:"geometry"` // WKB; absent for a null geometry
+	Properties map[string]any `json:"properties"`
+	Version    int64          `json:"version"`
+	Updated    time.Time      `json:"updated"`
+}
+
+// Open opens (creating if needed) the store in directory dir.
+func Open(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("embedded: create data dir: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout})
+	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("embedded: %s is locked by another process: %w", path, err)
+		}
+		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
+	}
+	s := &Store{db: db, schemas: map[string]*geo.Schema{}, collections: map[string]*collection{}}
+	for _, sc := range geo.Schemas() {
+		s.schemas[sc.ID] = sc
+		s.order = append(s.order, sc.ID)
+	}
+	if err := s.load(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// load creates missing buckets and reads everything into memory.
+func (s *Store) load() error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		states, err := tx.CreateBucketIfNotExists(stateBucket)
+		if err != nil {
+			return fmt.Errorf("embedded: create state bucket: %w", err)
+		}
+		for _, c := range s.order {
+			b, err := tx.CreateBucketIfNotExists([]byte(c))
+			if err != nil {
+				return fmt.Errorf("embedded: create bucket %s: %w", c, err)
+			}
+			col := &collection{features: map[string]*geo.Feature{}}
+			if raw := states.Get([]byte(c)); raw != nil {
+				if err := json.Unmarshal(raw, &col.state); err != nil {
+					return fmt.Errorf("embedded: read state of %s: %w", c, err)
+				}
+			}
+			err = b.ForEach(func(k, v []byte) error {
+				f, err := decode(string(k), v)
+				if err != nil {
+					return fmt.Errorf("embedded: read %s/%s: %w", c, k, err)
+				}
+				col.features[f.ID] = f
+				col.ids = append(col.ids, f.ID) // bbolt iterates in byte order
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			s.collections[c] = col
+		}
+		return nil
+	})
+}
+
+func decode(id string, raw []byte) (*geo.Feature, error) {
+	var r record
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, err
+	}
+	f := &geo.Feature{ID: id, Properties: r.Properties, Version: r.Version, Updated: r.Updated}
+	if f.Properties == nil {
+		f.Properties = map[string]any{}
+	}
+	if r.Geometry != nil {
+		g, err := wkb.Unmarshal(r.Geometry)
+		if err != nil {
+			return nil, err
+		}
+		f.Geometry = g
+	}
+	return f, nil
+}
+
+func encode(f *geo.Feature) ([]byte, error) {
+	r := record{Properties: f.Properties, Version: f.Version, Updated: f.Updated}
+	if f.Geometry != nil {
+		g, err := wkb.Marshal(f.Geometry)
+		if err != nil {
+			return nil, err
+		}
+		r.Geometry = g
+	}
+	return json.Marshal(r)
+}
+
+// Dir returns the data directory the store was opened on.
+func (s *Store) Dir() string { return filepath.Dir(s.db.Path()) }
+
+// Close closes the bbolt file.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("embedded: close: %w", err)
+	}
+	return nil
+}
+
+// Ping reports whether the file is open.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.db.Path() == "" {
+		return geo.Errorf(geo.Unavailable, "embedded store is closed")
+	}
+	return nil
+}
+
+func (s *Store) schema(c string) (*geo.Schema, error) {
+	sc, ok := s.schemas[c]
+	if !ok {
+		return nil, geo.Errorf(geo.NotFound, "no collection %q", c)
+	}
+	return sc, nil
+}
+
+// Collections returns the state of every collection.
+func (s *Store) Collections(ctx context.Context) ([]geo.CollectionInfo, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]geo.CollectionInfo, 0, len(s.order))
+	for _, c := range s.order {
+		out = append(out, s.info(c))
+	}
+	return out, nil
+}
+
+// Collection returns the state of collection c.
+func (s *Store) Collection(ctx context.Context, c string) (geo.CollectionInfo, error) {
+	if _, err := s.schema(c); err != nil {
+		return geo.CollectionInfo{}, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.info(c), nil
+}
+
+// Version returns the data version of collection c.
+func (s *Store) Version(ctx context.Context, c string) (int64, error) {
+	if _, err := s.schema(c); err != nil {
+		return 0, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.collections[c].state.Version, nil
+}
+
+func (s *Store) info(c string) geo.CollectionInfo {
+	col := s.collections[c]
+	in := geo.CollectionInfo{ID: c, Count: len(col.features), Version: col.state.Version, Updated: col.state.Updated}
+	var ext orb.Bound
+	for _, f := range col.features {
+		if f.Geometry == nil {
+			continue
+		}
+		if in.Located == 0 {
+			ext = f.Geometry.Bound()
+		} else {
+			ext = ext.Union(f.Geometry.Bound())
+		}
+		in.Located++
+	}
+	if in.Located > 0 {
+		in.Extent = &ext
+	}
+	return in
+}
+
+// Features returns the features of c matching q, in id order.
+func (s *Store) Features(ctx context.Context, c string, q geo.Query) ([]*geo.Feature, int, error) {
+	if _, err := s.schema(c); err != nil {
+		return nil, 0, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	col := s.collections[c]
+	out := []*geo.Feature{}
+	total := 0
+	for _, id := range col.ids {
+		f := col.features[id]
+		if !matches(f, q) {
+			continue
+		}
+		total++
+		if total > q.Offset && (q.Limit <= 0 || len(out) < q.Limit) {
+			out = append(out, f.Clone())
+		}
+	}
+	return out, total, nil
+}
+
+func matches(f *geo.Feature, q geo.Query) bool {
+	if q.BBox != nil && !geo.Intersects(f.Geometry, *q.BBox) {
+		return false
+	}
+	for _, flt := range q.Filters {
+		if !flt.Matches(f.Properties) {
+			return false
+		}
+	}
+	return true
+}
+
+// Feature returns one feature.
+func (s *Store) Feature(ctx context.Context, c, id string) (*geo.Feature, error) {
+	if _, err := s.schema(c); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	f, ok := s.collections[c].features[id]
+	if !ok {
+		return nil, geo.Errorf(geo.NotFound, "no feature %q in %s", id, c)
+	}
+	return f.Clone(), nil
+}
+
+// change is one feature write: put (f != nil) or delete (f == nil) id.
+type change struct {
+	id string
+	f  *geo.Feature
+}
+
+// commit writes changes to collection c and bumps its version in one bbolt
+// transaction (fsynced), then applies them to memory. The caller holds mu.
+func (s *Store) commit(c string, changes []change, markSeeded bool) error {
+	col := s.collections[c]
+	st := col.state
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	if len(changes) > 0 {
+		st.Version++
+		st.Updated = now
+	}
+	if markSeeded {
+		st.Seeded = true
+	}
+	for _, ch := range changes {
+		if ch.f != nil {
+			ch.f.Updated = now
+		}
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(c))
+		for _, ch := range changes {
+			if ch.f == nil {
+				if err := b.Delete([]byte(ch.id)); err != nil {
+					return err
+				}
+				continue
+			}
+			raw, err := encode(ch.f)
+			if err != nil {
+				return err
+			}
+			if err := b.Put([]byte(ch.id), raw); err != nil {
+				return err
+			}
+		}
+		raw, err := json.Marshal(st)
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(stateBucket).Put([]byte(c), raw)
+	})
+	if err != nil {
+		return fmt.Errorf("embedded: write %s: %w", c, err)
+	}
+	col.state = st
+	for _, ch := range changes {
+		i, found := sort.Find(len(col.ids), func(i int) int { return cmp(ch.id, col.ids[i]) })
+		if ch.f == nil {
+			delete(col.features, ch.id)
+			if found {
+				col.ids = slices.Delete(col.ids, i, i+1)
+			}
+			continue
+		}
+		col.features[ch.id] = ch.f
+		if !found {
+			col.ids = slices.Insert(col.ids, i, ch.id)
+		}
+	}
+	return nil
+}
+
+func cmp(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// Create validates and stores a new feature.
+func (s *Store) Create(ctx context.Context, c string, f *geo.Feature) error {
+	sc, err := s.schema(c)
+	if err != nil {
+		return err
+	}
+	p, err := sc.Prepare(f)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p.ID == "" {
+		p.ID = geo.NewID()
+	}
+	if _, ok := s.collections[c].features[p.ID]; ok {
+		return geo.Errorf(geo.Conflict, "feature %q already exists in %s", p.ID, c)
+	}
+	p.Version = 1
+	if err := s.commit(c, []change{{p.ID, p}}, false); err != nil {
+		return err
+	}
+	f.ID, f.Version, f.Updated = p.ID, p.Version, p.Updated
+	return nil
+}
+
+// current returns the stored feature id if its version is version.
+func (s *Store) current(c, id string, version int64) (*geo.Feature, error) {
+	old, ok := s.collections[c].features[id]
+	if !ok {
+		return nil, geo.Errorf(geo.NotFound, "no feature %q in %s", id, c)
+	}
+	if old.Version != version {
+		return nil, geo.Errorf(geo.Conflict, "feature %q of %s is at version %d, not %d", id, c, old.Version, version)
+	}
+	return old, nil
+}
+
+// Replace stores f in place of the feature f.ID at version f.Version.
+func (s *Store) Replace(ctx context.Context, c string, f *geo.Feature) error {
+	sc, err := s.schema(c)
+	if err != nil {
+		return err
+	}
+	p, err := sc.Prepare(f)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.current(c, p.ID, p.Version); err != nil {
+		return err
+	}
+	p.Version++
+	if err := s.commit(c, []change{{p.ID, p}}, false); err != nil {
+		return err
+	}
+	f.Version, f.Updated = p.Version, p.Updated
+	return nil
+}
+
+// Patch applies p to feature id at version.
+func (s *Store) Patch(ctx context.Context, c, id string, version int64, p geo.Patch) (*geo.Feature, error) {
+	sc, err := s.schema(c)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, err := s.current(c, id, version)
+	if err != nil {
+		return nil, err
+	}
+	next, err := sc.Prepare(p.Apply(old))
+	if err != nil {
+		return nil, err
+	}
+	next.Version = old.Version + 1
+	if err := s.commit(c, []change{{id, next}}, false); err != nil {
+		return nil, err
+	}
+	return next.Clone(), nil
+}
+
+// Delete removes feature id at version.
+func (s *Store) Delete(ctx context.Context, c, id string, version int64) error {
+	if _, err := s.schema(c); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.current(c, id, version); err != nil {
+		return err
+	}
+	return s.commit(c, []change{{id, nil}}, false)
+}
+
+// prepareAll validates fs for import into c; the caller holds mu.
+func (s *Store) prepareAll(c string, fs []*geo.Feature) ([]change, error) {
+	sc := s.schemas[c]
+	col := s.collections[c]
+	seen := map[string]bool{}
+	changes := make([]change, 0, len(fs))
+	for i, f := range fs {
+		p, err := sc.Prepare(f)
+		if err != nil {
+			return nil, fmt.Errorf("feature %d (%q): %w", i, f.ID, err)
+		}
+		if p.ID == "" {
+			p.ID = geo.NewID()
+		}
+		if _, ok := col.features[p.ID]; ok || seen[p.ID] {
+			return nil, geo.Errorf(geo.Conflict, "feature %d: id %q is already taken in %s", i, p.ID, c)
+		}
+		seen[p.ID] = true
+		p.Version = 1
+		changes = append(changes, change{p.ID, p})
+	}
+	return changes, nil
+}
+
+// Import creates every feature of fs, or none.
+func (s *Store) Import(ctx context.Context, c string, fs []*geo.Feature) error {
+	if _, err := s.schema(c); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	changes, err := s.prepareAll(c, fs)
+	if err != nil {
+		return err
+	}
+	if len(changes) == 0 {
+		return nil
+	}
+	return s.commit(c, changes, false)
+}
+
+// Seed imports fs into c once, if c has never been seeded and is empty.
+func (s *Store) Seed(ctx context.Context, c string, fs []*geo.Feature) (bool, error) {
+	if _, err := s.schema(c); err != nil {
+		return false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	col := s.collections[c]
+	if col.state.Seeded {
+		return false, nil
+	}
+	if len(col.features) > 0 {
+		return false, s.commit(c, nil, true)
+	}
+	changes, err := s.prepareAll(c, fs)
+	if err != nil {
+		return false, err
+	}
+	if err := s.commit(c, changes, true); err != nil {
+		return false, err
+	}
+	return true, nil
+}

@@ -1,0 +1,155 @@
+// Package postgis is the geo.Store on PostgreSQL with PostGIS, the system
+// of record that many API instances share.
+//
+// Each collection of geo.Schemas() is a table of the same name (see
+// hazardmap/migrations): id, version, geom (geometry(Geometry,4326), NULL
+// when unlocated), properties (jsonb), updated, and a STORED generated
+// column for every Filterable scalar property. The row of the collection
+// in collection_state carries the collection's version and seeded flag.
+//
+// Every exported method runs in one transaction. Every write first locks
+// and bumps the collection's state row, so the writes to one collection are
+// serialized, lock rows in one order (state, then features) and cannot
+// deadlock, and a failed write (Invalid, NotFound, Conflict) rolls the bump
+// back with everything else. Reads run in a read-only REPEATABLE READ
+// transaction, so a page and its total agree.
+//
+// Values always travel as $n parameters. Table and column names come only
+// from geo.Schemas(), never from a request, and are quoted with
+// pgx.Identifier.
+//
+// Errors that mean the database cannot be reached are geo.Unavailable (see
+// errors.go); the pool replaces broken connections by itself, so the store
+// recovers when the database returns without being reopened.
+package postgis
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"hazardmap/geo"
+)
+
+// Pool settings. Each is a bound on how long a request or a probe can be
+// held up by a database that is gone, and on how soon the pool notices.
+const (
+	// connectTimeout bounds one connection attempt (TCP, TLS and startup).
+	// Without it a database host that drops packets holds each attempt for
+	// the operating system's TCP timeout (minutes), and /readyz and every
+	// request with no shorter deadline hang for as long. A connect_timeout
+	// in the URL takes precedence.
+	connectTimeout = 5 * time.Second
+	// healthCheckPeriod is how often idle connections are checked, so that
+	// connections broken while the database was away are dropped before a
+	// request picks them up.
+	healthCheckPeriod = 5 * time.Second
+	// pingTimeout bounds the liveness ping of a connection that has been
+	// idle for a while before it is handed out, leaving the caller time to
+	// get another connection when that one turns out to be dead.
+	pingTimeout = 2 * time.Second
+)
+
+// Store is a geo.Store on PostGIS. It is safe for concurrent use.
+type Store struct {
+	pool   *pgxpool.Pool
+	log    *slog.Logger
+	tables map[string]*table
+	order  []string
+}
+
+var _ geo.Store = (*Store)(nil)
+
+// Open returns a Store on the database at databaseURL (a postgres:// URL or
+// a key=value connection string). It does not connect: a database that is
+// down makes Ping and every method return geo.Unavailable errors until it
+// is back. It does not migrate either; call Migrate. A nil logger logs
+// nothing.
+func Open(ctx context.Context, databaseURL string, logger *slog.Logger) (*Store, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("postgis: parse database URL: %w", err)
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = connectTimeout
+	}
+	cfg.HealthCheckPeriod = healthCheckPeriod
+	cfg.PingTimeout = pingTimeout
+	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
+		cfg.ConnConfig.RuntimeParams["application_name"] = "hazardmap"
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgis: create pool: %w", err)
+	}
+	s := &Store{pool: pool, log: logger, tables: map[string]*table{}}
+	for _, sc := range geo.Schemas() {
+		s.tables[sc.ID] = newTable(sc)
+		s.order = append(s.order, sc.ID)
+	}
+	logger.Debug("postgis: pool ready", "host", cfg.ConnConfig.Host, "port", cfg.ConnConfig.Port,
+		"database", cfg.ConnConfig.Database, "max_conns", cfg.MaxConns)
+	return s, nil
+}
+
+// Close closes every connection of the pool. The Store cannot be used
+// afterwards.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// Ping checks that a connection can be had and the database answers; any
+// failure is a geo.Unavailable error.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return &geo.Error{Kind: geo.Unavailable, Message: "database unavailable", Err: fmt.Errorf("postgis: ping: %w", err)}
+	}
+	return nil
+}
+
+// table returns the table of collection c, or a NotFound error.
+func (s *Store) table(c string) (*table, error) {
+	t, ok := s.tables[c]
+	if !ok {
+		return nil, geo.Errorf(geo.NotFound, "no collection %q", c)
+	}
+	return t, nil
+}
+
+// read runs fn in a read-only REPEATABLE READ transaction, so that every
+// statement of fn sees the same snapshot (a page and its total agree).
+func (s *Store) read(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	return s.inTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
+}
+
+// write runs fn in a READ COMMITTED read-write transaction. fn starts by
+// locking the collection's state row (see bump), which serializes writes.
+func (s *Store) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	return s.inTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted, AccessMode: pgx.ReadWrite}, fn)
+}
+
+// inTx runs fn in one transaction: begin, deferred rollback (a no-op once
+// committed; on a dead connection pgx discards the connection), commit if
+// fn succeeds.
+func (s *Store) inTx(ctx context.Context, opts pgx.TxOptions, fn func(tx pgx.Tx) error) error {
+	tx, err := s.pool.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // after Commit it only reports ErrTxClosed
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}

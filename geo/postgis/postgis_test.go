@@ -1,0 +1,660 @@
+package postgis
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/paulmach/orb"
+
+	"hazardmap/geo"
+	"hazardmap/geo/storetest"
+	"hazardmap/migrations"
+)
+
+// Each test gets a database of its own, made by CREATE DATABASE from the
+// server at DATABASE_URL (a superuser role) and dropped WITH (FORCE) when
+// the test ends, so tests run in parallel and leave nothing behind.
+
+// testPoolMaxConns caps each test store's pool, so that many parallel
+// tests stay under the server's max_connections.
+const testPoolMaxConns = "6"
+
+// adminURL returns DATABASE_URL. Without it the test is skipped, unless
+// CI is set: under CI a missing database is a failure, not a skip.
+func adminURL(t *testing.T) string {
+	t.Helper()
+	u := os.Getenv("DATABASE_URL")
+	if u == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("DATABASE_URL is empty and CI is set: the PostGIS tests must run in CI (use scripts/with-postgis)")
+		}
+		t.Skip("DATABASE_URL is empty: no PostGIS to test against (run under scripts/with-postgis)")
+	}
+	return u
+}
+
+// withDatabase returns the connection string base with the database name
+// (and, when hostPort is not empty, the address) replaced, and the test
+// pool size.
+func withDatabase(t *testing.T, base, name, hostPort string) string {
+	t.Helper()
+	if strings.HasPrefix(base, "postgres://") || strings.HasPrefix(base, "postgresql://") {
+		u, err := url.Parse(base)
+		if err != nil {
+			t.Fatalf("DATABASE_URL: %v", err)
+		}
+		u.Path = "/" + name
+		if hostPort != "" {
+			u.Host = hostPort
+		}
+		q := u.Query()
+		q.Set("pool_max_conns", testPoolMaxConns)
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	// key=value form: later keys win.
+	s := base + " dbname=" + name + " pool_max_conns=" + testPoolMaxConns
+	if hostPort != "" {
+		h, p, err := net.SplitHostPort(hostPort)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s += " host=" + h + " port=" + p
+	}
+	return s
+}
+
+// newDatabase creates an empty database and returns its connection string.
+func newDatabase(t *testing.T) string {
+	t.Helper()
+	admin := adminURL(t)
+	name := "hm_test_" + strings.ToLower(rand.Text())
+	ident := pgx.Identifier{name}.Sanitize()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Fatalf("connect to DATABASE_URL: %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+ident); err != nil {
+		t.Fatalf("CREATE DATABASE %s: %v", ident, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, admin)
+		if err != nil {
+			t.Errorf("drop %s: %v", ident, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)"); err != nil {
+			t.Errorf("DROP DATABASE %s: %v", ident, err)
+		}
+	})
+	return withDatabase(t, admin, name, "")
+}
+
+// openStore opens a Store on databaseURL, closed when the test ends.
+func openStore(t *testing.T, databaseURL string) *Store {
+	t.Helper()
+	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	s, err := Open(context.Background(), databaseURL, logger)
+	if err != nil {
+		t.Fatalf("Open = %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func mustMigrate(t *testing.T, s *Store) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate = %v", err)
+	}
+}
+
+// openFresh returns a migrated Store on a new, empty database.
+func openFresh(t *testing.T) geo.Store {
+	t.Helper()
+	s := openStore(t, newDatabase(t))
+	mustMigrate(t, s)
+	return s
+}
+
+// reopen closes s and opens its database again, as a restarted process
+// would (which migrates first).
+func reopen(t *testing.T, s geo.Store) geo.Store {
+	t.Helper()
+	databaseURL := s.(*Store).pool.Config().ConnString()
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close = %v", err)
+	}
+	r := openStore(t, databaseURL)
+	mustMigrate(t, r)
+	return r
+}
+
+func TestConformance(t *testing.T) {
+	adminURL(t)
+	storetest.Run(t, openFresh, reopen)
+}
+
+// Fixtures.
+
+func depot(id string, g orb.Geometry, township string) *geo.Feature {
+	return &geo.Feature{ID: id, Geometry: g, Properties: map[string]any{
+		"name":            "测试仓库 " + id,
+		"township":        township,
+		"level":           "village",
+		"floor":           1.0,
+		"damp":            true,
+		"categories":      []any{"flood"},
+		"location_source": "postgis test fixture",
+	}}
+}
+
+func wantKind(t *testing.T, what string, err error, k geo.Kind) {
+	t.Helper()
+	if got := geo.KindOf(err); err == nil || got != k {
+		t.Errorf("%s = %v (kind %v), want kind %v", what, err, got, k)
+	}
+}
+
+func schemaVersion(t *testing.T, s *Store) int32 {
+	t.Helper()
+	var v int32
+	if err := s.pool.QueryRow(context.Background(), "SELECT version FROM "+versionTable).Scan(&v); err != nil {
+		t.Fatalf("read %s: %v", versionTable, err)
+	}
+	return v
+}
+
+func migrationCount(t *testing.T) int32 {
+	t.Helper()
+	names, err := fs.Glob(migrations.FS(), "*.sql")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("migration files: %v, %v", names, err)
+	}
+	return int32(len(names))
+}
+
+// Migrations.
+
+func TestMigrateTwice(t *testing.T) {
+	t.Parallel()
+	s := openStore(t, newDatabase(t))
+	mustMigrate(t, s)
+	mustMigrate(t, s)
+	if got, want := schemaVersion(t, s), migrationCount(t); got != want {
+		t.Errorf("schema version after two Migrate = %d, want %d", got, want)
+	}
+	infos, err := s.Collections(context.Background())
+	if err != nil || len(infos) != len(geo.Schemas()) {
+		t.Errorf("Collections after Migrate = %v, %v", infos, err)
+	}
+}
+
+func TestMigrateConcurrently(t *testing.T) {
+	t.Parallel()
+	databaseURL := newDatabase(t)
+	const instances = 4
+	stores := make([]*Store, instances)
+	for i := range stores {
+		stores[i] = openStore(t, databaseURL)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	start := make(chan struct{})
+	errs := make([]error, instances)
+	var wg sync.WaitGroup
+	for i, s := range stores {
+		wg.Go(func() {
+			<-start
+			errs[i] = s.Migrate(ctx)
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("instance %d: Migrate = %v", i, err)
+		}
+	}
+	if got, want := schemaVersion(t, stores[0]), migrationCount(t); got != want {
+		t.Errorf("schema version = %d, want %d", got, want)
+	}
+}
+
+func TestMigrateFindsMissingColumn(t *testing.T) {
+	t.Parallel()
+	s := openFresh(t).(*Store)
+	ctx := context.Background()
+	if _, err := s.pool.Exec(ctx, `ALTER TABLE depots DROP COLUMN floor`); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Migrate(ctx)
+	if err == nil || !strings.Contains(err.Error(), "depots.floor") {
+		t.Errorf("Migrate with depots.floor dropped = %v, want an error naming depots.floor", err)
+	}
+}
+
+func TestMigrationsDown(t *testing.T) {
+	t.Parallel()
+	s := openFresh(t).(*Store)
+	ctx := context.Background()
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	m, err := newMigrator(ctx, conn.Conn())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.MigrateTo(ctx, 0); err != nil {
+		t.Fatalf("MigrateTo(0) = %v", err)
+	}
+	var tables int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE tablename = ANY($1)`,
+		[]string{"depots", "relocation_sites", "waterlogging_points", "collection_state"}).Scan(&tables); err != nil {
+		t.Fatal(err)
+	}
+	if tables != 0 {
+		t.Errorf("after migrating down to 0: %d tables left, want 0", tables)
+	}
+	if err := m.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate after down = %v", err)
+	}
+}
+
+// Identifiers and values.
+
+func TestInjectionIsJustData(t *testing.T) {
+	t.Parallel()
+	s := openFresh(t)
+	ctx := context.Background()
+	const evil = `'; DROP TABLE depots; --`
+	f := depot("d1", orb.Point{113.4, 34.8}, evil)
+	f.Properties["name"] = `x"); DELETE FROM collection_state; --`
+	if err := s.Create(ctx, geo.Depots, f); err != nil {
+		t.Fatalf("Create = %v", err)
+	}
+	for _, c := range []struct {
+		filter geo.Filter
+		want   []string
+	}{
+		{geo.Filter{Property: "township", Value: evil}, []string{"d1"}},
+		{geo.Filter{Property: "level", Value: evil}, nil},
+		{geo.Filter{Property: "categories", Value: evil}, nil},
+		{geo.Filter{Property: "categories", Value: `flood"]}'::jsonb OR true --`}, nil},
+	} {
+		fs, n, err := s.Features(ctx, geo.Depots, geo.Query{Filters: []geo.Filter{c.filter}})
+		var got []string
+		for _, f := range fs {
+			got = append(got, f.ID)
+		}
+		if err != nil || !slices.Equal(got, c.want) || n != len(c.want) {
+			t.Errorf("Features(%s = %q) = %v (total %d), %v; want %v", c.filter.Property, c.filter.Value, got, n, err, c.want)
+		}
+	}
+	_, _, err := s.Features(ctx, geo.Depots, geo.Query{Filters: []geo.Filter{{Property: evil, Value: "x"}}})
+	wantKind(t, "Features(filter on property "+evil+")", err, geo.Invalid)
+	_, err = s.Feature(ctx, geo.Depots, evil)
+	wantKind(t, "Feature(evil id)", err, geo.NotFound)
+	wantKind(t, "Delete(evil id)", s.Delete(ctx, geo.Depots, evil, 1), geo.NotFound)
+	_, err = s.Patch(ctx, geo.Depots, evil, 1, geo.Patch{})
+	wantKind(t, "Patch(evil id)", err, geo.NotFound)
+	wantKind(t, "Create(evil id)", s.Create(ctx, geo.Depots, depot(evil, nil, "x")), geo.Invalid)
+	for _, c := range []string{evil, `depots; DROP TABLE depots; --`, `depots"; DROP TABLE depots; --`} {
+		_, err := s.Collection(ctx, c)
+		wantKind(t, "Collection("+c+")", err, geo.NotFound)
+		_, _, err = s.Features(ctx, c, geo.Query{})
+		wantKind(t, "Features("+c+")", err, geo.NotFound)
+	}
+	got, err := s.Feature(ctx, geo.Depots, "d1")
+	if err != nil {
+		t.Fatalf("Feature(d1) = %v", err)
+	}
+	if got.Properties["township"] != evil || got.Properties["name"] != f.Properties["name"] {
+		t.Errorf("stored values changed: %v", got.Properties)
+	}
+	for _, c := range geo.Schemas() {
+		if _, err := s.Collection(ctx, c.ID); err != nil {
+			t.Errorf("Collection(%s) after the attempts = %v", c.ID, err)
+		}
+	}
+}
+
+func TestNULIsInvalid(t *testing.T) {
+	t.Parallel()
+	s := openFresh(t)
+	f := depot("d", nil, "a\x00b")
+	err := s.Create(context.Background(), geo.Depots, f)
+	wantKind(t, "Create(NUL in a string)", err, geo.Invalid)
+	if e := geo.AsError(err); e == nil || len(e.Fields) != 1 || e.Fields[0].Field != "properties.township" {
+		t.Errorf("Create(NUL) = %v, want a field error on properties.township", err)
+	}
+}
+
+// TestQueriesUseIndexes checks that bbox, generated-column and string-list
+// filters can be answered from the indexes of the migrations.
+func TestQueriesUseIndexes(t *testing.T) {
+	t.Parallel()
+	s := openFresh(t).(*Store)
+	ctx := context.Background()
+	box := orb.Bound{Min: orb.Point{113.3, 34.7}, Max: orb.Point{113.5, 34.9}}
+	cases := []struct {
+		c     string
+		q     geo.Query
+		index string
+	}{
+		{geo.Depots, geo.Query{BBox: &box}, "depots_geom_idx"},
+		{geo.Depots, geo.Query{Filters: []geo.Filter{{Property: "categories", Value: "flood"}}}, "depots_properties_idx"},
+		{geo.Depots, geo.Query{Filters: []geo.Filter{{Property: "floor", Value: 4.0}}}, "depots_floor_idx"},
+		{geo.WaterloggingPoints, geo.Query{Filters: []geo.Filter{{Property: "status", Value: "closed"}}}, "waterlogging_points_status_idx"},
+	}
+	for _, c := range cases {
+		sel, ok, err := s.tables[c.c].selection(c.q)
+		if err != nil || !ok {
+			t.Fatalf("selection(%+v) = %v, %v", c.q, ok, err)
+		}
+		err = s.read(ctx, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
+				return err
+			}
+			rows, err := tx.Query(ctx, "EXPLAIN "+sel.count, sel.args...)
+			if err != nil {
+				return err
+			}
+			lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				return err
+			}
+			if plan := strings.Join(lines, "\n"); !strings.Contains(plan, c.index) {
+				t.Errorf("plan of %s does not use %s:\n%s", sel.count, c.index, plan)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Errors.
+
+func TestUnreachable(t *testing.T) {
+	cases := []struct {
+		err  error
+		want bool
+	}{
+		{&pgconn.PgError{Code: "08006"}, true},
+		{&pgconn.PgError{Code: "08001"}, true},
+		{&pgconn.PgError{Code: "57P01"}, true},
+		{&pgconn.PgError{Code: "57P02"}, true},
+		{&pgconn.PgError{Code: "57P03"}, true},
+		{&pgconn.PgError{Code: "23505"}, false},
+		{&pgconn.PgError{Code: "42P01"}, false},
+		{&pgconn.PgError{Code: "57014"}, false}, // query_canceled: statement_timeout
+		{io.EOF, true},
+		{io.ErrUnexpectedEOF, true},
+		{fmt.Errorf("read: %w", io.ErrUnexpectedEOF), true},
+		{&net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}, true},
+		{fmt.Errorf("write: %w", syscall.EPIPE), true},
+		{pgconn.ErrConnClosed, true},
+		{context.DeadlineExceeded, true},
+		{context.Canceled, false},
+		{fmt.Errorf("x: %w", context.Canceled), false},
+		{errors.New("postgis: something else"), false},
+	}
+	for _, c := range cases {
+		if got := unreachable(c.err); got != c.want {
+			t.Errorf("unreachable(%v) = %v, want %v", c.err, got, c.want)
+		}
+		err := fail(c.err, "postgis: test %s", "op")
+		if got := geo.KindOf(err) == geo.Unavailable; got != c.want {
+			t.Errorf("fail(%v) = %v (kind %v), want unavailable %v", c.err, err, geo.KindOf(err), c.want)
+		}
+		if !errors.Is(err, c.err) {
+			t.Errorf("fail(%v) = %v, does not wrap the cause", c.err, err)
+		}
+	}
+	invalid := geo.InvalidField("x", "bad")
+	if got := fail(invalid, "postgis: test"); got != error(invalid) {
+		t.Errorf("fail(*geo.Error) = %v, want it unchanged", got)
+	}
+}
+
+func TestOpenDoesNotConnect(t *testing.T) {
+	t.Parallel()
+	// Nothing listens on this port: Open succeeds, Ping says Unavailable.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	s, err := Open(context.Background(), "postgres://nobody@"+addr+"/none?sslmode=disable", nil)
+	if err != nil {
+		t.Fatalf("Open = %v", err)
+	}
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	wantKind(t, "Ping(no server)", s.Ping(ctx), geo.Unavailable)
+	_, err = s.Collections(ctx)
+	wantKind(t, "Collections(no server)", err, geo.Unavailable)
+	wantKind(t, "Migrate(no server)", s.Migrate(ctx), geo.Unavailable)
+}
+
+// The outage test puts a TCP proxy between the Store and PostgreSQL.
+
+// proxy forwards TCP connections from addr to target. off closes the
+// listener and every live connection; on listens on addr again, either
+// forwarding or hanging (accepting connections and never answering, as a
+// host that drops packets would).
+type proxy struct {
+	target, addr string
+
+	mu    sync.Mutex
+	ln    net.Listener // nil while off
+	hang  bool
+	conns map[net.Conn]bool
+	wg    sync.WaitGroup
+}
+
+func startProxy(t *testing.T, target string) *proxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proxy{target: target, addr: ln.Addr().String(), conns: map[net.Conn]bool{}}
+	p.serve(ln, false)
+	t.Cleanup(func() {
+		p.off()
+		p.wg.Wait()
+	})
+	return p
+}
+
+func (p *proxy) serve(ln net.Listener, hang bool) {
+	p.mu.Lock()
+	p.ln, p.hang = ln, hang
+	p.mu.Unlock()
+	p.wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			if !p.track(c) {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			hang := p.hang
+			p.mu.Unlock()
+			if !hang {
+				p.wg.Go(func() { p.pipe(c) })
+			}
+		}
+	})
+}
+
+// track records c as live unless the proxy is off.
+func (p *proxy) track(c net.Conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln == nil {
+		return false
+	}
+	p.conns[c] = true
+	return true
+}
+
+func (p *proxy) pipe(c net.Conn) {
+	defer c.Close()
+	up, err := net.DialTimeout("tcp", p.target, 5*time.Second)
+	if err != nil {
+		return
+	}
+	defer up.Close()
+	if !p.track(up) {
+		return
+	}
+	done := make(chan struct{}, 2)
+	go func() { io.Copy(up, c); done <- struct{}{} }()
+	go func() { io.Copy(c, up); done <- struct{}{} }()
+	<-done
+	c.Close()
+	up.Close()
+	<-done
+	p.mu.Lock()
+	delete(p.conns, c)
+	delete(p.conns, up)
+	p.mu.Unlock()
+}
+
+func (p *proxy) off() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+	for c := range p.conns {
+		c.Close()
+	}
+	clear(p.conns)
+}
+
+func (p *proxy) on(t *testing.T, hang bool) {
+	t.Helper()
+	ln, err := net.Listen("tcp", p.addr)
+	if err != nil {
+		t.Fatalf("proxy: listen again on %s: %v", p.addr, err)
+	}
+	p.serve(ln, hang)
+}
+
+func TestOutage(t *testing.T) {
+	t.Parallel()
+	databaseURL := newDatabase(t)
+	cfg, err := pgx.ParseConfig(databaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startProxy(t, net.JoinHostPort(cfg.Host, fmt.Sprint(cfg.Port)))
+	s := openStore(t, withDatabase(t, adminURL(t), cfg.Database, p.addr))
+	mustMigrate(t, s)
+	bg := context.Background()
+	if err := s.Create(bg, geo.Depots, depot("d1", orb.Point{113.4, 34.8}, "豫龙镇")); err != nil {
+		t.Fatalf("Create before the outage = %v", err)
+	}
+
+	ops := []struct {
+		name string
+		run  func(ctx context.Context) error
+	}{
+		{"Ping", s.Ping},
+		{"Features", func(ctx context.Context) error { _, _, err := s.Features(ctx, geo.Depots, geo.Query{}); return err }},
+		{"Feature", func(ctx context.Context) error { _, err := s.Feature(ctx, geo.Depots, "d1"); return err }},
+		{"Collections", func(ctx context.Context) error { _, err := s.Collections(ctx); return err }},
+		{"Version", func(ctx context.Context) error { _, err := s.Version(ctx, geo.Depots); return err }},
+		{"Create", func(ctx context.Context) error { return s.Create(ctx, geo.Depots, depot("", nil, "x")) }},
+		{"Patch", func(ctx context.Context) error {
+			_, err := s.Patch(ctx, geo.Depots, "d1", 1, geo.Patch{Properties: map[string]any{"floor": 4.0}})
+			return err
+		}},
+	}
+	// unavailable checks that every operation fails as Unavailable within
+	// its deadline (plus slack for the race detector), and never panics.
+	unavailable := func(phase string, deadline time.Duration) {
+		t.Helper()
+		for _, op := range ops {
+			ctx, cancel := context.WithTimeout(bg, deadline)
+			start := time.Now()
+			err := op.run(ctx)
+			took := time.Since(start)
+			cancel()
+			if k := geo.KindOf(err); err == nil || k != geo.Unavailable {
+				t.Errorf("%s: %s = %v (kind %v), want an Unavailable error", phase, op.name, err, k)
+			}
+			if took > deadline+2*time.Second {
+				t.Errorf("%s: %s took %v, want at most its %v deadline", phase, op.name, took, deadline)
+			}
+		}
+	}
+
+	p.off()
+	unavailable("proxy off", 3*time.Second)
+	unavailable("proxy still off", 3*time.Second) // broken pooled connections are gone by now
+	p.on(t, true)
+	unavailable("proxy hanging", time.Second)
+	p.off()
+	p.on(t, false)
+
+	// The pool recovers by itself: no reopening, only retries.
+	deadline := time.Now().Add(30 * time.Second)
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(bg, 2*time.Second)
+		err := s.Ping(ctx)
+		cancel()
+		if err == nil {
+			t.Logf("Ping succeeded on attempt %d after the proxy came back", attempt)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Ping still failing 30 s after the database came back: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond) // pacing between attempts, not an assertion
+	}
+	fs, n, err := s.Features(bg, geo.Depots, geo.Query{})
+	if err != nil || n != 1 || fs[0].ID != "d1" || fs[0].Version != 1 {
+		t.Errorf("Features after the outage = %v, %d, %v; want [d1] at version 1 (nothing written while down)", fs, n, err)
+	}
+	if _, err := s.Patch(bg, geo.Depots, "d1", 1, geo.Patch{Properties: map[string]any{"floor": 4.0}}); err != nil {
+		t.Errorf("Patch after the outage = %v", err)
+	}
+}

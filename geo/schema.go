@@ -1,0 +1,324 @@
+package geo
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Type is the JSON type of a property.
+type Type int
+
+// Property types. StringList is an array of strings; ObjectList is an array
+// of objects whose members are described by Property.Fields.
+const (
+	String Type = iota
+	Integer
+	Number
+	Boolean
+	DateTime
+	StringList
+	ObjectList
+)
+
+var typeNames = [...]string{"string", "integer", "number", "boolean", "date-time", "array of strings", "array of objects"}
+
+// String returns the type's name as used in error messages.
+func (t Type) String() string { return typeNames[t] }
+
+// Property declares one property of a collection.
+type Property struct {
+	Name     string
+	Type     Type
+	Required bool // must be present (and, unless Nullable, not null)
+	Nullable bool // null is allowed
+	// Enum lists the allowed values of a String or StringList property.
+	Enum []string
+	// Filterable properties may be used in Query.Filters; the PostGIS
+	// store keeps each as a typed column.
+	Filterable bool
+	// Fields describe the members of each object of an ObjectList.
+	Fields []Property
+	// Title is a short Chinese label for the map and the API.
+	Title string
+	// Description explains the property in English.
+	Description string
+}
+
+// Schema declares a collection: its titles, the geometry types it holds
+// and its properties.
+type Schema struct {
+	ID            string
+	TitleZH       string
+	TitleEN       string
+	Description   string
+	GeometryTypes []string
+	Properties    []Property
+}
+
+// Property returns the declared property called name.
+func (s *Schema) Property(name string) (Property, bool) {
+	for _, p := range s.Properties {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Property{}, false
+}
+
+// Filterable returns the names of the properties that Query.Filters accept.
+func (s *Schema) Filterable() []string {
+	var names []string
+	for _, p := range s.Properties {
+		if p.Filterable {
+			names = append(names, p.Name)
+		}
+	}
+	return names
+}
+
+// Validate checks f against the schema: the geometry type and coordinates,
+// every property's presence, type and enum. It returns an Invalid *Error
+// listing every offending field, or nil. It does not change f.
+func (s *Schema) Validate(f *Feature) error {
+	var errs []FieldError
+	if f.ID != "" {
+		if err := ValidateID(f.ID); err != nil {
+			errs = append(errs, err.(*Error).Fields...)
+		}
+	}
+	if err := ValidateGeometry(f.Geometry, s.GeometryTypes); err != nil {
+		errs = append(errs, FieldError{Field: "geometry", Detail: err.Error()})
+	}
+	for name, v := range f.Properties {
+		p, ok := s.Property(name)
+		if !ok {
+			errs = append(errs, FieldError{Field: "properties." + name, Detail: fmt.Sprintf("unknown property of %s", s.ID)})
+			continue
+		}
+		errs = append(errs, checkValue("properties."+name, p, v)...)
+	}
+	for _, p := range s.Properties {
+		if _, ok := f.Properties[p.Name]; p.Required && !ok {
+			errs = append(errs, FieldError{Field: "properties." + p.Name, Detail: "required"})
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	slices.SortFunc(errs, func(a, b FieldError) int { return strings.Compare(a.Field, b.Field) })
+	return &Error{Kind: Invalid, Message: "invalid feature for " + s.ID, Fields: errs}
+}
+
+func checkValue(path string, p Property, v any) []FieldError {
+	bad := func(format string, args ...any) []FieldError {
+		return []FieldError{{Field: path, Detail: fmt.Sprintf(format, args...)}}
+	}
+	if v == nil {
+		if p.Nullable {
+			return nil
+		}
+		return bad("must not be null")
+	}
+	switch p.Type {
+	case String:
+		s, ok := v.(string)
+		if !ok {
+			return bad("want a string, got %s", jsonType(v))
+		}
+		if len(p.Enum) > 0 && !slices.Contains(p.Enum, s) {
+			return bad("%q is not one of %s", s, strings.Join(p.Enum, ", "))
+		}
+	case Integer:
+		n, ok := v.(float64)
+		if !ok || n != math.Trunc(n) || math.Abs(n) > 1<<53 {
+			return bad("want an integer, got %s", jsonType(v))
+		}
+	case Number:
+		n, ok := v.(float64)
+		if !ok || math.IsInf(n, 0) || math.IsNaN(n) {
+			return bad("want a number, got %s", jsonType(v))
+		}
+	case Boolean:
+		if _, ok := v.(bool); !ok {
+			return bad("want true or false, got %s", jsonType(v))
+		}
+	case DateTime:
+		s, ok := v.(string)
+		if !ok {
+			return bad("want an RFC 3339 date-time string, got %s", jsonType(v))
+		}
+		if _, err := time.Parse(time.RFC3339, s); err != nil {
+			return bad("want an RFC 3339 date-time, got %q", s)
+		}
+	case StringList:
+		list, ok := v.([]any)
+		if !ok {
+			return bad("want an array of strings, got %s", jsonType(v))
+		}
+		var errs []FieldError
+		for i, x := range list {
+			s, ok := x.(string)
+			item := fmt.Sprintf("%s[%d]", path, i)
+			switch {
+			case !ok:
+				errs = append(errs, FieldError{Field: item, Detail: "want a string, got " + jsonType(x)})
+			case len(p.Enum) > 0 && !slices.Contains(p.Enum, s):
+				errs = append(errs, FieldError{Field: item, Detail: fmt.Sprintf("%q is not one of %s", s, strings.Join(p.Enum, ", "))})
+			}
+		}
+		return errs
+	case ObjectList:
+		list, ok := v.([]any)
+		if !ok {
+			return bad("want an array of objects, got %s", jsonType(v))
+		}
+		var errs []FieldError
+		for i, x := range list {
+			item := fmt.Sprintf("%s[%d]", path, i)
+			obj, ok := x.(map[string]any)
+			if !ok {
+				errs = append(errs, FieldError{Field: item, Detail: "want an object, got " + jsonType(x)})
+				continue
+			}
+			for name, fv := range obj {
+				fp, ok := fieldOf(p.Fields, name)
+				if !ok {
+					errs = append(errs, FieldError{Field: item + "." + name, Detail: "unknown member"})
+					continue
+				}
+				errs = append(errs, checkValue(item+"."+name, fp, fv)...)
+			}
+			for _, fp := range p.Fields {
+				if _, ok := obj[fp.Name]; fp.Required && !ok {
+					errs = append(errs, FieldError{Field: item + "." + fp.Name, Detail: "required"})
+				}
+			}
+		}
+		return errs
+	}
+	return nil
+}
+
+func fieldOf(fields []Property, name string) (Property, bool) {
+	for _, f := range fields {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return Property{}, false
+}
+
+func jsonType(v any) string {
+	switch t := v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "a string"
+	case float64:
+		if t == math.Trunc(t) {
+			return "the number " + strconv.FormatFloat(t, 'f', -1, 64)
+		}
+		return "a number"
+	case bool:
+		return "a boolean"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	default:
+		return fmt.Sprintf("%T", v)
+	}
+}
+
+// ParseFilter turns a query-string value for the property called name into
+// a Filter with a canonical value. Unknown or non-filterable properties and
+// values of the wrong type are Invalid errors naming the property.
+func (s *Schema) ParseFilter(name, raw string) (Filter, error) {
+	p, ok := s.Property(name)
+	if !ok || !p.Filterable {
+		return Filter{}, InvalidField(name, "not a filterable property of %s (filterable: %s)", s.ID, strings.Join(s.Filterable(), ", "))
+	}
+	switch p.Type {
+	case String, StringList:
+		if len(p.Enum) > 0 && !slices.Contains(p.Enum, raw) {
+			return Filter{}, InvalidField(name, "%q is not one of %s", raw, strings.Join(p.Enum, ", "))
+		}
+		return Filter{Property: name, Value: raw}, nil
+	case Integer:
+		n, err := strconv.ParseInt(raw, 10, 54)
+		if err != nil {
+			return Filter{}, InvalidField(name, "want an integer, got %q", raw)
+		}
+		return Filter{Property: name, Value: float64(n)}, nil
+	case Number:
+		n, err := strconv.ParseFloat(raw, 64)
+		if err != nil || math.IsInf(n, 0) || math.IsNaN(n) {
+			return Filter{}, InvalidField(name, "want a number, got %q", raw)
+		}
+		return Filter{Property: name, Value: n}, nil
+	case Boolean:
+		b, err := strconv.ParseBool(raw)
+		if err != nil || (raw != "true" && raw != "false") {
+			return Filter{}, InvalidField(name, "want true or false, got %q", raw)
+		}
+		return Filter{Property: name, Value: b}, nil
+	}
+	return Filter{}, InvalidField(name, "cannot filter on a %s", p.Type)
+}
+
+// Matches reports whether props satisfies filter f.
+func (f Filter) Matches(props map[string]any) bool {
+	v, ok := props[f.Property]
+	if !ok || v == nil {
+		return false
+	}
+	if list, ok := v.([]any); ok {
+		return slices.Contains(list, f.Value)
+	}
+	return v == f.Value
+}
+
+// ValidateID checks a client-chosen feature id: 1 to 100 characters of
+// letters, digits, '-', '_' and '.', so that ids are safe in URLs.
+func ValidateID(id string) error {
+	if id == "" || len(id) > 100 {
+		return InvalidField("id", "must be 1 to 100 characters")
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return InvalidField("id", "may hold only letters, digits, '-', '_' and '.'")
+		}
+	}
+	return nil
+}
+
+// Prepare returns the copy of f that a store writes: properties in their
+// canonical JSON form, geometry normalized, everything validated. f itself
+// is not changed. Every Store calls it before every write.
+func (s *Schema) Prepare(f *Feature) (*Feature, error) {
+	props, err := CanonicalProperties(f.Properties)
+	if err != nil {
+		return nil, err
+	}
+	out := &Feature{ID: f.ID, Geometry: f.Geometry, Properties: props, Version: f.Version}
+	// Validate before normalizing, so that NaN or out-of-range input is
+	// reported as given rather than after rounding.
+	if err := s.Validate(out); err != nil {
+		return nil, err
+	}
+	out.Geometry = Normalize(f.Geometry)
+	return out, nil
+}
+
+// NewID returns a random feature id of 20 lower-case hex digits.
+func NewID() string {
+	var b [10]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b[:])
+}
