@@ -131,6 +131,9 @@ func checkValue(path string, p Property, v any) []FieldError {
 		if !ok {
 			return bad("want a string, got %s", jsonType(v))
 		}
+		if strings.ContainsRune(s, 0) {
+			return bad("must not contain the NUL character (U+0000)")
+		}
 		if len(p.Enum) > 0 && !slices.Contains(p.Enum, s) {
 			return bad("%q is not one of %s", s, strings.Join(p.Enum, ", "))
 		}
@@ -168,6 +171,8 @@ func checkValue(path string, p Property, v any) []FieldError {
 			switch {
 			case !ok:
 				errs = append(errs, FieldError{Field: item, Detail: "want a string, got " + jsonType(x)})
+			case strings.ContainsRune(s, 0):
+				errs = append(errs, FieldError{Field: item, Detail: "must not contain the NUL character (U+0000)"})
 			case len(p.Enum) > 0 && !slices.Contains(p.Enum, s):
 				errs = append(errs, FieldError{Field: item, Detail: fmt.Sprintf("%q is not one of %s", s, strings.Join(p.Enum, ", "))})
 			}
@@ -321,4 +326,53 @@ func NewID() string {
 	var b [10]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
 	return hex.EncodeToString(b[:])
+}
+
+// CheckQuery checks q against the schema: a finite bbox inside WGS-84
+// with min ≤ max, filters only on filterable properties with values of the
+// property's canonical type, no negative limit or offset. Every Store
+// calls it first, so that both answer a bad query alike (Invalid).
+func (s *Schema) CheckQuery(q Query) error {
+	if b := q.BBox; b != nil {
+		finite := !slices.ContainsFunc([]float64{b.Min[0], b.Min[1], b.Max[0], b.Max[1]}, func(x float64) bool {
+			return math.IsNaN(x) || math.IsInf(x, 0)
+		})
+		switch {
+		case !finite:
+			return InvalidField("bbox", "coordinates must be finite numbers")
+		case b.Min[0] > b.Max[0] || b.Min[1] > b.Max[1]:
+			return InvalidField("bbox", "minimum must not exceed maximum (boxes across the antimeridian are not supported)")
+		case b.Min[0] < -180 || b.Max[0] > 180 || b.Min[1] < -90 || b.Max[1] > 90:
+			return InvalidField("bbox", "must lie within longitude -180..180 and latitude -90..90")
+		}
+	}
+	for _, f := range q.Filters {
+		p, ok := s.Property(f.Property)
+		if !ok || !p.Filterable {
+			return InvalidField(f.Property, "not a filterable property of %s (filterable: %s)", s.ID, strings.Join(s.Filterable(), ", "))
+		}
+		var typed bool
+		switch p.Type {
+		case String, StringList:
+			_, typed = f.Value.(string)
+		case Integer:
+			n, ok := f.Value.(float64)
+			typed = ok && n == math.Trunc(n) && math.Abs(n) <= 1<<53
+		case Number:
+			n, ok := f.Value.(float64)
+			typed = ok && !math.IsNaN(n) && !math.IsInf(n, 0)
+		case Boolean:
+			_, typed = f.Value.(bool)
+		}
+		if !typed {
+			return InvalidField(f.Property, "want a %s value, got %s", p.Type, jsonType(f.Value))
+		}
+	}
+	if q.Limit < 0 {
+		return InvalidField("limit", "must not be negative")
+	}
+	if q.Offset < 0 {
+		return InvalidField("offset", "must not be negative")
+	}
+	return nil
 }

@@ -250,7 +250,11 @@ func (s *Store) info(c string) geo.CollectionInfo {
 
 // Features returns the features of c matching q, in id order.
 func (s *Store) Features(ctx context.Context, c string, q geo.Query) ([]*geo.Feature, int, error) {
-	if _, err := s.schema(c); err != nil {
+	sc, err := s.schema(c)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := sc.CheckQuery(q); err != nil {
 		return nil, 0, err
 	}
 	s.mu.RLock()

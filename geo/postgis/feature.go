@@ -329,11 +329,11 @@ func (s *Store) Seed(ctx context.Context, c string, fs []*geo.Feature) (bool, er
 		if err != nil || seeded {
 			return err
 		}
-		var any bool
-		if err := tx.QueryRow(ctx, t.sql(anyFeatureSQL)).Scan(&any); err != nil {
+		var nonEmpty bool
+		if err := tx.QueryRow(ctx, t.sql(anyFeatureSQL)).Scan(&nonEmpty); err != nil {
 			return err
 		}
-		if !any {
+		if !nonEmpty {
 			rows, err := prepareAll(t, fs)
 			if err != nil {
 				return err

@@ -53,6 +53,11 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err := s.checkColumns(ctx, conn); err != nil {
 		return fail(err, "postgis: migrate: check columns")
 	}
+	v, err := m.GetCurrentVersion(ctx)
+	if err != nil {
+		return fail(err, "postgis: migrate: read version")
+	}
+	s.log.Info("postgis: schema up to date", "version", v)
 	return nil
 }
 

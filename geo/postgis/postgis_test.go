@@ -621,6 +621,7 @@ func TestOutage(t *testing.T) {
 			if k := geo.KindOf(err); err == nil || k != geo.Unavailable {
 				t.Errorf("%s: %s = %v (kind %v), want an Unavailable error", phase, op.name, err, k)
 			}
+			t.Logf("%s: %s failed in %v: %v", phase, op.name, took.Round(time.Millisecond), err)
 			if took > deadline+2*time.Second {
 				t.Errorf("%s: %s took %v, want at most its %v deadline", phase, op.name, took, deadline)
 			}

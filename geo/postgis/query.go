@@ -20,6 +20,9 @@ func (s *Store) Features(ctx context.Context, c string, q geo.Query) ([]*geo.Fea
 	if err != nil {
 		return nil, 0, err
 	}
+	if err := t.schema.CheckQuery(q); err != nil {
+		return nil, 0, err
+	}
 	sel, ok, err := t.selection(q)
 	if err != nil {
 		return nil, 0, err

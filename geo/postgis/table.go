@@ -146,8 +146,9 @@ func checkText(props map[string]any) error {
 	return walk("properties", props)
 }
 
-// box returns the geometry of a bbox query, or ok false when b can match
-// nothing (a min above its max, or a NaN, as geo.Intersects has it).
+// box returns the parameters of bboxCond for b, or ok false when b can
+// match nothing: a NaN, or a minimum above its maximum (the API rejects
+// such boxes; ST_MakeEnvelope would silently swap the corners).
 func box(b orb.Bound) (args []any, ok bool) {
 	if !(b.Min[0] <= b.Max[0] && b.Min[1] <= b.Max[1]) {
 		return nil, false

@@ -48,6 +48,8 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 		{"BBoxPolygon", bboxPolygon},
 		{"Filters", filters},
 		{"PagingAndTotals", paging},
+		{"BadQueryIsInvalid", badQuery},
+		{"NULCharacterIsInvalid", nulIsInvalid},
 		{"EmptyResultIsNonNil", emptyNonNil},
 		{"CollectionInfo", collectionInfo},
 		{"ImportIsAllOrNothing", importAllOrNothing},
@@ -753,4 +755,41 @@ func persists(t *testing.T, s geo.Store, reopen Reopener) {
 	if loaded, err := s.Seed(ctx, geo.Depots, []*geo.Feature{depot("e", nil, 1)}); err != nil || loaded {
 		t.Errorf("Seed after reopen = %v, %v; want false (seeded before)", loaded, err)
 	}
+}
+
+func badQuery(t *testing.T, s geo.Store) {
+	mustCreate(t, s, geo.RelocationSites, &geo.Feature{ID: "big",
+		Geometry: orb.Polygon{{{100, 20}, {120, 20}, {120, 40}, {100, 40}, {100, 20}}},
+		Properties: map[string]any{"name": "大", "town": "汜水镇", "village": "老君堂村", "status": "in_progress", "location_source": "fixture"}})
+	inverted := orb.Bound{Min: orb.Point{113.5, 34.9}, Max: orb.Point{113.3, 34.7}}
+	outside := orb.Bound{Min: orb.Point{113.3, 34.7}, Max: orb.Point{213.5, 34.9}}
+	cases := []struct {
+		name  string
+		q     geo.Query
+		field string
+	}{
+		{"inverted bbox", geo.Query{BBox: &inverted}, "bbox"},
+		{"bbox beyond 180", geo.Query{BBox: &outside}, "bbox"},
+		{"non-filterable property", geo.Query{Filters: []geo.Filter{{Property: "village", Value: "老君堂村"}}}, "village"},
+		{"unknown property", geo.Query{Filters: []geo.Filter{{Property: "colour", Value: "red"}}}, "colour"},
+		{"wrong value type", geo.Query{Filters: []geo.Filter{{Property: "status", Value: 3.0}}}, "status"},
+		{"negative limit", geo.Query{Limit: -1}, "limit"},
+		{"negative offset", geo.Query{Offset: -1}, "offset"},
+	}
+	for _, c := range cases {
+		_, _, err := s.Features(ctx, geo.RelocationSites, c.q)
+		wantKind(t, "Features("+c.name+")", err, geo.Invalid)
+		if e := geo.AsError(err); len(e.Fields) == 0 || e.Fields[0].Field != c.field {
+			t.Errorf("Features(%s): fields %+v, want one naming %q", c.name, e.Fields, c.field)
+		}
+	}
+}
+
+func nulIsInvalid(t *testing.T, s geo.Store) {
+	f := point("nul", nil, nil)
+	f.Properties["note"] = "a\x00b"
+	wantKind(t, "Create(NUL in a string)", s.Create(ctx, geo.WaterloggingPoints, f), geo.Invalid)
+	f = point("nul", nil, nil)
+	f.Properties["measures"] = []any{"ok", "\x00"}
+	wantKind(t, "Create(NUL in a list)", s.Create(ctx, geo.WaterloggingPoints, f), geo.Invalid)
 }

@@ -1,0 +1,160 @@
+package geo
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/paulmach/orb"
+)
+
+func TestSchemasAreWellFormed(t *testing.T) {
+	seen := map[string]bool{}
+	for _, s := range Schemas() {
+		if seen[s.ID] {
+			t.Errorf("collection %s declared twice", s.ID)
+		}
+		seen[s.ID] = true
+		if s.TitleZH == "" || s.TitleEN == "" || s.Description == "" || len(s.GeometryTypes) == 0 {
+			t.Errorf("%s: titles, description and geometry types are required", s.ID)
+		}
+		names := map[string]bool{}
+		for _, p := range s.Properties {
+			if names[p.Name] {
+				t.Errorf("%s: property %s declared twice", s.ID, p.Name)
+			}
+			names[p.Name] = true
+			if p.Title == "" {
+				t.Errorf("%s.%s has no Chinese title", s.ID, p.Name)
+			}
+			if p.Filterable && p.Type != String && p.Type != Integer && p.Type != Number && p.Type != Boolean && p.Type != StringList {
+				t.Errorf("%s.%s: a %s cannot be filterable", s.ID, p.Name, p.Type)
+			}
+		}
+		for _, common := range []string{"name", "location_source", "location_precision_m", "findings"} {
+			if !names[common] {
+				t.Errorf("%s lacks the common property %s", s.ID, common)
+			}
+		}
+	}
+	if _, err := SchemaFor("nope"); KindOf(err) != NotFound {
+		t.Errorf("SchemaFor(nope) = %v, want NotFound", err)
+	}
+}
+
+func TestSchemasAreFreshCopies(t *testing.T) {
+	a := Schemas()
+	a[0].Properties[0].Name = "changed"
+	if Schemas()[0].Properties[0].Name == "changed" {
+		t.Fatal("Schemas returns shared values")
+	}
+}
+
+func TestParseFilter(t *testing.T) {
+	wp, _ := SchemaFor(WaterloggingPoints)
+	depots, _ := SchemaFor(Depots)
+	cases := []struct {
+		s         *Schema
+		name, raw string
+		want      any
+		ok        bool
+	}{
+		{wp, "status", "closed", "closed", true},
+		{wp, "status", "flooded", nil, false},
+		{wp, "kind", "railway_underpass", "railway_underpass", true},
+		{wp, "name", "x", nil, false},          // not filterable
+		{wp, "colour", "red", nil, false},      // unknown
+		{wp, "status'; drop", "x", nil, false}, // unknown
+		{depots, "floor", "4", 4.0, true},
+		{depots, "floor", "4.5", nil, false},
+		{depots, "floor", "abc", nil, false},
+		{depots, "damp", "true", true, true},
+		{depots, "damp", "1", nil, false},
+		{depots, "damp", "yes", nil, false},
+		{depots, "categories", "flood", "flood", true},
+		{depots, "categories", "boats", nil, false},
+		{depots, "township", "豫龙镇", "豫龙镇", true},
+	}
+	for _, c := range cases {
+		f, err := c.s.ParseFilter(c.name, c.raw)
+		if (err == nil) != c.ok {
+			t.Errorf("ParseFilter(%s, %q, %q) = %v, want ok=%v", c.s.ID, c.name, c.raw, err, c.ok)
+			continue
+		}
+		if err != nil {
+			e := AsError(err)
+			if e == nil || e.Kind != Invalid || len(e.Fields) != 1 || e.Fields[0].Field != c.name {
+				t.Errorf("ParseFilter(%q, %q) error %#v: want Invalid naming the parameter", c.name, c.raw, e)
+			}
+			continue
+		}
+		if f.Property != c.name || f.Value != c.want {
+			t.Errorf("ParseFilter(%q, %q) = %+v, want value %v", c.name, c.raw, f, c.want)
+		}
+	}
+}
+
+func TestValidateReportsEveryField(t *testing.T) {
+	s, _ := SchemaFor(Depots)
+	f := &Feature{ID: "x y", Geometry: orb.LineString{{0, 0}, {1, 1}}, Properties: map[string]any{
+		"level": "national", "floor": 2.5, "categories": []any{"flood", 3.0},
+		"inventory": []any{map[string]any{"quantity": 1.0, "colour": "red"}}, "bogus": true,
+	}}
+	err := s.Validate(f)
+	e := AsError(err)
+	if e == nil || e.Kind != Invalid {
+		t.Fatalf("Validate = %v, want Invalid", err)
+	}
+	var fields []string
+	for _, fe := range e.Fields {
+		fields = append(fields, fe.Field)
+	}
+	want := []string{"geometry", "id", "properties.bogus", "properties.categories[1]", "properties.floor",
+		"properties.inventory[0].colour", "properties.inventory[0].item", "properties.level",
+		"properties.location_source", "properties.name"}
+	if !slices.Equal(fields, want) {
+		t.Errorf("Validate fields\n got %v\nwant %v", fields, want)
+	}
+}
+
+func TestPrepareCanonicalizes(t *testing.T) {
+	s, _ := SchemaFor(Depots)
+	f := &Feature{ID: "d", Geometry: orb.Point{113.123456789, 34.5}, Properties: map[string]any{
+		"name": "仓库", "level": "city", "location_source": "x", "floor": 4, "categories": []string{"flood"},
+	}}
+	p, err := s.Prepare(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Properties["floor"] != 4.0 || !slices.Equal(p.Properties["categories"].([]any), []any{"flood"}) {
+		t.Errorf("Prepare properties = %#v, want canonical JSON values", p.Properties)
+	}
+	if p.Geometry != (orb.Point{113.1234568, 34.5}) {
+		t.Errorf("Prepare geometry = %v", p.Geometry)
+	}
+	if f.Properties["floor"] != 4 {
+		t.Error("Prepare changed its argument")
+	}
+}
+
+func TestNewIDIsValidAndUnique(t *testing.T) {
+	seen := map[string]bool{}
+	for range 1000 {
+		id := NewID()
+		if err := ValidateID(id); err != nil || seen[id] {
+			t.Fatalf("NewID() = %q (%v, seen %v)", id, err, seen[id])
+		}
+		seen[id] = true
+	}
+}
+
+func ExampleSchema_ParseFilter() {
+	s, _ := SchemaFor(WaterloggingPoints)
+	f, err := s.ParseFilter("status", "closed")
+	fmt.Println(f.Property, f.Value, err)
+	_, err = s.ParseFilter("status", "flooded")
+	fmt.Println(err)
+	// Output:
+	// status closed <nil>
+	// invalid status: status: "flooded" is not one of clear, ponding, closed
+}
