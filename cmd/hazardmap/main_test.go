@@ -211,3 +211,53 @@ func TestServePostGISMigratesAndSeeds(t *testing.T) {
 		t.Errorf("migrate again = %v", err)
 	}
 }
+
+// TestPostGISOutageUnderRunningServer takes the database away under a
+// running server: /readyz and data requests answer 503 problem JSON, the
+// process stays up, and service comes back by itself when the database does.
+func TestPostGISOutageUnderRunningServer(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	proxy := pgtest.StartProxy(t, pgtest.Target(t, url))
+	base, stop := start(t, map[string]string{"DATABASE_URL": proxy.Through(t, url)})
+	paths := []string{"/readyz", "/collections/waterlogging_points/items", "/collections/depots/items/depot-city"}
+	for _, p := range paths {
+		if code, body := get(t, base+p); code != http.StatusOK {
+			t.Fatalf("GET %s before the outage = %d %v", p, code, body)
+		}
+	}
+
+	proxy.Off()
+	for _, p := range paths {
+		res, err := http.Get(base + p)
+		if err != nil {
+			t.Fatalf("GET %s during the outage: %v (the server must stay up)", p, err)
+		}
+		var prob map[string]any
+		_ = json.NewDecoder(res.Body).Decode(&prob)
+		res.Body.Close()
+		if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Content-Type") != "application/problem+json" || prob["status"] != 503.0 {
+			t.Errorf("GET %s during the outage = %d %s %v, want 503 problem JSON", p, res.StatusCode, res.Header.Get("Content-Type"), prob)
+		}
+	}
+
+	proxy.On(t, false)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		code, _ := get(t, base+"/readyz")
+		if code == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz still %d 30 s after the database came back", code)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for _, p := range paths {
+		if code, body := get(t, base+p); code != http.StatusOK {
+			t.Errorf("GET %s after the outage = %d %v", p, code, body)
+		}
+	}
+	if err := stop(); err != nil {
+		t.Errorf("serve after the outage = %v", err)
+	}
+}

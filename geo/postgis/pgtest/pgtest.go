@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"testing"
@@ -81,6 +82,14 @@ func NewDatabase(t testing.TB) string {
 		t.Fatalf("pgtest: create extension postgis in %s: %v", name, err)
 	}
 	return u.String()
+}
+
+func parseURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return nil, fmt.Errorf("want a postgres:// URL, got %s", redact(s))
+	}
+	return u, nil
 }
 
 func redact(s string) string {
