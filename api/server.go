@@ -5,8 +5,11 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
+	"strings"
+	"sync"
 	"time"
 
 	"hazardmap/geo"
@@ -21,6 +24,16 @@ type Options struct {
 	// PingTimeout bounds the store check of /readyz (default 2 s), so that
 	// a load balancer's probe gets an answer even when the database hangs.
 	PingTimeout time.Duration
+	// CacheBytes is the budget of the cache of encoded responses (see
+	// cache.go). 0 means DefaultCacheBytes; a negative value turns the
+	// cache off, so that every request is built from the store (for the
+	// cold benchmarks and for measuring the store itself).
+	CacheBytes int64
+	// BaseURL is the scheme, host and path prefix that links in responses
+	// start with, e.g. "https://hazardmap.example.org". Empty means
+	// "http(s)://" plus the request's Host; set it when a proxy in front
+	// changes the scheme, host or path.
+	BaseURL string
 }
 
 // Server answers the HTTP API over one store.
@@ -30,6 +43,17 @@ type Server struct {
 	opts    Options
 	schemas []*geo.Schema
 	handler http.Handler
+	cache   *cache // nil when off
+
+	stateMu sync.Mutex
+	states  map[string]collectionState // by collection id
+}
+
+// collectionState is the version of a collection's data and the time of
+// its last write.
+type collectionState struct {
+	version int64
+	updated time.Time
 }
 
 // NewServer returns the HTTP handler of the service over store.
@@ -40,7 +64,13 @@ func NewServer(store geo.Store, opts Options) *Server {
 	if opts.PingTimeout <= 0 {
 		opts.PingTimeout = 2 * time.Second
 	}
-	s := &Server{store: store, log: opts.Logger, opts: opts, schemas: geo.Schemas()}
+	opts.BaseURL = strings.TrimSuffix(opts.BaseURL, "/")
+	budget := opts.CacheBytes
+	if budget == 0 {
+		budget = DefaultCacheBytes
+	}
+	s := &Server{store: store, log: opts.Logger, opts: opts, schemas: geo.Schemas(),
+		cache: newCache(budget), states: map[string]collectionState{}}
 	s.handler = s.routes()
 	return s
 }
@@ -57,4 +87,50 @@ func (s *Server) schema(c string) (*geo.Schema, error) {
 		}
 	}
 	return nil, geo.Errorf(geo.NotFound, "no collection %q", c)
+}
+
+// dataVersion returns the data version of collection c (what
+// geo.CollectionInfo.Version says), cheaply: every request for data asks
+// it, and a cached response is good while it has not moved.
+func (s *Server) dataVersion(ctx context.Context, c string) (int64, error) {
+	return s.store.Version(ctx, c)
+}
+
+// state returns the version of collection c and the time of its last
+// write. The time is asked of the store (Store.Collection, which also
+// computes the extent) only when the version has moved since last asked.
+func (s *Server) state(ctx context.Context, c string) (collectionState, error) {
+	v, err := s.dataVersion(ctx, c)
+	if err != nil {
+		return collectionState{}, err
+	}
+	s.stateMu.Lock()
+	st, ok := s.states[c]
+	s.stateMu.Unlock()
+	if ok && st.version == v {
+		return st, nil
+	}
+	info, err := s.store.Collection(ctx, c)
+	if err != nil {
+		return collectionState{}, err
+	}
+	st = collectionState{version: info.Version, updated: info.Updated}
+	s.stateMu.Lock()
+	if st.version >= s.states[c].version {
+		s.states[c] = st
+	}
+	s.stateMu.Unlock()
+	return st, nil
+}
+
+// baseURL returns what links in the response to r start with.
+func (s *Server) baseURL(r *http.Request) string {
+	if s.opts.BaseURL != "" {
+		return s.opts.BaseURL
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
 }

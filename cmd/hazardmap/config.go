@@ -30,6 +30,8 @@ type config struct {
 	tileURL         string
 	tileAttribution string
 	cacheBytes      int64
+	baseURL         string
+	synthetic       int
 	shutdownTimeout time.Duration
 	logLevel        string
 	logFormat       string
@@ -80,6 +82,13 @@ func settings() []setting {
 					return fmt.Errorf("HAZARDMAP_CACHE_BYTES=%q: want a non-negative integer", def)
 				}
 				fs.Int64Var(&c.cacheBytes, name, n, help)
+				return nil
+			}},
+		{"base-url", "HAZARDMAP_BASE_URL", "", "public URL of the service (scheme, host, path prefix) for links in responses; empty uses the request's Host", []string{"serve"},
+			str(func(c *config) *string { return &c.baseURL })},
+		{"synthetic", "", "0", "import N generated features (marked synthetic, for load tests) instead of reading FILE", []string{"import"},
+			func(fs *flag.FlagSet, c *config, name, def, help string) error {
+				fs.IntVar(&c.synthetic, name, 0, help)
 				return nil
 			}},
 		{"shutdown-timeout", "HAZARDMAP_SHUTDOWN_TIMEOUT", "15s", "how long SIGTERM waits for requests in flight", []string{"serve"},
@@ -156,6 +165,8 @@ Commands:
   hazardmap migrate [flags]              apply database migrations to DATABASE_URL and exit
   hazardmap import FILE --collection ID  add the features of a GeoJSON FeatureCollection
                                          (FILE "-" reads standard input); all or nothing
+  hazardmap import --synthetic N --collection waterlogging_points
+                                         add N generated points for load tests (marked synthetic)
   hazardmap export --collection ID       write a collection as GeoJSON to standard output
   hazardmap help                         this text
 

@@ -46,25 +46,34 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return err
 	}
-	if len(rest) != 1 || c.collection == "" {
-		fmt.Fprintln(stderr, "usage: hazardmap import FILE --collection ID")
+	if (len(rest) != 1) == (c.synthetic <= 0) || c.collection == "" {
+		fmt.Fprintln(stderr, "usage: hazardmap import FILE --collection ID\n       hazardmap import --synthetic N --collection waterlogging_points")
 		return errUsage
 	}
 	if _, err := geo.SchemaFor(c.collection); err != nil {
 		return err
 	}
-	var raw []byte
-	if rest[0] == "-" {
-		raw, err = io.ReadAll(stdin)
+	var fs []*geo.Feature
+	source := fmt.Sprintf("%d synthetic features", c.synthetic)
+	if c.synthetic > 0 {
+		if c.collection != geo.WaterloggingPoints {
+			return fmt.Errorf("import --synthetic: only %s has a generator", geo.WaterloggingPoints)
+		}
+		fs = api.SyntheticFeatures(c.synthetic, 1)
 	} else {
-		raw, err = os.ReadFile(rest[0])
-	}
-	if err != nil {
-		return fmt.Errorf("import: %w", err)
-	}
-	fs, err := api.DecodeFeatureCollection(raw)
-	if err != nil {
-		return fmt.Errorf("import %s: %w", rest[0], err)
+		source = rest[0]
+		var raw []byte
+		if source == "-" {
+			raw, err = io.ReadAll(stdin)
+		} else {
+			raw, err = os.ReadFile(source)
+		}
+		if err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+		if fs, err = api.DecodeFeatureCollection(raw); err != nil {
+			return fmt.Errorf("import %s: %w", source, err)
+		}
 	}
 	log, err := newLogger(c, stderr)
 	if err != nil {
@@ -81,7 +90,7 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 		}
 	}
 	if err := store.Import(ctx, c.collection, fs); err != nil {
-		return fmt.Errorf("import %s into %s: %w", rest[0], c.collection, err)
+		return fmt.Errorf("import %s into %s: %w", source, c.collection, err)
 	}
 	fmt.Fprintf(stdout, "hazardmap: imported %d features into %s\n", len(fs), c.collection)
 	return nil

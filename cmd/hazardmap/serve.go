@@ -52,6 +52,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	if c.baseURL != "" {
+		if u, err := url.Parse(c.baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("--base-url %q: want an http(s) URL such as https://hazardmap.example.org", c.baseURL)
+		}
+	}
 	// Listen before anything slow, so that a busy port fails at once.
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
@@ -68,9 +73,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
+	cacheBytes := c.cacheBytes
+	if cacheBytes == 0 {
+		cacheBytes = -1 // api: negative turns the cache off, 0 means its default
+	}
 	handler := api.NewServer(store, api.Options{
-		Logger: log,
-		Map:    web.Handler(tileOrigin),
+		Logger:     log,
+		Map:        web.Handler(tileOrigin),
+		CacheBytes: cacheBytes,
+		BaseURL:    c.baseURL,
 	})
 	srv := &http.Server{
 		Handler:           handler,

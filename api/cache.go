@@ -1,0 +1,157 @@
+package api
+
+import (
+	"container/list"
+	"context"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+)
+
+// DefaultCacheBytes is the response-cache budget used when
+// Options.CacheBytes is 0: room for every page a map loads of the seed
+// layers many times over, and for a few MaxLimit pages of a large layer.
+const DefaultCacheBytes = 64 << 20
+
+// buildTimeout bounds one build of a response (store query and encoding).
+// A build shared by several requests does not stop when the request that
+// started it goes away, so it needs a bound of its own.
+const buildTimeout = 30 * time.Second
+
+// cache keeps encoded responses within a byte budget, dropping the least
+// recently used first, and lets only one build per key run at a time:
+// when a layer changes and a hundred phones reload it at once, the store
+// is asked once. Keys name the data version, so a write to a collection
+// makes new keys and the old entries are dropped as soon as a newer
+// version of the same group is stored. A nil *cache caches nothing and
+// builds on every call. It is safe for concurrent use.
+type cache struct {
+	budget int64
+	group  singleflight.Group
+
+	mu      sync.Mutex
+	used    int64
+	order   *list.List // of *cacheEntry, most recently used first
+	entries map[string]*list.Element
+	latest  map[string]int64 // newest version stored per group
+}
+
+// cacheEntry is one cached response.
+type cacheEntry struct {
+	key     string
+	group   string // what the version counts changes of, e.g. a collection
+	version int64
+	resp    *response
+	size    int64
+}
+
+// newCache returns a cache of budget bytes, or nil (no cache) when budget
+// is not positive.
+func newCache(budget int64) *cache {
+	if budget <= 0 {
+		return nil
+	}
+	return &cache{budget: budget, order: list.New(), entries: map[string]*list.Element{}, latest: map[string]int64{}}
+}
+
+// get returns the response stored under key, or builds it with build,
+// stores it if it is cacheable and fits, and returns it. Concurrent
+// misses of one key share one build; each caller stops waiting when its
+// own ctx ends. group and version say which data the key depends on, so
+// that entries of older versions of group can be dropped.
+func (c *cache) get(ctx context.Context, key, group string, version int64, build func(context.Context) (*response, error)) (*response, error) {
+	if c == nil {
+		return build(ctx)
+	}
+	if rs := c.lookup(key); rs != nil {
+		return rs, nil
+	}
+	ch := c.group.DoChan(key, func() (any, error) {
+		if rs := c.lookup(key); rs != nil { // built while this caller was on its way
+			return rs, nil
+		}
+		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), buildTimeout)
+		defer cancel()
+		rs, err := build(bctx)
+		if err != nil {
+			return nil, err
+		}
+		if rs.cacheable && rs.version == version {
+			rs.gzipped() // compress once, now, rather than per request
+			c.add(key, group, version, rs)
+		}
+		return rs, nil
+	})
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		return res.Val.(*response), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// lookup returns the response under key and marks it recently used.
+func (c *cache) lookup(key string) *response {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.entries[key]
+	if !ok {
+		return nil
+	}
+	c.order.MoveToFront(el)
+	return el.Value.(*cacheEntry).resp
+}
+
+// add stores rs under key, then drops entries of older versions of group
+// and, while over budget, the least recently used ones. A response larger
+// than the whole budget is not stored.
+func (c *cache) add(key, group string, version int64, rs *response) {
+	e := &cacheEntry{key: key, group: group, version: version, resp: rs, size: int64(len(key)) + rs.size()}
+	if e.size > c.budget {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.entries[key]; ok {
+		c.remove(old)
+	}
+	if version < c.latest[group] {
+		return // the data has moved on while this was built
+	}
+	if version > c.latest[group] {
+		c.latest[group] = version
+		for el := c.order.Front(); el != nil; {
+			next := el.Next()
+			if o := el.Value.(*cacheEntry); o.group == group && o.version < version {
+				c.remove(el)
+			}
+			el = next
+		}
+	}
+	c.entries[key] = c.order.PushFront(e)
+	c.used += e.size
+	for c.used > c.budget {
+		c.remove(c.order.Back())
+	}
+}
+
+// remove drops one entry; the caller holds mu.
+func (c *cache) remove(el *list.Element) {
+	e := c.order.Remove(el).(*cacheEntry)
+	delete(c.entries, e.key)
+	c.used -= e.size
+}
+
+// stats returns the number of entries and the bytes they use.
+func (c *cache) stats() (entries int, used int64) {
+	if c == nil {
+		return 0, 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.entries), c.used
+}

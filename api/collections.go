@@ -1,0 +1,161 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"hazardmap/geo"
+)
+
+// Collections is the document at /collections.
+type Collections struct {
+	Links       []Link       `json:"links"`
+	Collections []Collection `json:"collections"`
+}
+
+// Collection describes one collection, at /collections/{collectionId}.
+type Collection struct {
+	ID string `json:"id"`
+	// Title is the Chinese title, then the English one.
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	Links       []Link `json:"links"`
+	// Extent is computed from the data; nil when no feature is located.
+	Extent   *Extent  `json:"extent,omitempty"`
+	ItemType string   `json:"itemType"`
+	CRS      []string `json:"crs"`
+}
+
+// Extent is the extent of a collection's data.
+type Extent struct {
+	Spatial SpatialExtent `json:"spatial"`
+}
+
+// SpatialExtent is one CRS84 box [minLon, minLat, maxLon, maxLat].
+type SpatialExtent struct {
+	BBox [][4]float64 `json:"bbox"`
+	CRS  string       `json:"crs"`
+}
+
+// handleCollections serves GET /collections: every collection with its
+// extent.
+func (s *Server) handleCollections(w http.ResponseWriter, r *http.Request) {
+	if _, err := parseSimpleQuery(r.URL.Query(), false); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// The document shows every collection's extent, so it depends on
+	// every collection's version; their sum grows whenever one does.
+	versions := make([]int64, len(s.schemas))
+	var sum int64
+	var key strings.Builder
+	base := s.baseURL(r)
+	key.WriteString("collections\x00" + base)
+	for i, sc := range s.schemas {
+		v, err := s.dataVersion(r.Context(), sc.ID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		versions[i], sum = v, sum+v
+		key.WriteString("\x00" + strconv.FormatInt(v, 10))
+	}
+	k := key.String()
+	rs, err := s.cache.get(r.Context(), k, "collections\x00"+base, sum, func(ctx context.Context) (*response, error) {
+		infos, err := s.store.Collections(ctx)
+		if err != nil {
+			return nil, err
+		}
+		doc := Collections{
+			Links:       []Link{{Href: base + "/collections", Rel: "self", Type: typeJSON, Title: "This document"}},
+			Collections: make([]Collection, 0, len(infos)),
+		}
+		same := len(infos) == len(versions)
+		var total int64
+		rs := &response{}
+		for i, info := range infos {
+			sc, err := s.schema(info.ID)
+			if err != nil {
+				return nil, err
+			}
+			doc.Collections = append(doc.Collections, collectionDoc(sc, info, base))
+			same = same && info.Version == versions[i]
+			total += info.Version
+			if info.Updated.After(rs.modified) {
+				rs.modified = info.Updated
+			}
+		}
+		body, err := marshal(doc)
+		if err != nil {
+			return nil, err
+		}
+		rs.body, rs.ctype, rs.version, rs.cacheable = body, typeJSON, total, same
+		rs.etag = makeETag(total, k)
+		return rs, nil
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.serve(w, r, rs)
+}
+
+// handleCollection serves GET /collections/{collectionId}: one collection
+// with its extent.
+func (s *Server) handleCollection(sc *geo.Schema) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if _, err := parseSimpleQuery(r.URL.Query(), false); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		v, err := s.dataVersion(r.Context(), sc.ID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		base := s.baseURL(r)
+		key := "collection\x00" + sc.ID + "\x00" + strconv.FormatInt(v, 10) + "\x00" + base
+		rs, err := s.cache.get(r.Context(), key, sc.ID, v, func(ctx context.Context) (*response, error) {
+			info, err := s.store.Collection(ctx, sc.ID)
+			if err != nil {
+				return nil, err
+			}
+			body, err := marshal(collectionDoc(sc, info, base))
+			if err != nil {
+				return nil, err
+			}
+			return &response{body: body, ctype: typeJSON, modified: info.Updated, version: info.Version,
+				cacheable: true, etag: makeETag(info.Version, "collection", sc.ID, base)}, nil
+		})
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.serve(w, r, rs)
+	}
+}
+
+// collectionDoc describes the collection of sc in state info.
+func collectionDoc(sc *geo.Schema, info geo.CollectionInfo, base string) Collection {
+	href := base + "/collections/" + sc.ID
+	c := Collection{
+		ID:          sc.ID,
+		Title:       sc.TitleZH + " " + sc.TitleEN,
+		Description: sc.Description,
+		Links: []Link{
+			{Href: href, Rel: "self", Type: typeJSON, Title: "This collection"},
+			{Href: href + "/items", Rel: "items", Type: typeGeoJSON, Title: sc.TitleEN + " (GeoJSON)"},
+		},
+		ItemType: "feature",
+		CRS:      []string{CRS84},
+	}
+	if e := info.Extent; e != nil && info.Located > 0 {
+		c.Extent = &Extent{Spatial: SpatialExtent{
+			BBox: [][4]float64{{e.Min[0], e.Min[1], e.Max[0], e.Max[1]}},
+			CRS:  CRS84,
+		}}
+	}
+	return c
+}

@@ -1,0 +1,173 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"hazardmap/geo"
+)
+
+// snapshotTries is how many times a page is re-read when a write lands
+// between reading the collection's version and its features. Writes come
+// from people in the field, seconds apart, so a second try all but always
+// succeeds; after the last one the page is served but not cached.
+const snapshotTries = 3
+
+// handleItems serves GET /collections/{collectionId}/items: a page of the
+// collection's features as a GeoJSON FeatureCollection, filtered by bbox
+// and by equality on Filterable properties.
+func (s *Server) handleItems(sc *geo.Schema) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q, err := ParseItemsQuery(sc, r.URL.Query())
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		v, err := s.dataVersion(r.Context(), sc.ID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		base := s.baseURL(r)
+		canonical := q.Canonical()
+		key := "items\x00" + sc.ID + "\x00" + strconv.FormatInt(v, 10) + "\x00" + base + "\x00" + canonical
+		rs, err := s.cache.get(r.Context(), key, sc.ID, v, func(ctx context.Context) (*response, error) {
+			return s.buildItems(ctx, sc, q, base)
+		})
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.serve(w, r, rs)
+	}
+}
+
+// buildItems reads and encodes one page of items. The page and the
+// version it is labelled with agree: the version is read before and after
+// the features, and the read is repeated when they differ.
+func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q ItemsQuery, base string) (*response, error) {
+	var (
+		st       collectionState
+		features []*geo.Feature
+		matched  int
+		stable   bool
+	)
+	for try := 0; try < snapshotTries && !stable; try++ {
+		var err error
+		if st, err = s.state(ctx, sc.ID); err != nil {
+			return nil, err
+		}
+		if features, matched, err = s.store.Features(ctx, sc.ID, q.Query()); err != nil {
+			return nil, err
+		}
+		after, err := s.dataVersion(ctx, sc.ID)
+		if err != nil {
+			return nil, err
+		}
+		stable = after == st.version
+	}
+	href := base + "/collections/" + sc.ID + "/items?"
+	canonical := q.Canonical()
+	links := []Link{{Href: href + canonical, Rel: "self", Type: typeGeoJSON, Title: "This page"}}
+	var header []string
+	if next := q.Offset + len(features); len(features) > 0 && next < matched {
+		l := Link{Href: href + q.withOffset(next), Rel: "next", Type: typeGeoJSON, Title: "Next page"}
+		links = append(links, l)
+		header = append(header, "<"+l.Href+`>; rel="next"; type="`+typeGeoJSON+`"`)
+	}
+	if q.Offset > 0 {
+		l := Link{Href: href + q.withOffset(max(0, q.Offset-q.Limit)), Rel: "prev", Type: typeGeoJSON, Title: "Previous page"}
+		links = append(links, l)
+		header = append(header, "<"+l.Href+`>; rel="prev"; type="`+typeGeoJSON+`"`)
+	}
+	links = append(links, Link{Href: base + "/collections/" + sc.ID, Rel: "collection", Type: typeJSON, Title: sc.TitleEN})
+	linkJSON, err := marshal(links)
+	if err != nil {
+		return nil, err
+	}
+
+	buf := make([]byte, 0, 512+len(features)*512)
+	buf = append(buf, `{"type":"FeatureCollection","numberMatched":`...)
+	buf = strconv.AppendInt(buf, int64(matched), 10)
+	buf = append(buf, `,"numberReturned":`...)
+	buf = strconv.AppendInt(buf, int64(len(features)), 10)
+	// timeStamp is the time of the last write to the collection, not the
+	// time of encoding: the body is then a function of the version and
+	// the query alone, so every instance sharing a database sends the
+	// same bytes under the same strong ETag, and the time tells a crew how
+	// fresh the data is.
+	if !st.updated.IsZero() {
+		buf = append(buf, `,"timeStamp":"`...)
+		buf = st.updated.UTC().AppendFormat(buf, time.RFC3339)
+		buf = append(buf, '"')
+	}
+	buf = append(buf, `,"links":`...)
+	buf = append(buf, linkJSON...)
+	buf = append(buf, `,"features":[`...)
+	for i, f := range features {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		if buf, err = AppendFeature(buf, f); err != nil {
+			return nil, err
+		}
+	}
+	buf = append(buf, "]}"...)
+	etag := "" // a page read across a write has no version to be named by
+	if stable {
+		etag = makeETag(st.version, "items", sc.ID, base, canonical)
+	}
+	return &response{
+		body:      buf,
+		ctype:     typeGeoJSON,
+		etag:      etag,
+		modified:  st.updated,
+		links:     header,
+		version:   st.version,
+		cacheable: stable,
+	}, nil
+}
+
+// handleFeature serves GET /collections/{collectionId}/items/{featureId}:
+// one feature as a GeoJSON Feature, validated by its own version.
+func (s *Server) handleFeature(sc *geo.Schema) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if _, err := parseSimpleQuery(r.URL.Query(), false); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		id := chi.URLParam(r, "featureId")
+		f, err := s.store.Feature(r.Context(), sc.ID, id)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		base := s.baseURL(r)
+		href := base + "/collections/" + sc.ID
+		links, err := marshal([]Link{
+			{Href: href + "/items/" + f.ID, Rel: "self", Type: typeGeoJSON, Title: "This feature"},
+			{Href: href, Rel: "collection", Type: typeJSON, Title: sc.TitleEN},
+		})
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		body, err := AppendFeature(make([]byte, 0, 1024), f)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		// AppendFeature closes the object; reopen it for the links.
+		body = append(body[:len(body)-1], `,"links":`...)
+		body = append(body, links...)
+		body = append(body, '}')
+		// The version alone could come back (deleted, then created anew
+		// with the same id at version 1): the write time tells them apart.
+		etag := makeETag(f.Version, "feature", sc.ID, f.ID, strconv.FormatInt(f.Updated.UnixNano(), 10), base)
+		s.serve(w, r, &response{body: body, ctype: typeGeoJSON, etag: etag, modified: f.Updated, version: f.Version})
+	}
+}

@@ -1,0 +1,284 @@
+package api
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"mime"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Media types the service writes.
+const (
+	typeJSON    = "application/json"
+	typeGeoJSON = "application/geo+json"
+	typeOpenAPI = "application/vnd.oai.openapi+json;version=3.0"
+	typeHTML    = "text/html"
+)
+
+// revalidate is the Cache-Control of every data response. Caches may keep
+// a copy (public) but must ask the server before each use (max-age=0,
+// must-revalidate): during a storm a crew must see a point turn "closed"
+// the moment it is reported, never a copy that a cache thought still
+// fresh. The question costs little: the ETag and Last-Modified make the
+// answer a bodiless 304 while the data is unchanged.
+const revalidate = "public, max-age=0, must-revalidate"
+
+// gzipMin is the smallest body worth compressing: below it the gzip
+// header and the CPU outweigh the bytes saved.
+const gzipMin = 1024
+
+// response is an encoded body with what HTTP caching needs to know about
+// it. It is not changed once built, except that its gzip form is made at
+// most once, on first demand, so a cached response is compressed once and
+// not per request.
+type response struct {
+	body     []byte
+	ctype    string
+	etag     string    // strong validator of body, quoted; "" for none
+	modified time.Time // of the data shown; zero for none
+	links    []string  // values of Link headers
+	// version is the data version the body shows and cacheable whether
+	// the body is known to be that of the version its cache key names.
+	version   int64
+	cacheable bool
+
+	gzOnce sync.Once
+	gz     []byte // nil when compression does not pay
+}
+
+// gzipped returns the gzip encoding of the body, or nil when the body is
+// too small for compression to pay.
+func (rs *response) gzipped() []byte {
+	rs.gzOnce.Do(func() {
+		if len(rs.body) < gzipMin {
+			return
+		}
+		var b bytes.Buffer
+		b.Grow(len(rs.body) / 4)
+		zw, _ := gzip.NewWriterLevel(&b, gzip.DefaultCompression) // the level is valid
+		_, _ = zw.Write(rs.body)                                  // a bytes.Buffer does not fail
+		_ = zw.Close()
+		if b.Len() < len(rs.body) {
+			rs.gz = b.Bytes()
+		}
+	})
+	return rs.gz
+}
+
+// size is what the response costs the cache, in bytes.
+func (rs *response) size() int64 {
+	n := len(rs.body) + len(rs.gz) + len(rs.etag) + len(rs.ctype) + 256
+	for _, l := range rs.links {
+		n += len(l)
+	}
+	return int64(n)
+}
+
+// serve writes rs for r: the gzip form when r accepts it, a 304 when r's
+// validators still match, no body for HEAD.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, rs *response) {
+	h := w.Header()
+	body, etag := rs.body, rs.etag
+	h.Add("Vary", "Accept-Encoding")
+	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		if gz := rs.gzipped(); gz != nil {
+			body, etag = gz, gzipETag(etag)
+			h.Set("Content-Encoding", "gzip")
+		}
+	}
+	h.Set("Cache-Control", revalidate)
+	if etag != "" {
+		h.Set("ETag", etag)
+	}
+	if !rs.modified.IsZero() {
+		h.Set("Last-Modified", rs.modified.UTC().Format(http.TimeFormat))
+	}
+	for _, l := range rs.links {
+		h.Add("Link", l)
+	}
+	if notModified(r.Header, etag, rs.modified) {
+		h.Del("Content-Encoding")
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Type", rs.ctype)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}
+
+// gzipETag is the validator of the gzip form of the body whose validator
+// is etag: a different representation needs a different strong ETag.
+func gzipETag(etag string) string {
+	if etag == "" {
+		return ""
+	}
+	return strings.TrimSuffix(etag, `"`) + `-gzip"`
+}
+
+// makeETag returns a strong ETag: the data version (for people reading
+// logs) and a hash of everything else the body depends on.
+func makeETag(version int64, parts ...string) string {
+	h := fnv.New64a()
+	for _, p := range parts {
+		_, _ = h.Write([]byte(p))
+		_, _ = h.Write([]byte{0})
+	}
+	return fmt.Sprintf(`"%d-%016x"`, version, h.Sum64())
+}
+
+// notModified reports whether a GET or HEAD with header h may be answered
+// 304, as RFC 9110 §13.2.2 orders the checks: If-None-Match when present
+// (weak comparison, so a W/ prefix added by a proxy still matches), else
+// If-Modified-Since at one-second resolution.
+func notModified(h http.Header, etag string, modified time.Time) bool {
+	if inm := h.Get("If-None-Match"); inm != "" {
+		if etag == "" {
+			return false
+		}
+		for _, tag := range strings.Split(inm, ",") {
+			tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
+			if tag == "*" || tag == strings.TrimPrefix(etag, "W/") {
+				return true
+			}
+		}
+		return false
+	}
+	ims := h.Get("If-Modified-Since")
+	if ims == "" || modified.IsZero() {
+		return false
+	}
+	t, err := http.ParseTime(ims)
+	if err != nil {
+		return false
+	}
+	return !modified.Truncate(time.Second).After(t)
+}
+
+// acceptsGzip reports whether an Accept-Encoding header value allows gzip:
+// listed (or covered by "*") with a q-value above zero.
+func acceptsGzip(header string) bool {
+	gzipQ, starQ := -1.0, -1.0
+	for _, part := range strings.Split(header, ",") {
+		coding, q := mediaRange(part)
+		switch coding {
+		case "gzip", "x-gzip":
+			gzipQ = max(gzipQ, q)
+		case "*":
+			starQ = q
+		}
+	}
+	if gzipQ >= 0 {
+		return gzipQ > 0
+	}
+	return starQ > 0
+}
+
+// prefersHTML reports whether an Accept header value ranks HTML above
+// JSON. A tie goes to JSON, so "*/*" (curl, GDAL) and no header at all get
+// JSON, while a browser's "text/html,…,*/*;q=0.8" gets HTML.
+func prefersHTML(accept string) bool {
+	if accept == "" {
+		return false
+	}
+	var ranges []acceptRange
+	for _, part := range strings.Split(accept, ",") {
+		v, q := mediaRange(part)
+		ranges = append(ranges, acceptRange{v, q})
+	}
+	html := quality(ranges, "text", typeHTML, "application/xhtml+xml")
+	js := quality(ranges, "application", typeJSON, typeGeoJSON)
+	return html > 0 && html > js
+}
+
+// acceptRange is one element of an Accept header.
+type acceptRange struct {
+	value string
+	q     float64
+}
+
+// quality returns the q-value that ranges give a type named by exact
+// (any of them) with major type major: that of the most specific range
+// that matches (RFC 9110 §12.5.1), -1 when none does.
+func quality(ranges []acceptRange, major string, exact ...string) float64 {
+	best, spec := -1.0, -1
+	for _, r := range ranges {
+		s := -1
+		switch {
+		case slices.Contains(exact, r.value):
+			s = 2
+		case r.value == major+"/*":
+			s = 1
+		case r.value == "*/*":
+			s = 0
+		default:
+			continue
+		}
+		if s > spec || (s == spec && r.q > best) {
+			best, spec = r.q, s
+		}
+	}
+	return best
+}
+
+// mediaRange splits one element of an Accept or Accept-Encoding header
+// into its lower-case value and q-value (1 when absent or malformed).
+func mediaRange(part string) (string, float64) {
+	v, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+	if err != nil {
+		// Accept-Encoding codings are not media types ("gzip;q=0.5"):
+		// parse by hand.
+		name, rest, _ := strings.Cut(strings.TrimSpace(part), ";")
+		v = strings.ToLower(strings.TrimSpace(name))
+		params = map[string]string{}
+		for _, p := range strings.Split(rest, ";") {
+			if k, val, ok := strings.Cut(strings.TrimSpace(p), "="); ok {
+				params[strings.ToLower(strings.TrimSpace(k))] = strings.TrimSpace(val)
+			}
+		}
+	}
+	q := 1.0
+	if s, ok := params["q"]; ok {
+		if x, err := strconv.ParseFloat(s, 64); err == nil && x >= 0 && x <= 1 {
+			q = x
+		} else {
+			q = 0 // a malformed q-value is not an acceptance
+		}
+	}
+	return v, q
+}
+
+// marshal encodes v as compact JSON without escaping &, < and > (links
+// carry query strings).
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("api: encode %T: %w", v, err)
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// jsonResponse returns v encoded as a cacheable JSON response of the
+// given media type, validated by a hash of its bytes.
+func jsonResponse(v any, ctype string) (*response, error) {
+	body, err := marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	h := fnv.New64a()
+	_, _ = h.Write(body)
+	return &response{body: body, ctype: ctype, etag: fmt.Sprintf(`"%016x"`, h.Sum64()), cacheable: true}, nil
+}
