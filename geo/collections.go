@@ -56,7 +56,7 @@ func Schemas() []*Schema {
 			ID:            RelocationSites,
 			TitleZH:       "河道内待搬迁群众",
 			TitleEN:       "Riverbed relocation sites",
-			Description:   "Settlements in riverbeds and flood channels whose households are still to be relocated. Counts only: household detail is personal data.",
+			Description:   "Settlements in riverbeds and flood channels whose households are still to be relocated. The public sees counts; household detail (households) is personal data, for planners only.",
 			GeometryTypes: []string{"Point", "Polygon", "MultiPolygon"},
 			Properties: append(commonProperties(),
 				Property{Name: "town", Type: String, Required: true, Filterable: true, Title: "乡镇"},
@@ -66,6 +66,14 @@ func Schemas() []*Schema {
 				Property{Name: "households_remaining", Type: Integer, Nullable: true, Title: "未搬迁户数"},
 				Property{Name: "resettlement_site", Type: String, Nullable: true, Title: "安置点"},
 				Property{Name: "status", Type: String, Required: true, Filterable: true, Enum: []string{"not_started", "in_progress", "completed"}, Title: "搬迁进度"},
+				Property{Name: "households", Type: ObjectList, Private: true, Title: "住户明细",
+					Description: "Household-level detail, for planners only (personal data). The report publishes none, and the seed data holds none.",
+					Fields: []Property{
+						{Name: "name", Type: String, Required: true, Title: "户主姓名"},
+						{Name: "phone", Type: String, Nullable: true, Title: "联系电话"},
+						{Name: "members", Type: Integer, Nullable: true, Title: "人口"},
+						{Name: "note", Type: String, Nullable: true, Title: "备注"},
+					}},
 			),
 		},
 		{

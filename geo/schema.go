@@ -42,6 +42,9 @@ type Property struct {
 	// Filterable properties may be used in Query.Filters; the PostGIS
 	// store keeps each as a typed column.
 	Filterable bool
+	// Private properties are visible to planners only (Schema.Redact):
+	// household-level detail is personal data.
+	Private bool
 	// Fields describe the members of each object of an ObjectList.
 	Fields []Property
 	// Title is a short Chinese label for the map and the API.
@@ -80,6 +83,31 @@ func (s *Schema) Filterable() []string {
 		}
 	}
 	return names
+}
+
+// Redact returns a copy of f without the Private properties when role is
+// below RolePlanner, and f itself otherwise (nil for nil). The API calls it
+// on every feature it sends, audit entries excepted (planners only).
+func (s *Schema) Redact(f *Feature, role Role) *Feature {
+	if f == nil || role.AtLeast(RolePlanner) {
+		return f
+	}
+	out := f.Clone()
+	for _, p := range s.Properties {
+		if p.Private {
+			delete(out.Properties, p.Name)
+		}
+	}
+	return out
+}
+
+// CanFilter reports whether a client of role may filter on the property
+// called name: it is Filterable and, if Private, role is at least
+// RolePlanner (a filter on a hidden value would reveal it by which
+// features match).
+func (s *Schema) CanFilter(name string, role Role) bool {
+	p, ok := s.Property(name)
+	return ok && p.Filterable && (!p.Private || role.AtLeast(RolePlanner))
 }
 
 // Validate checks f against the schema: the geometry type and coordinates,

@@ -158,3 +158,63 @@ func ExampleSchema_ParseFilter() {
 	// status closed <nil>
 	// invalid status: status: "flooded" is not one of clear, ponding, closed
 }
+
+func TestRedactHouseholds(t *testing.T) {
+	sc, err := SchemaFor(RelocationSites)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ok := sc.Property("households")
+	if !ok || !p.Private || p.Type != ObjectList || p.Filterable {
+		t.Fatalf("relocation_sites.households = %+v, want a private, non-filterable object list", p)
+	}
+	f := &Feature{ID: "r", Properties: map[string]any{
+		"name": "老君堂村", "households_remaining": 22.0,
+		"households": []any{map[string]any{"name": "某户", "phone": "00000000000", "members": 3.0}},
+	}}
+	for _, role := range []Role{RolePublic, RoleCrew, "", "root"} {
+		got := sc.Redact(f, role)
+		if _, ok := got.Properties["households"]; ok || got.Properties["households_remaining"] != 22.0 {
+			t.Errorf("Redact(%q) = %v, want the counts without households", role, got.Properties)
+		}
+	}
+	if _, ok := f.Properties["households"]; !ok {
+		t.Error("Redact changed its argument")
+	}
+	for _, role := range []Role{RolePlanner, RoleAdmin} {
+		if got := sc.Redact(f, role); got != f {
+			t.Errorf("Redact(%s) did not return the feature as is", role)
+		}
+	}
+	if sc.Redact(nil, RolePublic) != nil {
+		t.Error("Redact(nil) != nil")
+	}
+	if err := sc.Validate(f); err == nil {
+		t.Error("a household without location_source etc. validated; fixture is wrong")
+	}
+}
+
+func TestCanFilter(t *testing.T) {
+	sc := &Schema{ID: "x", Properties: []Property{
+		{Name: "status", Type: String, Filterable: true},
+		{Name: "village", Type: String},
+		{Name: "head", Type: String, Filterable: true, Private: true},
+	}}
+	for _, c := range []struct {
+		name string
+		role Role
+		want bool
+	}{
+		{"status", RolePublic, true},
+		{"village", RoleAdmin, false},
+		{"nope", RoleAdmin, false},
+		{"head", RolePublic, false},
+		{"head", RoleCrew, false},
+		{"head", RolePlanner, true},
+		{"head", RoleAdmin, true},
+	} {
+		if got := sc.CanFilter(c.name, c.role); got != c.want {
+			t.Errorf("CanFilter(%s, %s) = %v, want %v", c.name, c.role, got, c.want)
+		}
+	}
+}

@@ -2,10 +2,21 @@ package geo
 
 import "context"
 
-// Store keeps the features of the collections in Schemas. Implementations
-// are safe for concurrent use. Every method that writes either writes all
-// it was asked to or nothing. Unknown collections are NotFound errors.
+// Store keeps the features of the collections in Schemas, their audit log,
+// the status reports of the waterlogging points and the API's tokens.
+// Implementations are safe for concurrent use. Unknown collections are
+// NotFound errors.
+//
+// Every method that writes either writes all it was asked to or nothing,
+// and in the same transaction appends one AuditEntry per feature (or
+// token) it wrote, recording ActorFrom(ctx) (see Ledger). A write that
+// fails — Invalid, NotFound, Conflict, or an actor that fails
+// Actor.Validate — appends no entry and no Change. Stores do not
+// authorize: the API checks roles before it calls a write.
 type Store interface {
+	Ledger
+	TokenStore
+
 	// Collections returns the state of every collection, in Schemas order.
 	Collections(ctx context.Context) ([]CollectionInfo, error)
 	// Collection returns the state of collection c.
@@ -38,9 +49,98 @@ type Store interface {
 	// features, and marks c as seeded either way, so that features deleted
 	// later are not brought back. It reports whether it imported.
 	Seed(ctx context.Context, c string, fs []*Feature) (bool, error)
+	// AddObservation records a crew's status report o on the waterlogging
+	// point featureID, in one transaction: it stores the observation (ID,
+	// FeatureID, Time, Actor set by the store; see Observation.Receive),
+	// makes it the point's current status (ObservationPatch: properties
+	// status, depth_cm, status_updated_at, bumping the point's version)
+	// unless a newer report is already current, bumps the collection's
+	// version, and appends an audit entry with ActionObserve. It returns
+	// the point after the write and the stored observation.
+	//
+	// version is the point's version the report was based on (the API's
+	// If-Match), or 0 not to check it; a mismatch is a Conflict. A point
+	// that does not exist is NotFound; an invalid o is Invalid with field
+	// errors (Observation.Validate). A report older than the current status
+	// (queued on a phone while a newer one arrived) is appended to the
+	// history only: the point's properties and version stay, and its audit
+	// entry has equal Before and After.
+	AddObservation(ctx context.Context, featureID string, version int64, o Observation) (*Feature, Observation, error)
+	// Observations returns the status reports of featureID matching q,
+	// newest first (by Observation.At, then by ID), and the total that
+	// matched before paging. The history outlives the point: reports of a
+	// deleted point are still returned (a point created again with the
+	// same id continues that history). An id that is not a point and has
+	// no history is NotFound; a point without reports is an empty,
+	// non-nil slice. A bad q is Invalid (ObservationQuery.Check).
+	Observations(ctx context.Context, featureID string, q ObservationQuery) ([]Observation, int, error)
+	// NearestDepots returns, for each of q.Points in order, the q.K depots
+	// nearest to it by ellipsoidal (WGS-84) distance, as Distance computes
+	// it, among the located (Point) depots that q.Filter keeps: exactly
+	// the first q.K of those depots sorted by (distance, id), as
+	// NearestDepotsIn computes by brute force, with distances equal to the
+	// centimetre. A point that is not a valid position (ValidPoint) gets
+	// an empty list. All lists come from one snapshot of the depots. The
+	// outer slice and every list are non-nil. A bad q is Invalid
+	// (NearestQuery.Check).
+	NearestDepots(ctx context.Context, q NearestQuery) ([][]Neighbor, error)
 	// Ping reports whether the store can serve requests; an Unavailable
 	// error when its backend cannot be reached.
 	Ping(ctx context.Context) error
 	// Close releases the store's resources.
 	Close() error
+}
+
+// Ledger is the record of every write of a Store: the audit log and the
+// stream of changes derived from it.
+//
+// Order: Seq is assigned in commit order. Once a reader has seen an entry
+// (through Audit or Changes), every entry with a smaller Seq has
+// committed and is visible to it too: no later read returns an entry with
+// a Seq below one already returned. So "every change after n" is always
+// Changes(n, …), and a client that remembers the last Seq it saw misses
+// nothing. Seq may have gaps; readers must not rely on it having none.
+type Ledger interface {
+	// Audit returns the audit entries matching q and the total that
+	// matched before paging: newest first, or oldest first when
+	// q.AfterSeq > 0. No match is an empty, non-nil slice. A bad q is
+	// Invalid (AuditQuery.Check).
+	Audit(ctx context.Context, q AuditQuery) ([]AuditEntry, int, error)
+	// Changes returns the changes with Seq > afterSeq, oldest first, at
+	// most ChangeLimit(limit) of them; an empty, non-nil slice when there
+	// are none. They are the audit entries without their data, so Changes
+	// and Audit never disagree. A negative afterSeq is Invalid.
+	Changes(ctx context.Context, afterSeq int64, limit int) ([]Change, error)
+	// Subscribe returns a channel that receives a value soon after any
+	// write that added changes commits, in this process or (PostGIS) any
+	// other process on the same database. Signals are coalesced and never
+	// block the writer: one signal may stand for many writes, and a
+	// subscriber reacts by reading Changes from the last Seq it saw. A
+	// subscriber may also be signalled when nothing new has committed (the
+	// PostGIS store signals every subscriber when its listening connection
+	// is re-established, as changes may have been missed while it was
+	// down). A signal is not repeated: a subscriber whose Changes call
+	// fails after one (the database still coming back) must retry on its
+	// own. The channel is closed when ctx ends or the store is closed.
+	Subscribe(ctx context.Context) (<-chan struct{}, error)
+}
+
+// TokenStore keeps the API's bearer tokens. Every write appends an audit
+// entry (Collection TokensCollection; the hash is never recorded).
+type TokenStore interface {
+	// CreateToken stores t, which must pass Token.Validate (else Invalid);
+	// an id or hash already stored is a Conflict. Times are stored as
+	// Token.Normalize returns them.
+	CreateToken(ctx context.Context, t Token) error
+	// TokenByHash returns the token whose Hash is hash, revoked or expired
+	// ones included (Token.Check tells), or a NotFound error. Stores look
+	// it up by hash and confirm with Token.Matches (constant time). Use
+	// Authenticate rather than calling it directly.
+	TokenByHash(ctx context.Context, hash []byte) (Token, error)
+	// Tokens returns every token, revoked and expired ones included, by
+	// creation time then id; an empty, non-nil slice when there are none.
+	Tokens(ctx context.Context) ([]Token, error)
+	// RevokeToken marks the token id revoked now, or returns NotFound.
+	// Revoking a revoked token changes nothing and is not an error.
+	RevokeToken(ctx context.Context, id string) error
 }

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"hazardmap/web"
 )
 
 // errUsage reports bad command-line use; the usage text was printed.
@@ -29,6 +31,7 @@ type config struct {
 	seed            bool
 	tileURL         string
 	tileAttribution string
+	tileDatum       string
 	cacheBytes      int64
 	baseURL         string
 	synthetic       int
@@ -75,6 +78,20 @@ func settings() []setting {
 			str(func(c *config) *string { return &c.tileURL })},
 		{"tile-attribution", "HAZARDMAP_TILE_ATTRIBUTION", "", "attribution text shown for the tiles", []string{"serve"},
 			str(func(c *config) *string { return &c.tileAttribution })},
+		{"tile-datum", "HAZARDMAP_TILE_DATUM", "wgs84", "datum of the tiles: wgs84 (OpenStreetMap, Tianditu) or gcj02 (AMap/Gaode, Tencent; the map shifts features to GCJ-02 for display)", []string{"serve"},
+			func(fs *flag.FlagSet, c *config, name, def, help string) error {
+				d, err := web.ParseDatum(def)
+				if err != nil {
+					return fmt.Errorf("HAZARDMAP_TILE_DATUM: %w", err)
+				}
+				c.tileDatum = d
+				fs.Func(name, help, func(v string) error {
+					d, err := web.ParseDatum(v)
+					c.tileDatum = d
+					return err
+				})
+				return nil
+			}},
 		{"cache-bytes", "HAZARDMAP_CACHE_BYTES", "67108864", "bytes of encoded responses kept in memory per instance; 0 turns the cache off", []string{"serve"},
 			func(fs *flag.FlagSet, c *config, name, def, help string) error {
 				n, err := strconv.ParseInt(def, 10, 64)

@@ -79,7 +79,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	handler := api.NewServer(store, api.Options{
 		Logger:     log,
-		Map:        web.Handler(tileOrigin),
+		Map:        web.Handler(tileOrigin, web.Tiles(c.tileURL, c.tileAttribution, c.tileDatum)),
 		CacheBytes: cacheBytes,
 		BaseURL:    c.baseURL,
 	})

@@ -93,6 +93,20 @@ func TestSIGKILLLosesNoAcknowledgedWrite(t *testing.T) {
 	if in.Count < len(acked) || in.Version != int64(in.Count) {
 		t.Errorf("after SIGKILL: count %d version %d, want count ≥ %d and version = count", in.Count, in.Version, len(acked))
 	}
+	// Each write and its audit entry committed together: one entry per
+	// stored feature, none more.
+	entries, n, err := s.Audit(context.Background(), geo.AuditQuery{Collection: geo.WaterloggingPoints})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != in.Count || len(entries) != n {
+		t.Errorf("after SIGKILL: %d audit entries for %d features, want one each", n, in.Count)
+	}
+	for _, e := range entries {
+		if _, err := s.Feature(context.Background(), geo.WaterloggingPoints, e.FeatureID); err != nil {
+			t.Errorf("audit entry %d records %s, which is not stored: %v", e.Seq, e.FeatureID, err)
+		}
+	}
 }
 
 // TestSecondOpenFailsFast checks that a second process (here, a second

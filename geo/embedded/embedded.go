@@ -7,12 +7,21 @@
 // power loss. It also takes an exclusive file lock, so two processes cannot
 // open the same data directory at once.
 //
-// All reads are served from an in-memory copy that is changed only after
-// the bbolt transaction has committed, under the same lock; the file is
-// the truth and the copy is rebuilt from it on Open.
+// All reads of features and tokens are served from an in-memory copy that
+// is changed only after the bbolt transaction has committed, under the
+// same lock; the file is the truth and the copy is rebuilt from it on
+// Open. The audit log and the observations, which only grow, stay on disk
+// and are read through bbolt's read transactions (a consistent snapshot
+// each), so memory does not grow with the history.
+//
+// Every write holds the store's lock from its checks to its commit, so
+// writes are serialized: audit seqs (bbolt's bucket sequence, assigned in
+// the write's transaction) are in commit order, and a failed write rolls
+// its seq back with everything else.
 package embedded
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,6 +30,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -38,7 +48,13 @@ const FileName = "hazardmap.db"
 // the file lock before failing with a clear error instead of hanging.
 const lockTimeout = 2 * time.Second
 
-var stateBucket = []byte("collection_state")
+// Buckets besides one per collection (named after it).
+var (
+	stateBucket        = []byte("collection_state")
+	auditBucket        = []byte("audit")        // seq (8 bytes, big-endian) → auditRecord
+	observationsBucket = []byte("observations") // feature id, 0, id (8 bytes, big-endian) → observationRecord
+	tokensBucket       = []byte("tokens")       // id → tokenRecord
+)
 
 // Store is a geo.Store on a bbolt file. It is safe for concurrent use.
 type Store struct {
@@ -48,6 +64,12 @@ type Store struct {
 
 	mu          sync.RWMutex
 	collections map[string]*collection
+	tokens      map[string]geo.Token // by id
+	tokenByHash map[string]string    // string(hash) → id
+
+	notifier geo.Notifier
+
+	depotIndex depotIndex // see nearest.go
 }
 
 var _ geo.Store = (*Store)(nil)
@@ -87,7 +109,8 @@ func Open(dir string) (*Store, error) {
 		}
 		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
 	}
-	s := &Store{db: db, schemas: map[string]*geo.Schema{}, collections: map[string]*collection{}}
+	s := &Store{db: db, schemas: map[string]*geo.Schema{}, collections: map[string]*collection{},
+		tokens: map[string]geo.Token{}, tokenByHash: map[string]string{}}
 	for _, sc := range geo.Schemas() {
 		s.schemas[sc.ID] = sc
 		s.order = append(s.order, sc.ID)
@@ -105,6 +128,14 @@ func (s *Store) load() error {
 		states, err := tx.CreateBucketIfNotExists(stateBucket)
 		if err != nil {
 			return fmt.Errorf("embedded: create state bucket: %w", err)
+		}
+		for _, name := range [][]byte{auditBucket, observationsBucket, tokensBucket} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("embedded: create bucket %s: %w", name, err)
+			}
+		}
+		if err := s.loadTokens(tx); err != nil {
+			return err
 		}
 		for _, c := range s.order {
 			b, err := tx.CreateBucketIfNotExists([]byte(c))
@@ -155,22 +186,31 @@ func decode(id string, raw []byte) (*geo.Feature, error) {
 }
 
 func encode(f *geo.Feature) ([]byte, error) {
+	r, err := toRecord(f)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(r)
+}
+
+func toRecord(f *geo.Feature) (record, error) {
 	r := record{Properties: f.Properties, Version: f.Version, Updated: f.Updated}
 	if f.Geometry != nil {
 		g, err := wkb.Marshal(f.Geometry)
 		if err != nil {
-			return nil, err
+			return r, err
 		}
 		r.Geometry = g
 	}
-	return json.Marshal(r)
+	return r, nil
 }
 
 // Dir returns the data directory the store was opened on.
 func (s *Store) Dir() string { return filepath.Dir(s.db.Path()) }
 
-// Close closes the bbolt file.
+// Close ends every subscription and closes the bbolt file.
 func (s *Store) Close() error {
+	s.notifier.Close()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("embedded: close: %w", err)
 	}
@@ -302,58 +342,130 @@ func (s *Store) Feature(ctx context.Context, c, id string) (*geo.Feature, error)
 }
 
 // change is one feature write: put (f != nil) or delete (f == nil) id.
+// before is the feature as it was (nil for a new one), for the audit log.
 type change struct {
-	id string
-	f  *geo.Feature
+	id     string
+	f      *geo.Feature
+	before *geo.Feature
 }
 
-// commit writes changes to collection c and bumps its version in one bbolt
-// transaction (fsynced), then applies them to memory. The caller holds mu.
-func (s *Store) commit(c string, changes []change, markSeeded bool) error {
-	col := s.collections[c]
-	st := col.state
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	if len(changes) > 0 {
-		st.Version++
-		st.Updated = now
-	}
-	if markSeeded {
-		st.Seeded = true
-	}
-	for _, ch := range changes {
-		if ch.f != nil {
-			ch.f.Updated = now
+// write is everything one transaction writes.
+type write struct {
+	// c is the collection whose features change, "" for none (tokens).
+	c       string
+	changes []change
+	// action is the audit action of every change.
+	action geo.Action
+	// bump advances c's version even without changes (a report that
+	// only joins the history).
+	bump       bool
+	markSeeded bool
+	// audit holds entries beyond those of changes (Seq, Time and Actor are
+	// set by commit).
+	audit []geo.AuditEntry
+	// extra writes more records inside the transaction.
+	extra func(tx *bolt.Tx) error
+}
+
+// now returns the time of a write, as PostgreSQL would keep it.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// commit runs w in one bbolt transaction (fsynced): the features and the
+// collection's state, w.extra, and one audit entry per change plus
+// w.audit, numbered from the audit bucket's sequence. Only after the
+// commit does it change memory (features, state) and signal subscribers,
+// so a failed write leaves nothing behind, not even a used seq. The
+// caller holds mu.
+func (s *Store) commit(at time.Time, actor geo.Actor, w write) error {
+	var (
+		col *collection
+		st  state
+	)
+	if w.c != "" {
+		col = s.collections[w.c]
+		st = col.state
+		if len(w.changes) > 0 || w.bump {
+			st.Version++
+			st.Updated = at
+		}
+		if w.markSeeded {
+			st.Seeded = true
 		}
 	}
+	entries := make([]geo.AuditEntry, 0, len(w.changes)+len(w.audit))
+	for _, ch := range w.changes {
+		e := geo.AuditEntry{Collection: w.c, FeatureID: ch.id, Action: w.action, Before: ch.before}
+		if ch.f != nil {
+			ch.f.Updated = at
+			e.Version, e.After = ch.f.Version, ch.f
+		}
+		entries = append(entries, e)
+	}
+	entries = append(entries, w.audit...)
+	for i := range entries {
+		entries[i].Time, entries[i].Actor = at, actor
+	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket([]byte(c))
-		for _, ch := range changes {
-			if ch.f == nil {
-				if err := b.Delete([]byte(ch.id)); err != nil {
-					return err
-				}
-				continue
+		if w.c != "" {
+			if err := putFeatures(tx, w.c, w.changes); err != nil {
+				return err
 			}
-			raw, err := encode(ch.f)
+			raw, err := json.Marshal(st)
 			if err != nil {
 				return err
 			}
-			if err := b.Put([]byte(ch.id), raw); err != nil {
+			if err := tx.Bucket(stateBucket).Put([]byte(w.c), raw); err != nil {
 				return err
 			}
 		}
-		raw, err := json.Marshal(st)
+		if w.extra != nil {
+			if err := w.extra(tx); err != nil {
+				return err
+			}
+		}
+		return appendAudit(tx, entries)
+	})
+	if err != nil {
+		if geo.AsError(err) != nil {
+			return err
+		}
+		return fmt.Errorf("embedded: write %s: %w", cmp.Or(w.c, geo.TokensCollection), err)
+	}
+	if col != nil {
+		col.state = st
+		col.apply(w.changes)
+	}
+	if len(entries) > 0 {
+		s.notifier.Notify()
+	}
+	return nil
+}
+
+// putFeatures writes the changes of collection c to its bucket.
+func putFeatures(tx *bolt.Tx, c string, changes []change) error {
+	b := tx.Bucket([]byte(c))
+	for _, ch := range changes {
+		if ch.f == nil {
+			if err := b.Delete([]byte(ch.id)); err != nil {
+				return err
+			}
+			continue
+		}
+		raw, err := encode(ch.f)
 		if err != nil {
 			return err
 		}
-		return tx.Bucket(stateBucket).Put([]byte(c), raw)
-	})
-	if err != nil {
-		return fmt.Errorf("embedded: write %s: %w", c, err)
+		if err := b.Put([]byte(ch.id), raw); err != nil {
+			return err
+		}
 	}
-	col.state = st
+	return nil
+}
+
+// apply changes the in-memory copy after a commit.
+func (col *collection) apply(changes []change) {
 	for _, ch := range changes {
-		i, found := sort.Find(len(col.ids), func(i int) int { return cmp(ch.id, col.ids[i]) })
+		i, found := sort.Find(len(col.ids), func(i int) int { return strings.Compare(ch.id, col.ids[i]) })
 		if ch.f == nil {
 			delete(col.features, ch.id)
 			if found {
@@ -366,22 +478,25 @@ func (s *Store) commit(c string, changes []change, markSeeded bool) error {
 			col.ids = slices.Insert(col.ids, i, ch.id)
 		}
 	}
-	return nil
 }
 
-func cmp(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
+// writer returns the actor of ctx, or an Internal error if it cannot be
+// recorded.
+func writer(ctx context.Context) (geo.Actor, error) {
+	a := geo.ActorFrom(ctx)
+	if err := a.Validate(); err != nil {
+		return a, fmt.Errorf("embedded: %w", err)
 	}
-	return 0
+	return a, nil
 }
 
 // Create validates and stores a new feature.
 func (s *Store) Create(ctx context.Context, c string, f *geo.Feature) error {
 	sc, err := s.schema(c)
+	if err != nil {
+		return err
+	}
+	actor, err := writer(ctx)
 	if err != nil {
 		return err
 	}
@@ -398,7 +513,7 @@ func (s *Store) Create(ctx context.Context, c string, f *geo.Feature) error {
 		return geo.Errorf(geo.Conflict, "feature %q already exists in %s", p.ID, c)
 	}
 	p.Version = 1
-	if err := s.commit(c, []change{{p.ID, p}}, false); err != nil {
+	if err := s.commit(now(), actor, write{c: c, action: geo.ActionCreate, changes: []change{{p.ID, p, nil}}}); err != nil {
 		return err
 	}
 	f.ID, f.Version, f.Updated = p.ID, p.Version, p.Updated
@@ -423,17 +538,22 @@ func (s *Store) Replace(ctx context.Context, c string, f *geo.Feature) error {
 	if err != nil {
 		return err
 	}
+	actor, err := writer(ctx)
+	if err != nil {
+		return err
+	}
 	p, err := sc.Prepare(f)
 	if err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, err := s.current(c, p.ID, p.Version); err != nil {
+	old, err := s.current(c, p.ID, p.Version)
+	if err != nil {
 		return err
 	}
 	p.Version++
-	if err := s.commit(c, []change{{p.ID, p}}, false); err != nil {
+	if err := s.commit(now(), actor, write{c: c, action: geo.ActionReplace, changes: []change{{p.ID, p, old}}}); err != nil {
 		return err
 	}
 	f.Version, f.Updated = p.Version, p.Updated
@@ -443,6 +563,10 @@ func (s *Store) Replace(ctx context.Context, c string, f *geo.Feature) error {
 // Patch applies p to feature id at version.
 func (s *Store) Patch(ctx context.Context, c, id string, version int64, p geo.Patch) (*geo.Feature, error) {
 	sc, err := s.schema(c)
+	if err != nil {
+		return nil, err
+	}
+	actor, err := writer(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -457,7 +581,7 @@ func (s *Store) Patch(ctx context.Context, c, id string, version int64, p geo.Pa
 		return nil, err
 	}
 	next.Version = old.Version + 1
-	if err := s.commit(c, []change{{id, next}}, false); err != nil {
+	if err := s.commit(now(), actor, write{c: c, action: geo.ActionPatch, changes: []change{{id, next, old}}}); err != nil {
 		return nil, err
 	}
 	return next.Clone(), nil
@@ -468,12 +592,17 @@ func (s *Store) Delete(ctx context.Context, c, id string, version int64) error {
 	if _, err := s.schema(c); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, err := s.current(c, id, version); err != nil {
+	actor, err := writer(ctx)
+	if err != nil {
 		return err
 	}
-	return s.commit(c, []change{{id, nil}}, false)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, err := s.current(c, id, version)
+	if err != nil {
+		return err
+	}
+	return s.commit(now(), actor, write{c: c, action: geo.ActionDelete, changes: []change{{id, nil, old}}})
 }
 
 // prepareAll validates fs for import into c; the caller holds mu.
@@ -495,14 +624,18 @@ func (s *Store) prepareAll(c string, fs []*geo.Feature) ([]change, error) {
 		}
 		seen[p.ID] = true
 		p.Version = 1
-		changes = append(changes, change{p.ID, p})
+		changes = append(changes, change{p.ID, p, nil})
 	}
 	return changes, nil
 }
 
-// Import creates every feature of fs, or none.
+// Import creates every feature of fs, or none, with one audit entry each.
 func (s *Store) Import(ctx context.Context, c string, fs []*geo.Feature) error {
 	if _, err := s.schema(c); err != nil {
+		return err
+	}
+	actor, err := writer(ctx)
+	if err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -514,12 +647,17 @@ func (s *Store) Import(ctx context.Context, c string, fs []*geo.Feature) error {
 	if len(changes) == 0 {
 		return nil
 	}
-	return s.commit(c, changes, false)
+	return s.commit(now(), actor, write{c: c, action: geo.ActionImport, changes: changes})
 }
 
-// Seed imports fs into c once, if c has never been seeded and is empty.
+// Seed imports fs into c once, if c has never been seeded and is empty,
+// with one audit entry per feature.
 func (s *Store) Seed(ctx context.Context, c string, fs []*geo.Feature) (bool, error) {
 	if _, err := s.schema(c); err != nil {
+		return false, err
+	}
+	actor, err := writer(ctx)
+	if err != nil {
 		return false, err
 	}
 	s.mu.Lock()
@@ -529,13 +667,13 @@ func (s *Store) Seed(ctx context.Context, c string, fs []*geo.Feature) (bool, er
 		return false, nil
 	}
 	if len(col.features) > 0 {
-		return false, s.commit(c, nil, true)
+		return false, s.commit(now(), actor, write{c: c, markSeeded: true})
 	}
 	changes, err := s.prepareAll(c, fs)
 	if err != nil {
 		return false, err
 	}
-	if err := s.commit(c, changes, true); err != nil {
+	if err := s.commit(now(), actor, write{c: c, action: geo.ActionSeed, changes: changes, markSeeded: true}); err != nil {
 		return false, err
 	}
 	return true, nil

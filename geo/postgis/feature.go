@@ -31,6 +31,16 @@ func bump(ctx context.Context, tx pgx.Tx, t *table) (time.Time, error) {
 	return now.UTC(), err
 }
 
+// writer returns the actor of ctx, or an Internal error if it cannot be
+// recorded.
+func writer(ctx context.Context) (geo.Actor, error) {
+	a := geo.ActorFrom(ctx)
+	if err := a.Validate(); err != nil {
+		return a, fmt.Errorf("postgis: %w", err)
+	}
+	return a, nil
+}
+
 // insertSQL adds one feature at version 1 unless its id is taken.
 const insertSQL = `
 INSERT INTO {table} (id, version, geom, properties, updated)
@@ -42,6 +52,10 @@ ON CONFLICT (id) DO NOTHING`
 // f.ID, f.Version (1) and f.Updated are set; f is not otherwise changed.
 func (s *Store) Create(ctx context.Context, c string, f *geo.Feature) error {
 	t, err := s.table(c)
+	if err != nil {
+		return err
+	}
+	actor, err := writer(ctx)
 	if err != nil {
 		return err
 	}
@@ -68,7 +82,8 @@ func (s *Store) Create(ctx context.Context, c string, f *geo.Feature) error {
 		if tag.RowsAffected() == 0 {
 			return geo.Errorf(geo.Conflict, "feature %q already exists in %s", p.ID, c)
 		}
-		return nil
+		p.Version, p.Updated = 1, now
+		return appendAudit(ctx, tx, actor, now, []geo.AuditEntry{{Collection: c, FeatureID: p.ID, Action: geo.ActionCreate, Version: 1, After: p}})
 	})
 	if err != nil {
 		return fail(err, "postgis: create %s/%s", c, p.ID)
@@ -84,11 +99,29 @@ SET version = version + 1, geom = ST_GeomFromWKB($3, 4326), properties = $4::jso
 WHERE id = $1 AND version = $2
 RETURNING version`
 
+// current reads and locks feature id of t and checks that it is at
+// version: NotFound when it is missing, Conflict (naming the current
+// version, so that the client can fetch it and retry) when it is not.
+func current(ctx context.Context, tx pgx.Tx, t *table, id string, version int64) (*geo.Feature, error) {
+	old, err := getFeature(ctx, tx, t, id, true)
+	if err != nil {
+		return nil, err
+	}
+	if old.Version != version {
+		return nil, geo.Errorf(geo.Conflict, "feature %q of %s is at version %d, not %d", id, t.schema.ID, old.Version, version)
+	}
+	return old, nil
+}
+
 // Replace stores f in place of the feature with f.ID if f.Version is the
 // stored version; otherwise it returns a NotFound or Conflict error and
 // changes nothing. On success f.Version and f.Updated are the new ones.
 func (s *Store) Replace(ctx context.Context, c string, f *geo.Feature) error {
 	t, err := s.table(c)
+	if err != nil {
+		return err
+	}
+	actor, err := writer(ctx)
 	if err != nil {
 		return err
 	}
@@ -100,24 +133,26 @@ func (s *Store) Replace(ctx context.Context, c string, f *geo.Feature) error {
 	if err != nil {
 		return fail(err, "postgis: replace %s/%s", c, f.ID)
 	}
-	var (
-		now     time.Time
-		version int64
-	)
 	err = s.write(ctx, func(tx pgx.Tx) error {
-		if now, err = bump(ctx, tx, t); err != nil {
+		now, err := bump(ctx, tx, t)
+		if err != nil {
 			return err
 		}
-		err := tx.QueryRow(ctx, t.sql(replaceSQL), r.id, p.Version, r.geom, r.props, now).Scan(&version)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return mismatch(ctx, tx, t, p.ID, p.Version)
+		old, err := current(ctx, tx, t, p.ID, p.Version)
+		if err != nil {
+			return err
 		}
-		return err
+		if err := tx.QueryRow(ctx, t.sql(replaceSQL), r.id, p.Version, r.geom, r.props, now).Scan(&p.Version); err != nil {
+			return err
+		}
+		p.Updated = now
+		return appendAudit(ctx, tx, actor, now, []geo.AuditEntry{{Collection: c, FeatureID: p.ID, Action: geo.ActionReplace,
+			Version: p.Version, Before: old, After: p}})
 	})
 	if err != nil {
 		return fail(err, "postgis: replace %s/%s", c, f.ID)
 	}
-	f.Version, f.Updated = version, now
+	f.Version, f.Updated = p.Version, p.Updated
 	return nil
 }
 
@@ -147,18 +182,19 @@ func (s *Store) Patch(ctx context.Context, c, id string, version int64, p geo.Pa
 	if err != nil {
 		return nil, err
 	}
+	actor, err := writer(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var next *geo.Feature
 	err = s.write(ctx, func(tx pgx.Tx) error {
 		now, err := bump(ctx, tx, t)
 		if err != nil {
 			return err
 		}
-		old, err := getFeature(ctx, tx, t, id, true)
+		old, err := current(ctx, tx, t, id, version)
 		if err != nil {
 			return err
-		}
-		if old.Version != version {
-			return geo.Errorf(geo.Conflict, "feature %q of %s is at version %d, not %d", id, c, old.Version, version)
 		}
 		if next, err = t.schema.Prepare(p.Apply(old)); err != nil {
 			return err
@@ -171,7 +207,8 @@ func (s *Store) Patch(ctx context.Context, c, id string, version int64, p geo.Pa
 			return err
 		}
 		next.Updated = now
-		return nil
+		return appendAudit(ctx, tx, actor, now, []geo.AuditEntry{{Collection: c, FeatureID: id, Action: geo.ActionPatch,
+			Version: next.Version, Before: old, After: next}})
 	})
 	if err != nil {
 		return nil, fail(err, "postgis: patch %s/%s", c, id)
@@ -179,8 +216,8 @@ func (s *Store) Patch(ctx context.Context, c, id string, version int64, p geo.Pa
 	return next, nil
 }
 
-// deleteSQL removes a feature at version $2.
-const deleteSQL = `DELETE FROM {table} WHERE id = $1 AND version = $2`
+// deleteSQL removes a feature at version $2 and returns it as it was.
+const deleteSQL = `DELETE FROM {table} WHERE id = $1 AND version = $2 RETURNING ` + featureColumns
 
 // Delete removes feature id if version is its stored version; otherwise it
 // returns a NotFound or Conflict error.
@@ -189,47 +226,55 @@ func (s *Store) Delete(ctx context.Context, c, id string, version int64) error {
 	if err != nil {
 		return err
 	}
+	actor, err := writer(ctx)
+	if err != nil {
+		return err
+	}
 	err = s.write(ctx, func(tx pgx.Tx) error {
-		if _, err := bump(ctx, tx, t); err != nil {
-			return err
-		}
-		tag, err := tx.Exec(ctx, t.sql(deleteSQL), id, version)
+		now, err := bump(ctx, tx, t)
 		if err != nil {
 			return err
 		}
-		if tag.RowsAffected() == 0 {
+		old, err := scanFeature(tx.QueryRow(ctx, t.sql(deleteSQL), id, version))
+		if errors.Is(err, pgx.ErrNoRows) {
 			return mismatch(ctx, tx, t, id, version)
 		}
-		return nil
+		if err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, actor, now, []geo.AuditEntry{{Collection: c, FeatureID: id, Action: geo.ActionDelete, Before: old}})
 	})
 	return fail(err, "postgis: delete %s/%s", c, id)
 }
 
 // prepareAll validates fs for import into t: each feature as Create would,
 // an id for those without, and no id twice. Ids taken in the table are
-// found by insertAll. The features of fs are not changed.
-func prepareAll(t *table, fs []*geo.Feature) ([]row, error) {
+// found by insertAll. The features of fs are not changed; the prepared
+// copies are returned beside their rows.
+func prepareAll(t *table, fs []*geo.Feature) ([]row, []*geo.Feature, error) {
 	rows := make([]row, 0, len(fs))
+	prepared := make([]*geo.Feature, 0, len(fs))
 	seen := make(map[string]bool, len(fs))
 	for i, f := range fs {
 		p, err := t.schema.Prepare(f)
 		if err != nil {
-			return nil, fmt.Errorf("feature %d (%q): %w", i, f.ID, err)
+			return nil, nil, fmt.Errorf("feature %d (%q): %w", i, f.ID, err)
 		}
 		if p.ID == "" {
 			p.ID = geo.NewID()
 		}
 		if seen[p.ID] {
-			return nil, geo.Errorf(geo.Conflict, "feature %d: id %q is already taken in %s", i, p.ID, t.schema.ID)
+			return nil, nil, geo.Errorf(geo.Conflict, "feature %d: id %q is already taken in %s", i, p.ID, t.schema.ID)
 		}
 		seen[p.ID] = true
 		r, err := encode(p)
 		if err != nil {
-			return nil, fmt.Errorf("feature %d (%q): %w", i, f.ID, err)
+			return nil, nil, fmt.Errorf("feature %d (%q): %w", i, f.ID, err)
 		}
 		rows = append(rows, r)
+		prepared = append(prepared, p)
 	}
-	return rows, nil
+	return rows, prepared, nil
 }
 
 // importSQL inserts many features in one statement (one round trip, one
@@ -276,15 +321,31 @@ func insertAll(ctx context.Context, tx pgx.Tx, t *table, rows []row, now time.Ti
 	return fmt.Errorf("inserted %d of %d features", len(inserted), len(rows))
 }
 
+// created returns the audit entries of features fs created in c at now
+// by action (import or seed): one each, in order.
+func created(c string, fs []*geo.Feature, action geo.Action, now time.Time) []geo.AuditEntry {
+	entries := make([]geo.AuditEntry, len(fs))
+	for i, f := range fs {
+		f.Version, f.Updated = 1, now
+		entries[i] = geo.AuditEntry{Collection: c, FeatureID: f.ID, Action: action, Version: 1, After: f}
+	}
+	return entries
+}
+
 // Import validates and creates every feature of fs in one transaction: if
 // one is invalid or its id exists, nothing is written. An empty fs writes
-// nothing and leaves the collection's version alone.
+// nothing and leaves the collection's version alone. Each feature gets an
+// audit entry.
 func (s *Store) Import(ctx context.Context, c string, fs []*geo.Feature) error {
 	t, err := s.table(c)
 	if err != nil {
 		return err
 	}
-	rows, err := prepareAll(t, fs)
+	actor, err := writer(ctx)
+	if err != nil {
+		return err
+	}
+	rows, prepared, err := prepareAll(t, fs)
 	if err != nil {
 		return fail(err, "postgis: import %s", c)
 	}
@@ -296,7 +357,10 @@ func (s *Store) Import(ctx context.Context, c string, fs []*geo.Feature) error {
 		if err != nil {
 			return err
 		}
-		return insertAll(ctx, tx, t, rows, now)
+		if err := insertAll(ctx, tx, t, rows, now); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, actor, now, created(c, prepared, geo.ActionImport, now))
 	})
 	return fail(err, "postgis: import %s (%d features)", c, len(rows))
 }
@@ -313,9 +377,14 @@ const (
 // It reports whether it imported. Several instances starting at once are
 // serialized by the lock on the collection's state row: one imports, the
 // others find it seeded. An invalid fs is an error and marks nothing, so
-// that a fixed seed can be retried.
+// that a fixed seed can be retried. Each feature imported gets an audit
+// entry.
 func (s *Store) Seed(ctx context.Context, c string, fs []*geo.Feature) (bool, error) {
 	t, err := s.table(c)
+	if err != nil {
+		return false, err
+	}
+	actor, err := writer(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -334,7 +403,7 @@ func (s *Store) Seed(ctx context.Context, c string, fs []*geo.Feature) (bool, er
 			return err
 		}
 		if !nonEmpty {
-			rows, err := prepareAll(t, fs)
+			rows, prepared, err := prepareAll(t, fs)
 			if err != nil {
 				return err
 			}
@@ -344,6 +413,9 @@ func (s *Store) Seed(ctx context.Context, c string, fs []*geo.Feature) (bool, er
 					return err
 				}
 				if err := insertAll(ctx, tx, t, rows, now); err != nil {
+					return err
+				}
+				if err := appendAudit(ctx, tx, actor, now, created(c, prepared, geo.ActionSeed, now)); err != nil {
 					return err
 				}
 			}

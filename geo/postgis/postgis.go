@@ -9,10 +9,15 @@
 //
 // Every exported method runs in one transaction. Every write first locks
 // and bumps the collection's state row, so the writes to one collection are
-// serialized, lock rows in one order (state, then features) and cannot
-// deadlock, and a failed write (Invalid, NotFound, Conflict) rolls the bump
-// back with everything else. Reads run in a read-only REPEATABLE READ
-// transaction, so a page and its total agree.
+// serialized, and a failed write (Invalid, NotFound, Conflict) rolls the
+// bump back with everything else. Its last step appends its audit entries
+// (migrations/002): it takes the single change_counter row, so that audit
+// seqs are assigned in commit order across the whole database, and queues
+// a NOTIFY on hazardmap_changes, which PostgreSQL delivers at commit to
+// every store that listens (Subscribe). Every write locks rows in one
+// order — state, features, change_counter — so none can deadlock. Reads
+// run in a read-only REPEATABLE READ transaction, so a page and its total
+// agree.
 //
 // Values always travel as $n parameters. Table and column names come only
 // from geo.Schemas(), never from a request, and are quoted with
@@ -27,6 +32,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -60,6 +66,14 @@ type Store struct {
 	log    *slog.Logger
 	tables map[string]*table
 	order  []string
+
+	// notifier fans the listener's signals out to subscribers.
+	notifier geo.Notifier
+	// listenMu guards the listener's lifecycle (see startListener).
+	listenMu   sync.Mutex
+	closed     bool
+	stopListen context.CancelFunc
+	listenDone chan struct{}
 }
 
 var _ geo.Store = (*Store)(nil)
@@ -99,9 +113,11 @@ func Open(ctx context.Context, databaseURL string, logger *slog.Logger) (*Store,
 	return s, nil
 }
 
-// Close closes every connection of the pool. The Store cannot be used
-// afterwards.
+// Close stops the change listener, closes every subscription and every
+// connection of the pool. The Store cannot be used afterwards.
 func (s *Store) Close() error {
+	s.stopListener()
+	s.notifier.Close()
 	s.pool.Close()
 	return nil
 }

@@ -276,7 +276,8 @@ func TestMigrationsDown(t *testing.T) {
 	}
 	var tables int
 	if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE tablename = ANY($1)`,
-		[]string{"depots", "relocation_sites", "waterlogging_points", "collection_state"}).Scan(&tables); err != nil {
+		[]string{"depots", "relocation_sites", "waterlogging_points", "collection_state",
+			"change_counter", "audit", "observations", "tokens"}).Scan(&tables); err != nil {
 		t.Fatal(err)
 	}
 	if tables != 0 {

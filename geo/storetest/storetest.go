@@ -58,6 +58,8 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 		{"ReturnedFeaturesAreCopies", returnedCopies},
 		{"NormalizesGeometry", normalizesGeometry},
 	}
+	cases = append(cases, ledgerCases()...)
+	cases = append(cases, reachCases()...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -67,6 +69,10 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 	t.Run("PersistsAcrossReopen", func(t *testing.T) {
 		t.Parallel()
 		persists(t, open(t), reopen)
+	})
+	t.Run("LedgerPersistsAcrossReopen", func(t *testing.T) {
+		t.Parallel()
+		ledgerPersists(t, open(t), reopen)
 	})
 }
 
@@ -759,7 +765,7 @@ func persists(t *testing.T, s geo.Store, reopen Reopener) {
 
 func badQuery(t *testing.T, s geo.Store) {
 	mustCreate(t, s, geo.RelocationSites, &geo.Feature{ID: "big",
-		Geometry: orb.Polygon{{{100, 20}, {120, 20}, {120, 40}, {100, 40}, {100, 20}}},
+		Geometry:   orb.Polygon{{{100, 20}, {120, 20}, {120, 40}, {100, 40}, {100, 20}}},
 		Properties: map[string]any{"name": "大", "town": "汜水镇", "village": "老君堂村", "status": "in_progress", "location_source": "fixture"}})
 	inverted := orb.Bound{Min: orb.Point{113.5, 34.9}, Max: orb.Point{113.3, 34.7}}
 	outside := orb.Bound{Min: orb.Point{113.3, 34.7}, Max: orb.Point{213.5, 34.9}}

@@ -1,23 +1,785 @@
-// The map of hazardmap. This first version draws the three layers from the
-// OGC API; the full map (legend, reach panel, unlocated list) follows.
+// The map of hazardmap: Xingyang's waterlogging points, riverbed
+// relocation sites and emergency-supply depots over a configured base map
+// or, offline, the county and township outlines from data/. Mobile first:
+// a crew member on a phone in the rain and a planner at a desk.
+//
+// Configuration comes from <meta> tags that the server fills in (no inline
+// script: the Content-Security-Policy forbids it). Every string from data
+// is inserted as text (dom.js).
 import L from "leaflet";
 import "leaflet/dist/leaflet.css";
 import "./style.css";
+import { h, replace } from "./dom.js";
+import { t, setLang, getLang, distance, featureName } from "./i18n.js";
+import * as api from "./api.js";
+import { projector } from "./gcj02.js";
+import { Registry, HAZARDS, representative, precisionOf } from "./features.js";
+import { content as popupContent, unlocatedItem } from "./popup.js";
 
-const map = L.map("map").setView([34.79, 113.39], 12);
+const COLLECTIONS = ["waterlogging_points", "relocation_sites", "depots"];
+const DESKTOP = window.matchMedia("(min-width: 900px)");
+const PRESETS = [1000, 3000, 5000, 10000];
 
-async function load(collection, style) {
-  const res = await fetch(`/collections/${collection}/items?limit=1000`, { headers: { Accept: "application/geo+json" } });
-  const fc = await res.json();
-  L.geoJSON(fc, {
-    pointToLayer: (f, latlng) => L.circleMarker(latlng, style),
-  }).bindTooltip((layer) => {
-    const el = document.createElement("span");
-    el.textContent = layer.feature.properties.name;
-    return el;
-  }).addTo(map);
+const cfg = api.config();
+const toDisplay = projector(cfg.datum);
+/** project maps a WGS-84 [lon, lat] to a Leaflet LatLng in the tiles' datum. */
+const project = (c) => {
+  const [x, y] = toDisplay(c[0], c[1]);
+  return L.latLng(y, x);
+};
+
+// ---------------------------------------------------------------- state
+
+const state = {
+  panel: null, // "layers" | "reach" | "unlocated" | "locate" | null
+  analysis: null, // null unknown, true, false
+  reach: { threshold: 3000, active: false, loading: false, report: null, error: null },
+  locate: { status: "idle", pos: null, depot: null, error: null },
+  selected: null, // registry entry
+  contextAttributions: [],
+  tilesFailed: false,
+  loadError: null,
+};
+
+try {
+  setLang(localStorage.getItem("hazardmap.lang") || "zh");
+} catch {
+  setLang("zh");
 }
 
-load("waterlogging_points", { radius: 8, color: "#1565c0" });
-load("relocation_sites", { radius: 8, color: "#6a1b9a" });
-load("depots", { radius: 8, color: "#2e7d32" });
+// ---------------------------------------------------------------- map
+
+const map = L.map("map", {
+  zoomControl: false,
+  attributionControl: false,
+  minZoom: 8,
+  maxZoom: 19,
+  tapTolerance: 20,
+}).setView([34.79, 113.38], 11);
+// On a phone the zoom buttons sit bottom right, clear of popups and under the thumb.
+L.control.zoom({ position: DESKTOP.matches ? "topright" : "bottomright", zoomInTitle: "+", zoomOutTitle: "−" }).addTo(map);
+L.control.scale({ position: "bottomleft", imperial: false }).addTo(map);
+
+map.createPane("hm-context").style.zIndex = 350;
+map.createPane("hm-context-labels").style.zIndex = 560;
+map.getPane("hm-context-labels").style.pointerEvents = "none";
+map.createPane("hm-selection").style.zIndex = 450;
+
+let tiles = null;
+if (cfg.tileURL) {
+  tiles = L.tileLayer(cfg.tileURL, { maxZoom: 19, maxNativeZoom: 18 });
+  let loaded = 0;
+  let failed = 0;
+  tiles.on("tileload", () => {
+    loaded++;
+    if (state.tilesFailed) {
+      state.tilesFailed = false;
+      map.getContainer().classList.remove("hm-offline");
+      renderNotice();
+    }
+  });
+  tiles.on("tileerror", () => {
+    failed++;
+    if (failed >= 4 && loaded === 0 && !state.tilesFailed) {
+      state.tilesFailed = true;
+      map.getContainer().classList.add("hm-offline");
+      renderNotice();
+    }
+  });
+  tiles.addTo(map);
+} else {
+  map.getContainer().classList.add("hm-offline");
+}
+
+// Attribution as text (Leaflet's own control inserts HTML).
+const Attribution = L.Control.extend({
+  options: { position: "bottomright" },
+  onAdd() {
+    this._el = h("div", { class: "hm-attrib" });
+    this.update();
+    return this._el;
+  },
+  update() {
+    if (!this._el) return;
+    const parts = [];
+    if (cfg.tileURL && cfg.tileAttribution) parts.push(cfg.tileAttribution);
+    parts.push("Leaflet");
+    replace(this._el, parts.join(" | "));
+  },
+});
+const attribution = new Attribution().addTo(map);
+
+const groups = {
+  waterlogging_points: L.layerGroup().addTo(map),
+  relocation_sites: L.layerGroup().addTo(map),
+  depots: L.layerGroup().addTo(map),
+  context: L.layerGroup().addTo(map),
+};
+const selection = L.layerGroup().addTo(map);
+const reachLines = L.layerGroup().addTo(map);
+const meLayer = L.layerGroup().addTo(map);
+const townLabels = [];
+
+const registry = new Registry(map, project, groups, (e) => select(e));
+// For live updates (/events, later) and for tests: the registry by id.
+window.hazardmap = { registry, map };
+
+// Labels appear only when zoomed in, where they do not overlap; zoomed
+// out to the county, symbols shrink.
+function labelZoom() {
+  map.getContainer().classList.toggle("hm-labels", map.getZoom() >= 14);
+  map.getContainer().classList.toggle("hm-far", map.getZoom() < 13);
+}
+map.on("zoomend", labelZoom);
+labelZoom();
+
+// ---------------------------------------------------------------- chrome
+
+const $ = (id) => document.getElementById(id);
+
+function renderChrome() {
+  document.title = t("title");
+  $("title").textContent = t("title");
+  const lang = $("lang");
+  lang.textContent = t("langSwitch");
+  lang.setAttribute("aria-label", t("langSwitchLabel"));
+  lang.setAttribute("lang", getLang() === "en" ? "zh-CN" : "en");
+  $("map").setAttribute("aria-label", t("title"));
+  $("sheet-close").setAttribute("aria-label", t("close"));
+  replace(
+    $("strip"),
+    h("span", { class: "hm-strip-title", text: `${t("legendStrip")}：` }),
+    ["clear", "ponding", "closed", null].map((s) =>
+      h("span", { class: "hm-strip-item" }, h("span", { class: `hm-dot hm-st--${s ?? "null"}` }), t(`status_${s ?? "null"}`)),
+    ),
+  );
+  const unlocated = registry.all().filter((e) => !e.marker).length;
+  const tabs = [
+    ["layers", t("tabLayers")],
+    ["reach", t("tabReach")],
+    ["unlocated", t("tabUnlocated"), unlocated],
+    ["locate", t("tabLocate")],
+  ];
+  replace(
+    $("toolbar"),
+    tabs.map(([name, label, count]) =>
+      h(
+        "button",
+        {
+          type: "button",
+          class: "hm-tab",
+          dataset: { panel: name },
+          "aria-pressed": state.panel === name ? "true" : "false",
+          onclick: () => (name === "locate" ? locate() : togglePanel(name)),
+        },
+        label,
+        count ? h("span", { class: "hm-count", text: String(count) }) : null,
+      ),
+    ),
+  );
+  attribution.update();
+  for (const l of townLabels) l.setIcon(townIcon(l.feature));
+}
+
+function renderNotice() {
+  const msgs = [];
+  if (state.loadError) msgs.push(`${t("loadFailed")}${state.loadError}`);
+  if (state.tilesFailed) msgs.push(t("tilesFailed"));
+  const n = $("notice");
+  n.hidden = msgs.length === 0;
+  replace(n, msgs.join(" "));
+}
+
+$("lang").addEventListener("click", () => {
+  setLang(getLang() === "en" ? "zh" : "en");
+  try {
+    localStorage.setItem("hazardmap.lang", getLang());
+  } catch {
+    /* private mode */
+  }
+  registry.refreshAll();
+  renderChrome();
+  renderPanel();
+  if (state.selected) select(state.selected, { keepView: true });
+});
+$("sheet-close").addEventListener("click", () => closePanel());
+
+// ---------------------------------------------------------------- panels
+
+function togglePanel(name) {
+  if (state.panel === name && !DESKTOP.matches) closePanel();
+  else openPanel(name);
+}
+
+function openPanel(name) {
+  state.panel = name;
+  if (name === "reach" && !state.reach.active) {
+    state.reach.active = true;
+    runReach(state.reach.threshold);
+  }
+  renderPanel();
+  renderChrome();
+}
+
+function closePanel() {
+  state.panel = DESKTOP.matches ? "layers" : null;
+  renderPanel();
+  renderChrome();
+}
+
+DESKTOP.addEventListener("change", () => {
+  if (DESKTOP.matches && !state.panel) state.panel = "layers";
+  renderPanel();
+  renderChrome();
+  map.invalidateSize();
+});
+
+function renderPanel() {
+  const sheet = $("sheet");
+  const body = $("sheet-body");
+  if (!state.panel) {
+    sheet.hidden = true;
+    document.body.classList.remove("hm-sheet-open");
+    return;
+  }
+  sheet.hidden = false;
+  document.body.classList.toggle("hm-sheet-open", !DESKTOP.matches);
+  sheet.dataset.panel = state.panel;
+  const render = { layers: layersPanel, reach: reachPanel, unlocated: unlocatedPanel, locate: locatePanel }[state.panel];
+  const [title, ...children] = render();
+  $("sheet-title").textContent = title;
+  replace(body, children);
+}
+
+function toggleRow(label, layer, checked, extra) {
+  const input = h("input", {
+    type: "checkbox",
+    checked: checked ? true : null,
+    onchange: (ev) => (ev.target.checked ? map.addLayer(layer) : map.removeLayer(layer)),
+  });
+  return h("div", { class: "hm-layer" }, h("label", { class: "hm-check" }, input, h("span", { text: label })), extra);
+}
+
+function legendItem(symbol, label) {
+  return h("li", null, symbol, h("span", { text: label }));
+}
+
+function sym(classes, inner) {
+  return h("span", { class: `hm-legend-sym ${classes}` }, h("span", { class: "hm-shape-sym" }), inner);
+}
+
+function layersPanel() {
+  const count = (c) => registry.all(c).filter((e) => e.marker).length;
+  const depotSym = (level, ready, mark) =>
+    sym(`hm-depot hm-depot--${level} hm-ready--${ready}`, [
+      h("span", { class: "hm-depot-box", text: t(`levelMark_${level}`) }),
+      h("span", { class: "hm-badge", text: mark }),
+    ]);
+  const sources = state.contextAttributions;
+  return [
+    t("tabLayers"),
+    toggleRow(
+      `${t("waterlogging_points")} (${count("waterlogging_points")})`,
+      groups.waterlogging_points,
+      map.hasLayer(groups.waterlogging_points),
+      h(
+        "ul",
+        { class: "hm-legend" },
+        ["clear", "ponding", "closed", null].map((s) => legendItem(sym(`hm-wp hm-wp--road hm-st--${s ?? "null"}`), t(`status_${s ?? "null"}`))),
+        legendItem(sym("hm-wp hm-wp--underpass hm-st--null"), t("kind_railway_underpass")),
+        legendItem(sym("hm-wp hm-wp--road hm-st--null"), t("kind_road_spot")),
+      ),
+    ),
+    toggleRow(
+      `${t("relocation_sites")} (${count("relocation_sites")})`,
+      groups.relocation_sites,
+      map.hasLayer(groups.relocation_sites),
+      h("ul", { class: "hm-legend" }, legendItem(sym("hm-rs"), t("legendRelocation"))),
+    ),
+    toggleRow(
+      `${t("depots")} (${count("depots")})`,
+      groups.depots,
+      map.hasLayer(groups.depots),
+      h(
+        "ul",
+        { class: "hm-legend" },
+        ["city", "township", "village", "facility"].map((l) => legendItem(depotSym(l, "unknown", "?"), t(`level_${l}`))),
+        legendItem(depotSym("township", "yes", "✓"), t("ready_true")),
+        legendItem(depotSym("township", "no", "✕"), t("ready_false")),
+        legendItem(depotSym("township", "unknown", "?"), state.analysis === false ? `${t("ready_null")} — ${t("analysisUnavailable")}` : t("ready_null")),
+      ),
+    ),
+    h(
+      "ul",
+      { class: "hm-legend hm-legend--notes" },
+      legendItem(sym("hm-wp hm-wp--road hm-st--null hm-coarse"), t("legendImprecise")),
+      legendItem(h("span", { class: "hm-legend-sym hm-legend-line" }), t("legendLines")),
+    ),
+    toggleRow(t("context"), groups.context, map.hasLayer(groups.context)),
+    tiles ? toggleRow(t("basemap"), tiles, map.hasLayer(tiles)) : h("p", { class: "hm-muted", text: t("legendOffline") }),
+    sources.length ? h("details", null, h("summary", { text: t("dataSources") }), h("ul", null, sources.map((s) => h("li", { text: s })))) : null,
+  ];
+}
+
+function reachPanel() {
+  const r = state.reach;
+  const presets = h(
+    "div",
+    { class: "hm-presets", role: "group", "aria-label": t("threshold") },
+    PRESETS.map((m) =>
+      h("button", {
+        type: "button",
+        class: "hm-btn hm-preset",
+        "aria-pressed": r.threshold === m ? "true" : "false",
+        dataset: { preset: String(m) },
+        text: distance(m),
+        onclick: () => setThreshold(m),
+      }),
+    ),
+  );
+  const slider = h("input", {
+    type: "range",
+    class: "hm-range",
+    id: "hm-threshold",
+    min: "500",
+    max: "20000",
+    step: "500",
+    value: String(r.threshold),
+    "aria-label": t("threshold"),
+    onchange: (ev) => setThreshold(Number(ev.target.value)),
+    oninput: (ev) => {
+      $("hm-threshold-value").textContent = distance(Number(ev.target.value));
+    },
+  });
+  const out = [
+    t("reachTitle"),
+    h("p", { class: "hm-muted", text: t("reachIntro") }),
+    h("div", { class: "hm-threshold" }, h("label", { for: "hm-threshold", text: `${t("threshold")}：` }), h("strong", { id: "hm-threshold-value", text: distance(r.threshold) })),
+    presets,
+    slider,
+  ];
+  if (state.analysis === false || r.error === "unavailable") {
+    out.push(h("p", { class: "hm-warn", dataset: { reach: "unavailable" }, text: t("reachUnavailable") }));
+    return out;
+  }
+  if (r.error) {
+    out.push(h("p", { class: "hm-warn", text: `${t("loadFailed")}${r.error}` }));
+    return out;
+  }
+  if (r.loading || !r.report) {
+    out.push(h("p", { class: "hm-muted", text: t("loading") }));
+    return out;
+  }
+  const rep = r.report;
+  const beyond = rep.hazards.filter((x) => x.result === "beyond");
+  const noDepot = rep.hazards.filter((x) => x.result === "no_depot");
+  out.push(h("p", { class: "hm-summary", dataset: { reach: "ready", threshold: String(rep.max_distance_m) }, text: t("reachSummary", rep.summary, distance(rep.max_distance_m)) }));
+  out.push(h("h3", { text: `${t("beyondList")} (${beyond.length})` }));
+  out.push(beyond.length ? h("ul", { class: "hm-list" }, beyond.map((x) => reachRow(x, rep.max_distance_m))) : h("p", { class: "hm-muted", text: t("noneBeyond") }));
+  if (noDepot.length) {
+    out.push(h("h3", { text: `${t("noDepotList")} (${noDepot.length})` }));
+    out.push(h("ul", { class: "hm-list" }, noDepot.map((x) => reachRow(x, rep.max_distance_m))));
+  }
+  if (rep.summary.unlocated) out.push(h("p", { class: "hm-muted", text: t("unlocatedNote", rep.summary.unlocated) }));
+  out.push(h("button", { type: "button", class: "hm-btn hm-wide", text: t("reachOff"), onclick: reachOff }));
+  return out;
+}
+
+function reachRow(x, max) {
+  const e = registry.get(x.collection, x.id);
+  const name = e ? featureName(e.feature.properties) : x.name;
+  const depot = x.depot ? t("nearestReadyAt", getLang() === "en" ? x.depot.name : x.depot.name, distance(x.depot.distance_m)) : t("noReadyDepot");
+  return h(
+    "li",
+    null,
+    h(
+      "button",
+      {
+        type: "button",
+        class: "hm-row-btn",
+        dataset: { reachRow: "", id: x.id, collection: x.collection, result: x.result },
+        onclick: () => {
+          if (e) select(e, { fly: true });
+        },
+      },
+      h("span", { class: "hm-row-name", text: name }),
+      h("span", { class: "hm-row-sub", text: x.depot && x.result === "beyond" ? `${depot} · ${t("beyondBy", distance(x.depot.distance_m - max))}` : depot }),
+    ),
+  );
+}
+
+function unlocatedPanel() {
+  const list = registry.all().filter((e) => !e.marker);
+  return [
+    `${t("unlocatedTitle")} (${list.length})`,
+    h("p", { class: "hm-muted", text: t("unlocatedIntro", list.length) }),
+    COLLECTIONS.map((c) => {
+      const items = list.filter((e) => e.collection === c);
+      if (!items.length) return null;
+      return [h("h3", { text: `${t(c)} (${items.length})` }), h("div", { class: "hm-unlocated" }, items.map(unlocatedItem))];
+    }),
+  ];
+}
+
+function locatePanel() {
+  const s = state.locate;
+  const out = [t("locateTitle")];
+  if (s.status === "locating") out.push(h("p", { text: t("locating") }));
+  if (s.status === "error") out.push(h("p", { class: "hm-warn", text: s.error }));
+  if (s.pos) {
+    out.push(h("p", { dataset: { me: "" }, text: t("myPosition", distance(s.pos.accuracy)) }));
+    if (s.depot === "unavailable") out.push(h("p", { class: "hm-warn", text: t("analysisUnavailable") }));
+    else if (s.depot === "none") out.push(h("p", { text: t("noReadyDepot") }));
+    else if (s.depot) {
+      const e = registry.get("depots", s.depot.id);
+      out.push(
+        h("h3", { text: t("nearestReadyFromHere") }),
+        h(
+          "button",
+          { type: "button", class: "hm-row-btn", dataset: { nearestDepot: s.depot.id }, onclick: () => e && select(e, { fly: true }) },
+          h("span", { class: "hm-row-name", text: e ? featureName(e.feature.properties) : s.depot.name }),
+          h("span", { class: "hm-row-sub", text: distance(s.depot.distance_m) }),
+        ),
+      );
+    }
+  }
+  out.push(h("button", { type: "button", class: "hm-btn hm-wide", text: t("again"), onclick: locate }));
+  return out;
+}
+
+// ---------------------------------------------------------------- selection
+
+let selectToken = 0;
+
+function clearSelection() {
+  selection.clearLayers();
+  if (state.selected) {
+    const e = state.selected;
+    state.selected = null;
+    e.marker?.getElement()?.classList.remove("hm-selected");
+  }
+}
+
+const popup = L.popup({ className: "hm-leaflet-popup", autoPanPaddingTopLeft: [12, 24], autoPanPaddingBottomRight: [12, 24] });
+map.on("popupclose", (ev) => {
+  if (ev.popup === popup) clearSelection();
+});
+
+/** select opens an entry's popup, draws its precision circle and, for hazards, lines to its nearest depots. */
+function select(e, { fly = false, keepView = false } = {}) {
+  if (!e.marker) return;
+  const token = ++selectToken;
+  const ll = e.marker.getLatLng();
+  if (fly && !DESKTOP.matches) closePanel();
+  const { el, nearest } = popupContent(e);
+  const w = map.getSize();
+  popup.options.maxWidth = Math.min(360, w.x - 40);
+  popup.options.minWidth = Math.min(260, w.x - 40);
+  popup.options.maxHeight = Math.max(180, Math.round(w.y * (DESKTOP.matches ? 0.6 : 0.5)));
+  popup.options.autoPan = !keepView;
+  const open = () => {
+    if (token !== selectToken) return;
+    popup.setLatLng(ll).setContent(el).openOn(map);
+    clearSelection();
+    state.selected = e;
+    e.marker.getElement()?.classList.add("hm-selected");
+    const p = precisionOf(e.feature.properties);
+    if (p) {
+      L.circle(ll, { radius: p, className: "hm-precision", interactive: false, pane: "hm-selection" }).addTo(selection);
+    }
+    if (nearest) drawNearest(e, nearest, token);
+  };
+  if (fly) {
+    map.once("moveend", open);
+    map.flyTo(ll, Math.max(map.getZoom(), 15), { duration: 0.6 });
+  } else open();
+}
+
+async function drawNearest(e, slot, token) {
+  const at = representative(e.feature.geometry);
+  let anyRes;
+  let readyRes;
+  try {
+    if (state.analysis === false) throw new api.AnalysisUnavailable("no /analysis");
+    [anyRes, readyRes] = await Promise.all([api.nearestDepots(at[0], at[1], 3, false), api.nearestDepots(at[0], at[1], 1, true)]);
+  } catch (err) {
+    if (token !== selectToken) return;
+    replace(slot, h("h3", { text: t("nearestDepots") }), h("p", { class: "hm-warn", text: err instanceof api.AnalysisUnavailable ? t("analysisUnavailable") : `${t("loadFailed")}${err.message}` }));
+    popup.update();
+    return;
+  }
+  if (token !== selectToken) return;
+  const byId = new Map();
+  for (const d of [...(anyRes.depots || []), ...(readyRes.depots || [])]) byId.set(d.id, d);
+  const nearestReady = (readyRes.depots || [])[0]?.id;
+  const depots = [...byId.values()].sort((a, b) => a.distance_m - b.distance_m);
+  const from = e.marker.getLatLng();
+  for (const d of depots) {
+    if (!d.geometry) continue;
+    const to = project(d.geometry.coordinates);
+    const line = L.polyline([from, to], {
+      className: `hm-depot-line ${d.ready ? "hm-depot-line--ready" : "hm-depot-line--notready"}`,
+      interactive: false,
+      pane: "hm-selection",
+    });
+    line.bindTooltip(h("span", { text: distance(d.distance_m) }), { permanent: true, direction: "center", className: "hm-line-label" });
+    line.addTo(selection);
+  }
+  replace(
+    slot,
+    h("h3", { text: t("nearestDepots") }),
+    depots.length === 0
+      ? h("p", { text: t("none") })
+      : h(
+          "ul",
+          { class: "hm-list" },
+          depots.map((d) => {
+            const de = registry.get("depots", d.id);
+            return h(
+              "li",
+              null,
+              h(
+                "button",
+                { type: "button", class: "hm-row-btn", dataset: { depotId: d.id }, onclick: () => de && select(de, { fly: true }) },
+                h("span", { class: "hm-row-name" }, h("span", { class: `hm-readiness hm-readiness--${d.ready}`, text: d.ready ? "✓" : "✕" }), " ", de ? featureName(de.feature.properties) : d.name),
+                h("span", { class: "hm-row-sub", text: [distance(d.distance_m), t(`ready_${d.ready}`), d.id === nearestReady ? t("nearestReady") : null].filter(Boolean).join(" · ") }),
+              ),
+            );
+          }),
+        ),
+  );
+  popup.update();
+}
+
+// ---------------------------------------------------------------- reach
+
+let reachToken = 0;
+
+function setThreshold(m) {
+  state.reach.threshold = m;
+  runReach(m);
+}
+
+async function runReach(m) {
+  const token = ++reachToken;
+  const r = state.reach;
+  r.loading = true;
+  r.error = null;
+  renderPanel();
+  try {
+    const { report, lines } = await api.reach(m);
+    if (token !== reachToken) return;
+    r.report = report;
+    state.analysis = true;
+    applyReach(report, lines);
+  } catch (err) {
+    if (token !== reachToken) return;
+    r.error = err instanceof api.AnalysisUnavailable ? "unavailable" : err.message;
+    if (err instanceof api.AnalysisUnavailable) state.analysis = false;
+    applyReach(null, null);
+  }
+  r.loading = false;
+  if (state.panel === "reach") renderPanel();
+}
+
+function applyReach(report, lines) {
+  const results = new Map();
+  for (const x of report?.hazards || []) results.set(`${x.collection}/${x.id}`, x.result);
+  for (const c of HAZARDS) {
+    for (const e of registry.all(c)) {
+      const next = results.get(e.key) ?? null;
+      if (e.reach !== next) {
+        e.reach = next;
+        registry.refresh(e);
+        if (state.selected === e) e.marker?.getElement()?.classList.add("hm-selected");
+      }
+    }
+  }
+  reachLines.clearLayers();
+  if (lines?.features) {
+    L.geoJSON(lines, {
+      coordsToLatLng: project,
+      interactive: false,
+      style: (f) => ({ className: `hm-reach-line hm-reach-line--${f.properties?.result ?? "within"}` }),
+    }).addTo(reachLines);
+  }
+}
+
+function reachOff() {
+  state.reach.active = false;
+  state.reach.report = null;
+  reachToken++;
+  applyReach(null, null);
+  closePanel();
+}
+
+// ---------------------------------------------------------------- where am I
+
+function locate() {
+  const s = state.locate;
+  state.panel = "locate";
+  if (!("geolocation" in navigator)) {
+    Object.assign(s, { status: "error", error: t("locateUnsupported") });
+    renderPanel();
+    renderChrome();
+    return;
+  }
+  if (!window.isSecureContext) {
+    Object.assign(s, { status: "error", error: t("locateInsecure") });
+    renderPanel();
+    renderChrome();
+    return;
+  }
+  Object.assign(s, { status: "locating", error: null });
+  renderPanel();
+  renderChrome();
+  navigator.geolocation.getCurrentPosition(
+    async (pos) => {
+      const { longitude: lon, latitude: lat, accuracy } = pos.coords;
+      Object.assign(s, { status: "located", pos: { lon, lat, accuracy }, depot: null });
+      meLayer.clearLayers();
+      const me = project([lon, lat]);
+      L.circle(me, { radius: accuracy, className: "hm-me-accuracy", interactive: false }).addTo(meLayer);
+      L.marker(me, { icon: L.divIcon({ className: "hm-me", iconSize: [22, 22] }), interactive: false, keyboard: false, zIndexOffset: 2000 }).addTo(meLayer);
+      let bounds = L.latLngBounds([me]);
+      try {
+        const res = await api.nearestDepots(lon, lat, 1, true);
+        const d = (res.depots || [])[0];
+        s.depot = d || "none";
+        if (d?.geometry) {
+          const to = project(d.geometry.coordinates);
+          L.polyline([me, to], { className: "hm-me-line", interactive: false }).addTo(meLayer);
+          bounds = bounds.extend(to);
+        }
+      } catch (err) {
+        s.depot = err instanceof api.AnalysisUnavailable ? "unavailable" : null;
+        if (!(err instanceof api.AnalysisUnavailable)) Object.assign(s, { status: "error", error: `${t("loadFailed")}${err.message}` });
+      }
+      const bottom = DESKTOP.matches ? 40 : $("sheet").offsetHeight + 20;
+      map.fitBounds(bounds, { paddingTopLeft: [40, 40], paddingBottomRight: [40, bottom], maxZoom: 16 });
+      if (state.panel === "locate") renderPanel();
+    },
+    (err) => {
+      Object.assign(s, { status: "error", error: `${t("locateFailed")}${err.message || err.code}` });
+      if (state.panel === "locate") renderPanel();
+    },
+    { enableHighAccuracy: true, timeout: 20000, maximumAge: 30000 },
+  );
+}
+
+// ---------------------------------------------------------------- context layers
+
+const contextStyle = {
+  county_boundary: { className: "hm-ctx hm-ctx--county" },
+  townships_2000_approx: { className: "hm-ctx hm-ctx--township" },
+  longhai_railway_approx: { className: "hm-ctx hm-ctx--railway" },
+};
+
+function shortName(s) {
+  return String(s ?? "").split(/[ (（]/)[0];
+}
+
+function townIcon(f) {
+  const p = f.properties;
+  const name = getLang() === "en" ? shortName(p.name_en) : shortName(p.name_current || p.name);
+  return L.divIcon({ className: "hm-town-label", html: h("span", { text: name }), iconSize: [90, 20], iconAnchor: [45, 10] });
+}
+
+async function loadContext() {
+  const seen = new Set();
+  const all = await Promise.all(
+    api.contextURLs().map(async (url) => {
+      const res = await fetch(url);
+      if (!res.ok) throw new Error(`${url}: ${res.status}`);
+      return [url.split("/").pop().replace(/-[0-9a-f]+\.geojson$|\.geojson$/, ""), await res.json()];
+    }),
+  );
+  let county = null;
+  for (const [name, fc] of all) {
+    const layer = L.geoJSON(fc, {
+      coordsToLatLng: project,
+      interactive: false,
+      pane: "hm-context",
+      style: () => contextStyle[name] ?? { className: "hm-ctx" },
+    });
+    groups.context.addLayer(layer);
+    if (name === "county_boundary") county = layer;
+    if (name.startsWith("townships")) {
+      for (const f of fc.features) {
+        const at = representative(f.geometry);
+        if (!at) continue;
+        const m = L.marker(project(at), { icon: townIcon(f), interactive: false, keyboard: false, pane: "hm-context-labels" });
+        m.feature = f;
+        townLabels.push(m);
+        groups.context.addLayer(m);
+      }
+    }
+    for (const f of fc.features) {
+      const a = f.properties?.attribution;
+      if (a && !seen.has(a)) {
+        seen.add(a);
+        state.contextAttributions.push(a);
+      }
+    }
+  }
+  return county;
+}
+
+// ---------------------------------------------------------------- readiness
+
+// loadReadiness asks the server which depots are ready (and why not): the
+// nearest-depots answer for every located depot carries the server's
+// verdict, so the map shows it without restating the rules.
+async function loadReadiness() {
+  const located = registry.all("depots").filter((e) => e.marker);
+  if (located.length === 0) return;
+  const pts = located.map((e) => representative(e.feature.geometry));
+  const lon = pts.reduce((s, p) => s + p[0], 0) / pts.length;
+  const lat = pts.reduce((s, p) => s + p[1], 0) / pts.length;
+  try {
+    const res = await api.nearestDepots(lon, lat, located.length, false);
+    state.analysis = true;
+    for (const d of res.depots || []) {
+      const e = registry.get("depots", d.id);
+      if (!e) continue;
+      e.ready = d.ready;
+      e.reasons = d.reasons || [];
+      registry.refresh(e);
+    }
+  } catch (err) {
+    if (err instanceof api.AnalysisUnavailable) state.analysis = false;
+    else console.warn("readiness:", err.message);
+  }
+}
+
+// ---------------------------------------------------------------- start
+
+async function start() {
+  renderChrome();
+  if (DESKTOP.matches) state.panel = "layers";
+  renderPanel();
+  document.documentElement.dataset.state = "loading";
+  const contextP = loadContext().catch((err) => {
+    console.warn("context layers:", err.message);
+    return null;
+  });
+  try {
+    const lists = await Promise.all(COLLECTIONS.map((c) => api.items(c)));
+    lists.forEach((fs, i) => fs.forEach((f) => registry.upsert(COLLECTIONS[i], f)));
+  } catch (err) {
+    state.loadError = err.message;
+    renderNotice();
+  }
+  const county = await contextP;
+  const located = registry.all().filter((e) => e.marker);
+  const bounds = county ? county.getBounds() : L.latLngBounds(located.map((e) => e.marker.getLatLng()));
+  if (bounds.isValid()) map.fitBounds(bounds, { padding: [8, 8] });
+  await loadReadiness();
+  renderChrome();
+  renderPanel();
+  document.documentElement.dataset.state = state.loadError ? "error" : "ready";
+  document.documentElement.dataset.located = String(located.length);
+  document.documentElement.dataset.analysis = String(state.analysis);
+}
+
+start();

@@ -1,0 +1,102 @@
+package embedded
+
+import (
+	"context"
+	"slices"
+	"sync"
+
+	"github.com/paulmach/orb"
+
+	"hazardmap/geo"
+)
+
+// depotIndex caches a geo.Index of the located depots together with what
+// the filters of geo.DepotFilter need to know of each depot (readiness and
+// categories, computed once per snapshot rather than per candidate). It
+// is rebuilt on the first query after a write to the depots collection
+// (the collection's version moved); a snapshot is immutable, so queries
+// run on it without holding the store's lock.
+type depotIndex struct {
+	mu   sync.Mutex
+	snap *depotSnapshot // nil until the first query
+}
+
+// depotSnapshot is the index of one version of the depots collection.
+type depotSnapshot struct {
+	version    int64
+	ix         *geo.Index
+	ready      map[string]bool
+	categories map[string][]string
+}
+
+// depots returns the index of the depots as they are now, building it if
+// the collection has changed since the last one.
+func (s *Store) depots() *depotSnapshot {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	col := s.collections[geo.Depots]
+	di := &s.depotIndex
+	di.mu.Lock()
+	defer di.mu.Unlock()
+	if di.snap != nil && di.snap.version == col.state.Version {
+		return di.snap
+	}
+	snap := &depotSnapshot{version: col.state.Version, ready: map[string]bool{}, categories: map[string][]string{}}
+	items := make([]geo.IndexItem, 0, len(col.ids))
+	for _, id := range col.ids { // id order, so ties fall back to it too
+		f := col.features[id]
+		p, ok := f.Geometry.(orb.Point)
+		if !ok || !geo.ValidPoint(p) {
+			continue
+		}
+		items = append(items, geo.IndexItem{ID: id, Point: p})
+		snap.ready[id] = geo.DepotReadiness(f.Properties).Ready
+		for _, c := range geo.DepotCategories() {
+			if geo.HasCategory(f.Properties, c) {
+				snap.categories[id] = append(snap.categories[id], c)
+			}
+		}
+	}
+	snap.ix = geo.NewIndex(items)
+	di.snap = snap
+	return snap
+}
+
+// keep returns the geo.Index filter of f on this snapshot, nil for none.
+func (snap *depotSnapshot) keep(f geo.DepotFilter) func(id string) bool {
+	if f.IsZero() {
+		return nil
+	}
+	return func(id string) bool {
+		if f.Ready != nil && snap.ready[id] != *f.Ready {
+			return false
+		}
+		return f.Category == "" || slices.Contains(snap.categories[id], f.Category)
+	}
+}
+
+// NearestDepots answers q from the in-memory index of the depots (a k-d
+// tree over their Earth-centred coordinates, exact by ellipsoidal
+// distance: see geo.Index). The filter is applied inside the search, so
+// depots it rejects cost no distance computation.
+func (s *Store) NearestDepots(ctx context.Context, q geo.NearestQuery) ([][]geo.Neighbor, error) {
+	if err := q.Check(); err != nil {
+		return nil, err
+	}
+	snap := s.depots()
+	keep := snap.keep(q.Filter)
+	out := make([][]geo.Neighbor, len(q.Points))
+	for i, p := range q.Points {
+		if i%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		ns := snap.ix.Nearest(p, q.K, keep)
+		if ns == nil {
+			ns = []geo.Neighbor{}
+		}
+		out[i] = ns
+	}
+	return out, nil
+}

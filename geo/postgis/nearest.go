@@ -1,0 +1,202 @@
+package postgis
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/paulmach/orb"
+
+	"hazardmap/geo"
+)
+
+// Exact nearest depots on PostGIS.
+//
+// PostGIS offers a KNN operator on geography (<->, served by the GiST index
+// of migration 003), but it orders by distance on a sphere of radius
+// R = (2a+b)/3, not by the WGS-84 spheroid distance of
+// ST_Distance(geography, geography, true) that this store must answer
+// with. (KNN on geometry would be worse: it orders by degrees, and at 35°N
+// a degree of longitude is 0.82 of a degree of latitude.) The statement
+// below therefore uses the sphere only to find candidates and ranks them
+// by the spheroid, in two steps per query point q, mirroring geo.Index:
+//
+//  1. Take the K kept depots nearest to q by sphere (ORDER BY <-> LIMIT K)
+//     and let w be the largest of their spheroid distances. These are K
+//     kept depots within w, so the K-th smallest spheroid distance of all
+//     kept depots is at most w: every depot of the answer has e ≤ w.
+//  2. Gather every kept depot whose sphere distance is at most 1.01·w
+//     (ST_DWithin(geography, geography, d, false), index-assisted), rank
+//     them by (ST_Distance spheroid, id) and keep K.
+//
+// Why step 2 misses nothing: for any two points, the sphere distance s and
+// the spheroid distance e satisfy s ≤ 1.005614·e. Proof: map the ellipsoid
+// onto the sphere by keeping latitude and longitude. Meridians go to
+// meridians and parallels to parallels, at right angles, with scale
+// factors R/M(φ) along the meridian and R/N(φ) along the parallel (M, N
+// the principal radii of curvature), so any small arc is stretched by a
+// factor between those two. On WGS-84, M and N both lie in
+// [a(1−e²), a²/b] = [6 335 439 m, 6 399 594 m], and R = 6 371 009 m, so no
+// arc is stretched by more than R/(a(1−e²)) = 1.005614. The image of the
+// spheroidal geodesic (length e) is a curve on the sphere between the same
+// points of length at most 1.005614·e, and the great circle (length s) is
+// no longer than it. ∎ (The converse, e ≤ 1.004487·s, follows likewise
+// from the least factor R/(a²/b).) So a depot of the answer has
+// s ≤ 1.005614·e ≤ 1.005614·w < 1.01·w: step 2 gathers it. The 1.01 is
+// PostGIS's own allowance between the two (geography_expand) and leaves a
+// 0.44 % margin over the bound for rounding; 1 µm more covers w = 0
+// (coincident points). If fewer than K depots are kept, step 1 returns all
+// of them, w is the largest distance, and step 2 again gathers them all.
+//
+// Depots are Points (geo.Schemas allows no other type for them), so the
+// distance to a depot is the distance to its point, as in the embedded
+// store. The statement does not test the geometry type: such a test
+// misleads the planner's row estimate into a sequential scan.
+//
+// Filters: a category is pushed into SQL (properties @> the GIN-indexed
+// list). Readiness rules live in Go (geo.DepotReadiness) and nowhere else,
+// so when the filter asks for readiness the store reads the depots'
+// properties in the same snapshot, applies geo.DepotFilter there, and
+// pushes the ids it keeps into SQL (id = ANY).
+
+// nearestChunk is how many query points go into one statement: large
+// batches (a reach over every hazard) stream as several statements in the
+// same snapshot, so no one statement holds an unbounded result.
+const nearestChunk = 20000
+
+// Statements of NearestDepots. $1 and $2 are the longitudes and latitudes
+// of the query points, $3 is K, $4 a {"categories": [c]} document or NULL,
+// $5 the ids to keep or NULL. The 1.01 and the 1 µm are explained above.
+const (
+	nearestSQL = `
+WITH q AS (
+    SELECT u.i, ST_SetSRID(ST_MakePoint(u.lon, u.lat), 4326)::geography AS pt
+    FROM unnest($1::float8[], $2::float8[]) WITH ORDINALITY AS u(lon, lat, i)
+)
+SELECT q.i, n.id, n.lon, n.lat, n.dist
+FROM q
+CROSS JOIN LATERAL (
+    SELECT max(ST_Distance(c.g, q.pt, true)) AS w
+    FROM (
+        SELECT d.geom::geography AS g
+        FROM depots d
+        WHERE d.geom IS NOT NULL
+          AND ($4::jsonb IS NULL OR d.properties @> $4::jsonb)
+          AND ($5::text[] IS NULL OR d.id = ANY($5::text[]))
+        ORDER BY d.geom::geography <-> q.pt
+        LIMIT $3
+    ) c
+) b
+CROSS JOIN LATERAL (
+    SELECT d.id, ST_X(d.geom) AS lon, ST_Y(d.geom) AS lat,
+           ST_Distance(d.geom::geography, q.pt, true) AS dist
+    FROM depots d
+    WHERE b.w IS NOT NULL AND d.geom IS NOT NULL
+      AND ($4::jsonb IS NULL OR d.properties @> $4::jsonb)
+      AND ($5::text[] IS NULL OR d.id = ANY($5::text[]))
+      AND ST_DWithin(d.geom::geography, q.pt, b.w * 1.01 + 0.000001, false)
+    ORDER BY dist, d.id
+    LIMIT $3
+) n
+ORDER BY q.i, n.dist, n.id`
+
+	// depotPropsSQL reads what geo.DepotFilter needs to decide.
+	depotPropsSQL = `SELECT id, properties FROM depots WHERE geom IS NOT NULL`
+)
+
+// NearestDepots answers q with the exact two-step search described above,
+// every chunk of points in one read-only snapshot.
+func (s *Store) NearestDepots(ctx context.Context, q geo.NearestQuery) ([][]geo.Neighbor, error) {
+	if err := q.Check(); err != nil {
+		return nil, err
+	}
+	out := make([][]geo.Neighbor, len(q.Points))
+	for i := range out {
+		out[i] = []geo.Neighbor{}
+	}
+	// Only valid positions go to the database; the others keep their
+	// empty list.
+	var idx []int
+	var lons, lats []float64
+	for i, p := range q.Points {
+		if geo.ValidPoint(p) {
+			idx = append(idx, i)
+			lons = append(lons, p[0])
+			lats = append(lats, p[1])
+		}
+	}
+	if len(idx) == 0 {
+		return out, nil
+	}
+	var category any // NULL
+	if q.Filter.Category != "" {
+		doc, err := json.Marshal(map[string][]string{"categories": {q.Filter.Category}})
+		if err != nil {
+			return nil, fail(err, "postgis: nearest depots")
+		}
+		category = string(doc)
+	}
+	err := s.read(ctx, func(tx pgx.Tx) error {
+		var ids []string // nil: NULL, no id filter
+		if q.Filter.Ready != nil {
+			var err error
+			if ids, err = keptDepots(ctx, tx, q.Filter); err != nil {
+				return err
+			}
+			if len(ids) == 0 {
+				return nil // nothing is kept: every list stays empty
+			}
+		}
+		for lo := 0; lo < len(idx); lo += nearestChunk {
+			hi := min(lo+nearestChunk, len(idx))
+			rows, err := tx.Query(ctx, nearestSQL, lons[lo:hi], lats[lo:hi], int64(q.K), category, ids)
+			if err != nil {
+				return err
+			}
+			var (
+				ord      int64
+				n        geo.Neighbor
+				lon, lat float64
+			)
+			_, err = pgx.ForEachRow(rows, []any{&ord, &n.ID, &lon, &lat, &n.DistanceM}, func() error {
+				i := idx[lo+int(ord)-1]
+				n.Point = orb.Point{lon, lat}
+				out[i] = append(out[i], n)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fail(err, "postgis: nearest depots")
+	}
+	return out, nil
+}
+
+// keptDepots returns the ids of the located depots that f keeps, deciding
+// in Go (geo.DepotFilter) on the properties as this snapshot has them.
+func keptDepots(ctx context.Context, tx pgx.Tx, f geo.DepotFilter) ([]string, error) {
+	rows, err := tx.Query(ctx, depotPropsSQL)
+	if err != nil {
+		return nil, err
+	}
+	ids := []string{}
+	var (
+		id  string
+		raw []byte
+	)
+	_, err = pgx.ForEachRow(rows, []any{&id, &raw}, func() error {
+		var props map[string]any
+		if err := json.Unmarshal(raw, &props); err != nil {
+			return err
+		}
+		if f.Keep(props) {
+			ids = append(ids, id)
+		}
+		return nil
+	})
+	return ids, err
+}

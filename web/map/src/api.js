@@ -1,0 +1,93 @@
+// api talks to the hazardmap server: the OGC API collections and the
+// analysis endpoints. Analysis may be missing (an older server, or one
+// being upgraded); callers get an AnalysisUnavailable error and degrade.
+
+export class AnalysisUnavailable extends Error {}
+
+const geojson = { Accept: "application/geo+json, application/json" };
+
+async function getJSON(url) {
+  const res = await fetch(url, { headers: geojson });
+  if (!res.ok) {
+    let detail = "";
+    try {
+      const p = await res.json();
+      detail = p.detail || p.title || "";
+    } catch {
+      /* not a problem body */
+    }
+    const err = new Error(`${res.status} ${detail}`.trim());
+    err.status = res.status;
+    throw err;
+  }
+  return res.json();
+}
+
+/** items returns every feature of a collection, following next links. */
+export async function items(collection) {
+  let url = `/collections/${encodeURIComponent(collection)}/items?limit=1000`;
+  const out = [];
+  for (let page = 0; url && page < 50; page++) {
+    const fc = await getJSON(url);
+    out.push(...(fc.features || []));
+    const next = (fc.links || []).find((l) => l.rel === "next");
+    url = next ? sameOriginPath(next.href) : null;
+  }
+  return out;
+}
+
+// sameOriginPath keeps only the path and query of a link, so that a
+// proxy's idea of our host cannot send the page elsewhere.
+function sameOriginPath(href) {
+  const u = new URL(href, location.href);
+  return u.pathname + u.search;
+}
+
+async function analysis(path, params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v != null && v !== "") q.set(k, String(v));
+  try {
+    return await getJSON(`/analysis/${path}?${q}`);
+  } catch (err) {
+    if (err.status === 404 || err.status === 501 || err.status === 503 || err instanceof TypeError) {
+      throw new AnalysisUnavailable(err.message);
+    }
+    throw err;
+  }
+}
+
+/** nearestDepots asks for the k depots nearest to a WGS-84 point. */
+export function nearestDepots(lon, lat, k, ready) {
+  return analysis("nearest-depots", { lon, lat, k, ready: ready ? "true" : null });
+}
+
+/** reach asks for the reach report (JSON) and its lines (GeoJSON). */
+export async function reach(maxDistance) {
+  const params = {
+    max_distance_m: maxDistance,
+    collections: "waterlogging_points,relocation_sites",
+    ready: "true",
+  };
+  const [report, lines] = await Promise.all([
+    analysis("reach", params),
+    analysis("reach", { ...params, format: "geojson" }).catch(() => null),
+  ]);
+  return { report, lines };
+}
+
+/** contextLayers returns the URLs of the context layers the server announced. */
+export function contextURLs() {
+  const meta = document.querySelector('meta[name="hazardmap:context"]');
+  return (meta?.content || "")
+    .split(/\s+/).filter((u) => u.startsWith("/"));
+}
+
+/** config reads the page's settings from its <meta> tags (filled in by the server). */
+export function config() {
+  const get = (n) => {
+    const v = document.querySelector(`meta[name="hazardmap:${n}"]`)?.content ?? "";
+    return /^%[A-Z_]+%$/.test(v) ? "" : v; // a page not served by hazardmap
+  };
+  const datum = get("tile-datum") === "gcj02" ? "gcj02" : "wgs84";
+  return { tileURL: get("tile-url"), tileAttribution: get("tile-attribution"), datum };
+}

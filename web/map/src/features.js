@@ -1,0 +1,200 @@
+// features keeps every feature on the map in one registry, keyed by
+// collection and id, with its marker. upsert and remove change one
+// feature in place, so a live-update stream (/events) can move a marker,
+// recolour it or take it away without redrawing the rest.
+import L from "leaflet";
+import { h } from "./dom.js";
+import { t, featureName } from "./i18n.js";
+
+/** Collections of hazards (what reach and nearest-depot lines are about). */
+export const HAZARDS = ["waterlogging_points", "relocation_sites"];
+
+/** COARSE_M is the precision beyond which a marker is drawn as rough. */
+export const COARSE_M = 1000;
+
+/** representative returns a WGS-84 [lon, lat] to put the marker at, or null. */
+export function representative(geometry) {
+  if (!geometry) return null;
+  const c = geometry.coordinates;
+  switch (geometry.type) {
+    case "Point":
+      return c;
+    case "LineString":
+      return c[Math.floor(c.length / 2)];
+    case "MultiLineString":
+      return representative({ type: "LineString", coordinates: c[0] });
+    case "Polygon":
+      return centroid(c[0]);
+    case "MultiPolygon":
+      return centroid(c[0][0]);
+    default:
+      return null;
+  }
+}
+
+function centroid(ring) {
+  let x = 0;
+  let y = 0;
+  const n = ring.length > 1 ? ring.length - 1 : ring.length; // the ring repeats its first vertex
+  for (let i = 0; i < n; i++) {
+    x += ring[i][0];
+    y += ring[i][1];
+  }
+  return [x / n, y / n];
+}
+
+/**
+ * Registry holds features and their layers. Entries:
+ * {key, collection, id, feature, marker, shape, ready, reach}
+ */
+export class Registry {
+  constructor(map, project, groups, onSelect) {
+    this.map = map;
+    this.project = project; // WGS-84 [lon, lat] → L.LatLng for the tiles' datum
+    this.groups = groups; // collection → L.LayerGroup
+    this.onSelect = onSelect;
+    this.entries = new Map(); // `${collection}/${id}` → entry
+  }
+
+  key(collection, id) {
+    return `${collection}/${id}`;
+  }
+
+  get(collection, id) {
+    return this.entries.get(this.key(collection, id));
+  }
+
+  /** all returns the entries, optionally of one collection. */
+  all(collection) {
+    const out = [...this.entries.values()];
+    return collection ? out.filter((e) => e.collection === collection) : out;
+  }
+
+  /** upsert adds a feature or updates it in place. */
+  upsert(collection, feature) {
+    const key = this.key(collection, feature.id);
+    let e = this.entries.get(key);
+    if (!e) {
+      e = { key, collection, id: String(feature.id), feature, marker: null, shape: null, ready: null, reach: null };
+      this.entries.set(key, e);
+    }
+    e.feature = feature;
+    const at = representative(feature.geometry);
+    const group = this.groups[collection];
+    // The geometry's own shape (a line or an area), drawn under the marker.
+    if (e.shape) {
+      group.removeLayer(e.shape);
+      e.shape = null;
+    }
+    if (feature.geometry && feature.geometry.type !== "Point") {
+      e.shape = L.geoJSON(feature.geometry, {
+        coordsToLatLng: (c) => this.project(c),
+        interactive: false,
+        className: `hm-shape hm-shape--${collection}`,
+      });
+      group.addLayer(e.shape);
+    }
+    if (!at) {
+      if (e.marker) {
+        group.removeLayer(e.marker);
+        e.marker = null;
+      }
+      return e;
+    }
+    const ll = this.project(at);
+    if (e.marker) {
+      e.marker.setLatLng(ll);
+      this.refresh(e);
+    } else {
+      e.marker = L.marker(ll, {
+        icon: icon(e),
+        title: featureName(feature.properties),
+        alt: featureName(feature.properties),
+        zIndexOffset: collection === "depots" ? 0 : collection === "relocation_sites" ? 500 : 1000,
+        riseOnHover: true,
+      });
+      e.marker.on("click", () => this.onSelect(e));
+      group.addLayer(e.marker);
+    }
+    return e;
+  }
+
+  /** remove takes a feature off the map and out of the registry. */
+  remove(collection, id) {
+    const e = this.get(collection, id);
+    if (!e) return;
+    const group = this.groups[collection];
+    if (e.marker) group.removeLayer(e.marker);
+    if (e.shape) group.removeLayer(e.shape);
+    this.entries.delete(e.key);
+  }
+
+  /** refresh redraws an entry's icon from its current state. */
+  refresh(e) {
+    if (!e.marker) return;
+    e.marker.setIcon(icon(e));
+    const el = e.marker.getElement();
+    if (el) {
+      el.title = featureName(e.feature.properties);
+      el.setAttribute("alt", featureName(e.feature.properties));
+    }
+  }
+
+  refreshAll() {
+    for (const e of this.entries.values()) this.refresh(e);
+  }
+}
+
+/** precisionOf returns location_precision_m or null. */
+export function precisionOf(props) {
+  const p = props.location_precision_m;
+  return typeof p === "number" && p > 0 ? p : null;
+}
+
+/** householdsLabel is "待搬迁 22/26", or "待搬迁 未公布" when the report gives no count. */
+export function householdsLabel(props) {
+  const rem = props.households_remaining;
+  const tot = props.households_total;
+  if (rem == null) return `${t("toMove")} ${t("notPublished")}`;
+  return `${t("toMove")} ${rem}/${tot ?? t("notPublished")}`;
+}
+
+// icon builds a marker's icon: a 44 px touch target around a symbol whose
+// shape says the kind, colour the status, outline the precision, and
+// badge the readiness. The symbol element carries data-marker-id.
+function icon(e) {
+  const p = e.feature.properties;
+  const coarse = (precisionOf(p) ?? 0) > COARSE_M;
+  const cls = ["hm-sym"];
+  if (coarse) cls.push("hm-coarse");
+  if (e.reach === "beyond" || e.reach === "no_depot") cls.push("hm-beyond");
+  let inner = [];
+  let label = featureName(p);
+  switch (e.collection) {
+    case "waterlogging_points":
+      cls.push("hm-wp", p.kind === "railway_underpass" ? "hm-wp--underpass" : "hm-wp--road", `hm-st--${p.status ?? "null"}`);
+      break;
+    case "relocation_sites":
+      cls.push("hm-rs");
+      inner = [h("span", { class: "hm-rs-count", text: householdsLabel(p) })];
+      break;
+    case "depots": {
+      const level = ["city", "township", "village", "facility"].includes(p.level) ? p.level : "township";
+      const ready = e.ready === true ? "yes" : e.ready === false ? "no" : "unknown";
+      cls.push("hm-depot", `hm-depot--${level}`, `hm-ready--${ready}`);
+      inner = [
+        h("span", { class: "hm-depot-box", text: t(`levelMark_${level}`) }),
+        h("span", { class: "hm-badge", "aria-hidden": "true", text: ready === "yes" ? "✓" : ready === "no" ? "✕" : "?" }),
+      ];
+      break;
+    }
+  }
+  const el = h(
+    "div",
+    { class: cls.join(" "), dataset: { markerId: e.id, collection: e.collection } },
+    h("span", { class: "hm-shape-sym" }),
+    inner,
+    h("span", { class: "hm-label", text: label }),
+  );
+  return L.divIcon({ html: el, className: `hm-marker hm-marker--${e.collection}`, iconSize: [44, 44], iconAnchor: [22, 22], popupAnchor: [0, -18] });
+}

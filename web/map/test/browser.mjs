@@ -1,0 +1,364 @@
+// browser.mjs checks the map in a real browser (Chromium, headless) against
+// a running hazardmap server. web/map_test.go starts the server (real
+// handler stack, embedded store, seed data plus one feature named
+// `<img src=x onerror=alert(1)>`) and runs this script; it prints one
+// line per check and exits 1 if any failed.
+//
+// Environment:
+//   HM_BASE_URL         the server, e.g. http://127.0.0.1:41234 (required)
+//   HM_OUT_DIR          where screenshots go (default ./test-output)
+//   HM_XSS_ID           id of the waterlogging point with the hostile name
+//   HM_EXPECT_ANALYSIS  "1": the analysis API must exist; "0" or unset: use it if it answers
+//   HM_CHROMIUM         the browser (default /usr/bin/chromium)
+//   HM_MAX_BYTES        budget of the page's transferred bytes (default 153600)
+import { chromium } from "playwright-core";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+const base = (process.env.HM_BASE_URL || "").replace(/\/$/, "");
+if (!base) {
+  console.error("browser.mjs: set HM_BASE_URL");
+  process.exit(2);
+}
+const out = process.env.HM_OUT_DIR || "test-output";
+mkdirSync(out, { recursive: true });
+const xssID = process.env.HM_XSS_ID || "";
+const XSS = "<img src=x onerror=alert(1)>";
+const maxBytes = Number(process.env.HM_MAX_BYTES || 150 * 1024);
+
+const failures = [];
+function check(ok, what, detail = "") {
+  console.log(`${ok ? "ok  " : "FAIL"} ${what}${detail ? ` — ${detail}` : ""}`);
+  if (!ok) failures.push(what);
+  return ok;
+}
+
+// ------------------------------------------------------------ facts from the API
+
+async function api(path) {
+  const res = await fetch(base + path, { headers: { Accept: "application/geo+json, application/json" } });
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+const COLLECTIONS = ["waterlogging_points", "relocation_sites", "depots"];
+const features = {};
+for (const c of COLLECTIONS) features[c] = (await api(`/collections/${c}/items?limit=10000`)).features;
+const all = COLLECTIONS.flatMap((c) => features[c].map((f) => ({ c, f })));
+const located = all.filter((x) => x.f.geometry);
+const unlocated = all.filter((x) => !x.f.geometry);
+console.log(`api: ${all.length} features, ${located.length} located, ${unlocated.length} unlocated`);
+
+const probe = await fetch(`${base}/analysis/nearest-depots?lon=113.38&lat=34.79&k=1`);
+const analysis = probe.ok;
+if (process.env.HM_EXPECT_ANALYSIS === "1") check(analysis, "analysis API answers /analysis/nearest-depots", `status ${probe.status}`);
+console.log(`api: analysis ${analysis ? "available: reach and nearest-depot checks run" : `unavailable (${probe.status}): the page must degrade`}`);
+
+// ------------------------------------------------------------ browser
+
+const browser = await chromium.launch({
+  executablePath: process.env.HM_CHROMIUM || "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+
+const MOBILE = { viewport: { width: 360, height: 640 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
+const DESKTOP = { viewport: { width: 1366, height: 768 }, deviceScaleFactor: 1 };
+const HOME = { latitude: 34.7874, longitude: 113.3835, accuracy: 30 }; // 荥阳 city centre
+
+async function open(device, extra = {}) {
+  const context = await browser.newContext({ ...device, locale: "zh-CN", ...extra });
+  const page = await context.newPage();
+  const problems = { console: [], pageErrors: [], dialogs: [] };
+  page.on("console", (m) => {
+    if (m.type() !== "error") return;
+    const url = m.location()?.url || "";
+    // Without the analysis API its probes are 404s, which Chromium logs.
+    if (!analysis && url.includes("/analysis/")) return;
+    problems.console.push(`${m.text()} ${url}`);
+  });
+  page.on("pageerror", (e) => problems.pageErrors.push(String(e)));
+  page.on("dialog", (d) => {
+    problems.dialogs.push(`${d.type()}: ${d.message()}`);
+    d.dismiss().catch(() => {});
+  });
+  await page.addInitScript(() => {
+    window.__csp = [];
+    document.addEventListener("securitypolicyviolation", (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  await page.goto(base + "/", { waitUntil: "load" });
+  await page.waitForSelector('html[data-state="ready"]', { timeout: 30000 });
+  return { context, page, problems };
+}
+
+async function clean(page, problems, where) {
+  const csp = await page.evaluate(() => window.__csp);
+  check(problems.console.length === 0, `${where}: no console errors`, problems.console.join(" | "));
+  check(problems.pageErrors.length === 0, `${where}: no page errors`, problems.pageErrors.join(" | "));
+  check(csp.length === 0, `${where}: no CSP violations`, csp.join(" | "));
+  check(problems.dialogs.length === 0, `${where}: no alert or dialog`, problems.dialogs.join(" | "));
+}
+
+// noHorizontalScroll: the page and the panel are no wider than the screen.
+async function noHorizontalScroll(page, where) {
+  const r = await page.evaluate(() => {
+    const sheet = document.getElementById("sheet");
+    return {
+      doc: document.documentElement.scrollWidth,
+      body: document.body.scrollWidth,
+      vw: window.innerWidth,
+      sheet: sheet.hidden ? 0 : sheet.scrollWidth - sheet.clientWidth,
+    };
+  });
+  check(r.doc <= r.vw && r.body <= r.vw && r.sheet <= 0, `${where}: no horizontal scrolling`, JSON.stringify(r));
+}
+
+// touchTargets: every visible control is at least 44×44 CSS px.
+async function touchTargets(page, where) {
+  const small = await page.evaluate(() => {
+    const sel = 'button, a[href], input, select, textarea, summary, [role="button"], .leaflet-marker-icon.leaflet-interactive';
+    const bad = [];
+    for (const el of document.querySelectorAll(sel)) {
+      let target = el;
+      if (el.matches('input[type="checkbox"], input[type="radio"]')) target = el.closest("label") || el;
+      const r = target.getBoundingClientRect();
+      const style = getComputedStyle(target);
+      if (r.width === 0 || r.height === 0 || style.visibility === "hidden") continue;
+      if (r.bottom < 0 || r.right < 0 || r.top > innerHeight || r.left > innerWidth) continue; // off screen
+      if (r.width < 43.5 || r.height < 43.5) {
+        bad.push(`${el.tagName.toLowerCase()}.${[...el.classList].join(".")} "${(el.textContent || el.getAttribute("aria-label") || "").trim().slice(0, 20)}" ${Math.round(r.width)}×${Math.round(r.height)}`);
+      }
+    }
+    return bad;
+  });
+  check(small.length === 0, `${where}: touch targets ≥ 44 px`, small.join("; "));
+}
+
+// centre puts a feature's marker mid-screen at a street zoom, so a tap
+// reaches it and not a neighbour.
+async function centre(page, collection, id, zoom = 16) {
+  await page.evaluate(
+    ({ collection, id, zoom }) => {
+      const e = window.hazardmap.registry.get(collection, id);
+      window.hazardmap.map.setView(e.marker.getLatLng(), zoom, { animate: false });
+    },
+    { collection, id, zoom },
+  );
+  await page.waitForTimeout(300);
+}
+
+async function tapMarker(page, collection, id) {
+  await centre(page, collection, id);
+  const marker = page.locator(`.leaflet-marker-pane [data-marker-id="${id}"][data-collection="${collection}"]`);
+  await marker.tap();
+  await page.waitForSelector(".leaflet-popup-content .hm-popup", { timeout: 5000 });
+  await page.waitForTimeout(400); // the fade-in, for the screenshots
+  return page.locator(".leaflet-popup-content");
+}
+
+async function closePopup(page) {
+  await page.evaluate(() => window.hazardmap.map.closePopup());
+}
+
+async function shot(page, name) {
+  const path = join(out, name);
+  await page.screenshot({ path });
+  console.log(`screenshot ${path}`);
+}
+
+async function tab(page, name) {
+  await page.locator(`#toolbar [data-panel="${name}"]`).tap();
+  await page.waitForSelector(`#sheet[data-panel="${name}"]:not([hidden])`);
+}
+
+try {
+  // ---------------------------------------------------------- phone, 360×640
+  {
+    const { context, page, problems } = await open(MOBILE, { geolocation: HOME, permissions: ["geolocation"] });
+    const where = "360×640";
+    const markers = await page.locator(".leaflet-marker-pane [data-marker-id]").count();
+    check(markers === located.length, `${where}: one marker per located feature`, `${markers} markers, API has ${located.length} located`);
+    check((await page.locator("#title").textContent()).includes("荥阳"), `${where}: Chinese title`);
+    await shot(page, "mobile-360x640.png");
+    await noHorizontalScroll(page, where);
+    await touchTargets(page, where);
+
+    // A popup with the Chinese name and the findings.
+    const wp = features.waterlogging_points.find((f) => f.id === "wp-underpass-xinghua") || features.waterlogging_points.find((f) => f.geometry);
+    const popup = await tapMarker(page, "waterlogging_points", wp.id);
+    const text = await popup.textContent();
+    check(text.includes(wp.properties.name), `${where}: popup shows the Chinese name`, wp.properties.name);
+    const finding = wp.properties.findings?.[0]?.finding ?? "";
+    check(finding !== "" && text.includes(finding.slice(0, 40)), `${where}: popup shows the inspection findings`);
+    check(text.includes("定位精度"), `${where}: popup states the location precision`);
+    check((await page.locator("path.hm-precision").count()) === 1, `${where}: precision circle drawn for the selected feature`);
+
+    // Tapping a hazard draws lines to its nearest depots.
+    if (analysis) {
+      const [lon, lat] = wp.geometry.coordinates;
+      const [any, ready] = await Promise.all([api(`/analysis/nearest-depots?lon=${lon}&lat=${lat}&k=3`), api(`/analysis/nearest-depots?lon=${lon}&lat=${lat}&k=1&ready=true`)]);
+      const want = new Set([...any.depots, ...ready.depots].filter((d) => d.geometry).map((d) => d.id));
+      await page.waitForSelector("path.hm-depot-line", { timeout: 5000 }).catch(() => {});
+      const lines = await page.locator("path.hm-depot-line").count();
+      check(lines > 0 && lines === want.size, `${where}: tapping a hazard draws lines to its nearest depots`, `${lines} lines, API nearest ${[...want].join(",")}`);
+      const rows = await page.locator(".hm-nearest [data-depot-id]").evaluateAll((els) => els.map((e) => e.dataset.depotId));
+      check(rows.length === want.size && rows.every((id) => want.has(id)), `${where}: popup lists the nearest depots with distances`, rows.join(","));
+    } else {
+      await page.waitForFunction(() => document.querySelector(".hm-nearest .hm-warn"), null, { timeout: 5000 }).catch(() => {});
+      const msg = await page.locator(".hm-nearest").textContent();
+      check(msg.includes("不可用"), `${where}: without the analysis API the popup says distances are unavailable`, msg);
+    }
+    await shot(page, "mobile-popup.png");
+    await touchTargets(page, `${where} with a popup`);
+    await noHorizontalScroll(page, `${where} with a popup`);
+    await closePopup(page);
+
+    // The hostile name shows as text and runs nothing.
+    if (xssID) {
+      const popup = await tapMarker(page, "waterlogging_points", xssID);
+      const t = await popup.textContent();
+      check(t.includes(XSS), "XSS: the name shows as text in the popup", t.slice(0, 60));
+      const title = await page.locator(`[data-marker-id="${xssID}"] .hm-label`).textContent();
+      check(title === XSS, "XSS: the name shows as text in the marker label", title);
+      const imgs = await page.evaluate(() => document.querySelectorAll('img[src="x"], img[onerror]').length);
+      check(imgs === 0, "XSS: no <img> element was created from the name");
+      await page.waitForTimeout(500);
+      check(problems.dialogs.length === 0, "XSS: no alert or dialog fired", problems.dialogs.join(" | "));
+      await closePopup(page);
+    } else {
+      console.log("skip XSS checks: HM_XSS_ID not set");
+    }
+
+    // The unlocated records are listed, not hidden.
+    await tab(page, "unlocated");
+    const items = await page.locator("#sheet .hm-unlocated-item").evaluateAll((els) => els.map((e) => `${e.dataset.collection}/${e.dataset.id}`));
+    const wantUnlocated = unlocated.map((x) => `${x.c}/${x.f.id}`).sort();
+    check(JSON.stringify(items.sort()) === JSON.stringify(wantUnlocated), `${where}: 待定位 lists every record with no geometry`, `${items.length} listed, API has ${wantUnlocated.length}`);
+    const unnamed = await page.locator("#sheet .hm-unlocated-name", { hasText: "未具名道路积水点" }).count();
+    check(unnamed === 11, `${where}: the 11 unnamed road spots are listed`, `${unnamed}`);
+    await shot(page, "mobile-unlocated.png");
+    await noHorizontalScroll(page, `${where} 待定位`);
+    await touchTargets(page, `${where} 待定位`);
+
+    // Layers and legend.
+    await tab(page, "layers");
+    check((await page.locator("#sheet .hm-legend").count()) >= 3, `${where}: legend in the layers panel`);
+    await shot(page, "mobile-layers.png");
+    await noHorizontalScroll(page, `${where} layers`);
+    await touchTargets(page, `${where} layers`);
+
+    // Reach.
+    await tab(page, "reach");
+    if (analysis) {
+      for (const m of [3000, 1000, 10000]) {
+        await page.locator(`#sheet [data-preset="${m}"]`).tap();
+        await page.waitForSelector(`#sheet [data-reach="ready"][data-threshold="${m}"]`, { timeout: 10000 });
+        const rep = await api(`/analysis/reach?max_distance_m=${m}&collections=waterlogging_points,relocation_sites&ready=true`);
+        const want = rep.hazards.filter((x) => x.result === "beyond").map((x) => `${x.collection}/${x.id}`).sort();
+        const got = await page.locator('#sheet [data-reach-row][data-result="beyond"]').evaluateAll((els) => els.map((e) => `${e.dataset.collection}/${e.dataset.id}`).sort());
+        check(JSON.stringify(got) === JSON.stringify(want), `${where}: reach panel lists exactly the hazards beyond ${m} m`, `page ${got.length} [${got.join(",")}], API ${want.length}`);
+        const ringed = await page.locator(".leaflet-marker-pane .hm-beyond").count();
+        const wantRinged = rep.hazards.filter((x) => (x.result === "beyond" || x.result === "no_depot") && x.located !== false).length;
+        check(ringed === wantRinged, `${where}: hazards beyond ${m} m are highlighted on the map`, `${ringed} ringed, want ${wantRinged}`);
+        if (m === 3000) await shot(page, "mobile-reach.png");
+      }
+      const first = page.locator('#sheet [data-reach-row][data-result="beyond"]').first();
+      if ((await first.count()) > 0) {
+        const id = await first.getAttribute("data-id");
+        await first.tap();
+        await page.waitForSelector(`.leaflet-popup-content .hm-popup[data-feature-id="${id}"]`, { timeout: 5000 }).catch(() => {});
+        check((await page.locator(`.leaflet-popup-content .hm-popup[data-feature-id="${id}"]`).count()) === 1, `${where}: a reach row flies to its hazard and opens it`, id);
+        await closePopup(page);
+      }
+    } else {
+      await page.waitForSelector('#sheet [data-reach="unavailable"]', { timeout: 5000 }).catch(() => {});
+      check((await page.locator('#sheet [data-reach="unavailable"]').count()) === 1, `${where}: reach panel says the analysis is unavailable`);
+      await shot(page, "mobile-reach.png");
+    }
+    await noHorizontalScroll(page, `${where} reach`);
+    await touchTargets(page, `${where} reach`);
+
+    // Where am I.
+    await page.locator('#toolbar [data-panel="locate"]').tap();
+    await page.waitForSelector("#sheet [data-me]", { timeout: 10000 }).catch(() => {});
+    await page.waitForTimeout(800); // the map flies to show position and depot
+    check((await page.locator("#sheet [data-me]").count()) === 1 && (await page.locator(".hm-me").count()) === 1, `${where}: where-am-I shows the position`);
+    if (analysis) {
+      const near = await api(`/analysis/nearest-depots?lon=${HOME.longitude}&lat=${HOME.latitude}&k=1&ready=true`);
+      const want = near.depots[0]?.id ?? "";
+      await page.waitForSelector("#sheet [data-nearest-depot]", { timeout: 5000 }).catch(() => {});
+      const got = (await page.locator("#sheet [data-nearest-depot]").getAttribute("data-nearest-depot").catch(() => "")) ?? "";
+      check(got === want, `${where}: where-am-I names the nearest ready depot`, `page ${got}, API ${want}`);
+    }
+    await shot(page, "mobile-locate.png");
+    await touchTargets(page, `${where} locate`);
+    await noHorizontalScroll(page, `${where} locate`);
+
+    // English.
+    await page.locator("#lang").tap();
+    check((await page.locator("#title").textContent()).includes("Xingyang"), `${where}: English switch`);
+    await noHorizontalScroll(page, `${where} English`);
+    await page.locator("#lang").tap();
+
+    await clean(page, problems, where);
+    await context.close();
+  }
+
+  // ---------------------------------------------------------- desk, 1366×768
+  {
+    const { context, page, problems } = await open(DESKTOP);
+    const where = "1366×768";
+    const markers = await page.locator(".leaflet-marker-pane [data-marker-id]").count();
+    check(markers === located.length, `${where}: one marker per located feature`, `${markers} markers`);
+    await shot(page, "desktop-1366x768.png");
+    const wp = features.waterlogging_points.find((f) => f.id === "wp-underpass-jingcheng") || features.waterlogging_points.find((f) => f.geometry);
+    await centre(page, "waterlogging_points", wp.id, 15);
+    await page.locator(`.leaflet-marker-pane [data-marker-id="${wp.id}"]`).click();
+    await page.waitForSelector(".leaflet-popup-content .hm-popup");
+    await page.waitForTimeout(400);
+    if (analysis) await page.waitForSelector("path.hm-depot-line", { timeout: 5000 }).catch(() => {});
+    await shot(page, "desktop-popup.png");
+    await noHorizontalScroll(page, where);
+    await clean(page, problems, where);
+    await context.close();
+  }
+
+  // ---------------------------------------------------------- bytes on the wire
+  {
+    const context = await browser.newContext({ ...MOBILE, locale: "zh-CN" });
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("Network.enable");
+    await cdp.send("Network.setCacheDisabled", { cacheDisabled: true });
+    const urls = new Map();
+    const sizes = new Map();
+    const encodings = new Map();
+    cdp.on("Network.responseReceived", (e) => {
+      urls.set(e.requestId, e.response.url);
+      encodings.set(e.requestId, e.response.headers["content-encoding"] || e.response.headers["Content-Encoding"] || "");
+    });
+    cdp.on("Network.loadingFinished", (e) => sizes.set(e.requestId, e.encodedDataLength));
+    await page.goto(base + "/", { waitUntil: "load" });
+    await page.waitForSelector('html[data-state="ready"]', { timeout: 30000 });
+    await page.waitForLoadState("networkidle");
+    let total = 0;
+    const rows = [];
+    for (const [id, n] of sizes) {
+      const url = urls.get(id) || "?";
+      if (url.startsWith("data:")) continue;
+      total += n;
+      rows.push(`  ${String(n).padStart(7)}  ${encodings.get(id) || "identity"}  ${url.replace(base, "")}`);
+    }
+    console.log(`transfer: ${rows.length} requests, ${total} bytes (${(total / 1024).toFixed(1)} KiB) on the wire, gzip, no tiles:\n${rows.sort().join("\n")}`);
+    check(total > 0 && total <= maxBytes, `page transfer ≤ ${(maxBytes / 1024).toFixed(0)} KiB`, `${(total / 1024).toFixed(1)} KiB`);
+    const uncompressed = [...encodings].filter(([id, enc]) => !enc && (sizes.get(id) ?? 0) > 2048 && /\.(js|css|geojson)$|\/items/.test(urls.get(id) || ""));
+    check(uncompressed.length === 0, "page, scripts, styles and data are sent gzipped", uncompressed.map(([id]) => urls.get(id)).join(" "));
+    await context.close();
+  }
+} catch (err) {
+  check(false, "browser run", err.stack || String(err));
+} finally {
+  await browser.close();
+}
+
+console.log(failures.length ? `\n${failures.length} check(s) failed` : "\nall checks passed");
+process.exit(failures.length ? 1 : 0);
