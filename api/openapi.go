@@ -106,7 +106,7 @@ func (s *Server) openAPI(base string) obj {
 				"503": ref("responses", "Unavailable"),
 			}})
 
-		itemParams := []any{ref("parameters", "bbox"), ref("parameters", "bbox-crs"), ref("parameters", "limit"),
+		itemParams := []any{ref("parameters", "bbox"), ref("parameters", "bbox-crs"), ref("parameters", "datetime"), ref("parameters", "limit"),
 			ref("parameters", "offset"), ref("parameters", "f")}
 		for _, p := range sc.Properties {
 			if !p.Filterable {
@@ -214,6 +214,12 @@ func baseParameters(html bool) obj {
 			"name": "bbox-crs", "in": "query", "required": false,
 			"description": "The CRS of bbox; only CRS84 is supported.",
 			"schema":      obj{"type": "string", "format": "uri", "enum": []string{CRS84}, "default": CRS84},
+		},
+		"datetime": obj{
+			"name": "datetime", "in": "query", "required": false,
+			"description": "Only features last written (created or changed) at this time or within this interval: an RFC 3339 date-time, " +
+				"a date (that whole UTC day), or START/END with .. for an open end, e.g. 2024-07-20T00:00:00Z/..",
+			"schema": obj{"type": "string"},
 		},
 		"limit": obj{
 			"name": "limit", "in": "query", "required": false, "style": "form", "explode": false,

@@ -39,13 +39,15 @@ type ItemsQuery struct {
 	// Filters are equality filters on Filterable properties, sorted by
 	// property name, with their canonical values.
 	Filters []geo.Filter
+	// Datetime keeps features last written within the interval.
+	Datetime *geo.Interval
 	// raw holds each filter's value as given, for links, by property name.
 	raw map[string]string
 }
 
 // Query returns q as a store query.
 func (q ItemsQuery) Query() geo.Query {
-	return geo.Query{BBox: q.BBox, Filters: q.Filters, Limit: q.Limit, Offset: q.Offset}
+	return geo.Query{BBox: q.BBox, Filters: q.Filters, Datetime: q.Datetime, Limit: q.Limit, Offset: q.Offset}
 }
 
 // Canonical returns q as a query string with every parameter explicit and
@@ -70,6 +72,11 @@ func (q ItemsQuery) withOffset(offset int) string {
 		}
 		b.WriteByte('&')
 	}
+	if q.Datetime != nil {
+		b.WriteString("datetime=")
+		b.WriteString(url.QueryEscape(formatInterval(*q.Datetime)))
+		b.WriteByte('&')
+	}
 	for _, f := range q.Filters {
 		b.WriteString(url.QueryEscape(f.Property))
 		b.WriteByte('=')
@@ -85,7 +92,7 @@ func (q ItemsQuery) withOffset(offset int) string {
 
 // itemsParams lists the parameters of the items route other than
 // property filters, for error messages.
-const itemsParams = "bbox, bbox-crs, limit, offset, f"
+const itemsParams = "bbox, bbox-crs, datetime, limit, offset, f"
 
 // ParseItemsQuery validates the query string of
 // /collections/{collectionId}/items for the collection of sc: bbox,
@@ -124,7 +131,10 @@ func ParseItemsQuery(sc *geo.Schema, v url.Values) (ItemsQuery, error) {
 		case "f":
 			err = parseFormat(raw, false)
 		case "datetime":
-			err = geo.InvalidField(name, "no collection here has a temporal extent yet; datetime filters are not supported")
+			var iv geo.Interval
+			if iv, err = ParseDatetime(name, raw); err == nil {
+				q.Datetime = &iv
+			}
 		default:
 			if _, declared := sc.Property(name); !declared {
 				err = geo.InvalidField(name, "unknown parameter; parameters: %s; filterable properties: %s",

@@ -155,7 +155,12 @@ func TestParseItemsQuery(t *testing.T) {
 		{"bbox-crs other", wp, "bbox=113,34,114,35&bbox-crs=EPSG:3857", "", []string{"bbox-crs"}},
 		{"bbox-crs alone", wp, "bbox-crs=http://www.opengis.net/def/crs/OGC/1.3/CRS84", "", []string{"bbox-crs"}},
 		{"f=html", wp, "f=html", "", []string{"f"}},
-		{"datetime", wp, "datetime=2024-07-20T00:00:00Z", "", []string{"datetime"}},
+		{"datetime instant", wp, "datetime=2024-07-20T08:00:00%2B08:00", "datetime=2024-07-20T00%3A00%3A00Z&limit=100&offset=0", nil},
+		{"datetime open interval", wp, "datetime=2024-07-20T00:00:00Z/..", "datetime=2024-07-20T00%3A00%3A00Z%2F..&limit=100&offset=0", nil},
+		{"datetime day", wp, "datetime=2024-07-20", "datetime=2024-07-20T00%3A00%3A00Z%2F2024-07-20T23%3A59%3A59.999999999Z&limit=100&offset=0", nil},
+		{"datetime bad", wp, "datetime=yesterday", "", []string{"datetime"}},
+		{"datetime reversed", wp, "datetime=2024-07-21T00:00:00Z/2024-07-20T00:00:00Z", "", []string{"datetime"}},
+		{"datetime both open", wp, "datetime=../..", "", []string{"datetime"}},
 		{"all bad at once", wp, "bbox=1,2,3&limit=abc&offset=-3&colour=red", "", []string{"bbox", "colour", "limit", "offset"}},
 	}
 	for _, tt := range tests {
@@ -381,6 +386,70 @@ func FuzzParseItemsQuery(f *testing.F) {
 		q2, err := ParseItemsQuery(sc, v2)
 		if err != nil || q2.Canonical() != q.Canonical() {
 			t.Fatalf("ParseItemsQuery(%q): canonical %q reparses to %q, %v", query, q.Canonical(), q2.Canonical(), err)
+		}
+	})
+}
+
+func TestParseDatetime(t *testing.T) {
+	day := time.Date(2024, 7, 20, 0, 0, 0, 0, time.UTC)
+	cases := []struct {
+		raw        string
+		start, end time.Time
+		ok         bool
+	}{
+		{"2024-07-20T08:00:00+08:00", day, day, true},
+		{"2024-07-20", day, day.Add(24*time.Hour - time.Nanosecond), true},
+		{"2024-07-20T00:00:00Z/..", day, time.Time{}, true},
+		{"../2024-07-20T00:00:00Z", time.Time{}, day, true},
+		{"/2024-07-20T00:00:00Z", time.Time{}, day, true},
+		{"2024-07-19/2024-07-20", day.Add(-24 * time.Hour), day.Add(24*time.Hour - time.Nanosecond), true},
+		{"", time.Time{}, time.Time{}, false},
+		{"../..", time.Time{}, time.Time{}, false},
+		{"/", time.Time{}, time.Time{}, false},
+		{"2024-07-20T08:00:00", time.Time{}, time.Time{}, false}, // no zone
+		{"2024-07-21/2024-07-20", time.Time{}, time.Time{}, false},
+		{"a/b/c", time.Time{}, time.Time{}, false},
+	}
+	for _, c := range cases {
+		iv, err := ParseDatetime("datetime", c.raw)
+		if (err == nil) != c.ok {
+			t.Errorf("ParseDatetime(%q) = %v, want ok=%v", c.raw, err, c.ok)
+			continue
+		}
+		if err != nil {
+			if e := geo.AsError(err); e == nil || e.Fields[0].Field != "datetime" {
+				t.Errorf("ParseDatetime(%q) error %v does not name datetime", c.raw, err)
+			}
+			continue
+		}
+		if !iv.Start.Equal(c.start) || !iv.End.Equal(c.end) {
+			t.Errorf("ParseDatetime(%q) = %v..%v, want %v..%v", c.raw, iv.Start, iv.End, c.start, c.end)
+		}
+	}
+}
+
+func FuzzParseDatetime(f *testing.F) {
+	for _, s := range []string{"2024-07-20T08:00:00Z", "2024-07-20", "../2024-07-20T00:00:00Z", "2024-07-19/2024-07-20", "/", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		iv, err := ParseDatetime("datetime", raw)
+		if err != nil {
+			if geo.KindOf(err) != geo.Invalid {
+				t.Fatalf("ParseDatetime(%q) error kind %v, want Invalid", raw, geo.KindOf(err))
+			}
+			return
+		}
+		if iv.Start.IsZero() && iv.End.IsZero() {
+			t.Fatalf("ParseDatetime(%q) accepted an interval open at both ends", raw)
+		}
+		if !iv.Start.IsZero() && !iv.End.IsZero() && iv.End.Before(iv.Start) {
+			t.Fatalf("ParseDatetime(%q) = %v..%v: end before start", raw, iv.Start, iv.End)
+		}
+		// The canonical form parses back to the same interval.
+		again, err := ParseDatetime("datetime", formatInterval(iv))
+		if err != nil || !again.Start.Equal(iv.Start) || !again.End.Equal(iv.End) {
+			t.Fatalf("ParseDatetime(formatInterval(%q) = %q) = %v, %v", raw, formatInterval(iv), again, err)
 		}
 	})
 }

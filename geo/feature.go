@@ -123,6 +123,11 @@ type Query struct {
 	BBox *orb.Bound
 	// Filters are ANDed.
 	Filters []Filter
+	// Datetime, when set, keeps features last written (Feature.Updated)
+	// within the interval: the OGC API datetime parameter. The collections
+	// have no other temporal property; "what changed since the storm
+	// began" is the question it answers.
+	Datetime *Interval
 	// Limit caps the number returned; 0 or less means no cap.
 	Limit int
 	// Offset skips that many matches, in id order.

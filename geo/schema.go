@@ -396,6 +396,11 @@ func (s *Schema) CheckQuery(q Query) error {
 			return InvalidField(f.Property, "want a %s value, got %s", p.Type, jsonType(f.Value))
 		}
 	}
+	if q.Datetime != nil {
+		if err := q.Datetime.Check("datetime"); err != nil {
+			return err
+		}
+	}
 	if q.Limit < 0 {
 		return InvalidField("limit", "must not be negative")
 	}

@@ -319,6 +319,9 @@ func matches(f *geo.Feature, q geo.Query) bool {
 	if q.BBox != nil && !geo.Intersects(f.Geometry, *q.BBox) {
 		return false
 	}
+	if q.Datetime != nil && !q.Datetime.Contains(f.Updated) {
+		return false
+	}
 	for _, flt := range q.Filters {
 		if !flt.Matches(f.Properties) {
 			return false

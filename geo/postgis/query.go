@@ -95,6 +95,14 @@ func (t *table) selection(q geo.Query) (sel selection, ok bool, err error) {
 		sel.args = append(sel.args, v)
 		return "$" + strconv.Itoa(len(sel.args))
 	}
+	if iv := q.Datetime; iv != nil {
+		if !iv.Start.IsZero() {
+			conds = append(conds, "updated >= "+param(iv.Start))
+		}
+		if !iv.End.IsZero() {
+			conds = append(conds, "updated <= "+param(iv.End))
+		}
+	}
 	for _, f := range q.Filters {
 		p, found := t.schema.Property(f.Property)
 		if !found || !p.Filterable {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/paulmach/orb"
 
@@ -49,6 +50,7 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 		{"Filters", filters},
 		{"PagingAndTotals", paging},
 		{"BadQueryIsInvalid", badQuery},
+		{"DatetimeFiltersOnUpdated", datetimeFilter},
 		{"NULCharacterIsInvalid", nulIsInvalid},
 		{"EmptyResultIsNonNil", emptyNonNil},
 		{"CollectionInfo", collectionInfo},
@@ -781,6 +783,7 @@ func badQuery(t *testing.T, s geo.Store) {
 		{"wrong value type", geo.Query{Filters: []geo.Filter{{Property: "status", Value: 3.0}}}, "status"},
 		{"negative limit", geo.Query{Limit: -1}, "limit"},
 		{"negative offset", geo.Query{Offset: -1}, "offset"},
+		{"datetime end before start", geo.Query{Datetime: &geo.Interval{Start: time.Now(), End: time.Now().Add(-time.Hour)}}, "datetime"},
 	}
 	for _, c := range cases {
 		_, _, err := s.Features(ctx, geo.RelocationSites, c.q)
@@ -798,4 +801,35 @@ func nulIsInvalid(t *testing.T, s geo.Store) {
 	f = point("nul", nil, nil)
 	f.Properties["measures"] = []any{"ok", "\x00"}
 	wantKind(t, "Create(NUL in a list)", s.Create(ctx, geo.WaterloggingPoints, f), geo.Invalid)
+}
+
+func datetimeFilter(t *testing.T, s geo.Store) {
+	a := mustCreate(t, s, geo.WaterloggingPoints, point("a", orb.Point{113.4, 34.8}, nil))
+	b := mustCreate(t, s, geo.WaterloggingPoints, point("b", nil, nil))
+	if !b.Updated.After(a.Updated) {
+		// Store clocks have microsecond resolution; make the order certain.
+		time.Sleep(2 * time.Millisecond)
+		if err := s.Delete(ctx, geo.WaterloggingPoints, "b", 1); err != nil {
+			t.Fatal(err)
+		}
+		b = mustCreate(t, s, geo.WaterloggingPoints, point("b", nil, nil))
+	}
+	cases := []struct {
+		name string
+		iv   geo.Interval
+		want []string
+	}{
+		{"instant of a", geo.Interval{Start: a.Updated, End: a.Updated}, []string{"a"}},
+		{"from b on", geo.Interval{Start: b.Updated}, []string{"b"}},
+		{"until a", geo.Interval{End: a.Updated}, []string{"a"}},
+		{"both", geo.Interval{Start: a.Updated, End: b.Updated}, []string{"a", "b"}},
+		{"before both", geo.Interval{End: a.Updated.Add(-time.Second)}, []string{}},
+		{"open", geo.Interval{}, []string{"a", "b"}},
+	}
+	for _, c := range cases {
+		iv := c.iv
+		if got, n := query(t, s, geo.WaterloggingPoints, geo.Query{Datetime: &iv}); !slices.Equal(got, c.want) || n != len(c.want) {
+			t.Errorf("Features(datetime %s) = %v (total %d), want %v", c.name, got, n, c.want)
+		}
+	}
 }
