@@ -3,7 +3,6 @@ package postgis
 import (
 	"context"
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"hazardmap/geo"
+	"hazardmap/geo/postgis/pgtest"
 )
 
 // signalTimeout bounds each wait for a Subscribe signal: a deadline for
@@ -85,7 +85,7 @@ func awaitChange(t *testing.T, s *Store, ch <-chan struct{}, after int64, id str
 // store signals a subscriber of another store on the same database.
 func TestSubscribeAcrossInstances(t *testing.T) {
 	t.Parallel()
-	databaseURL := newDatabase(t)
+	databaseURL := pgtest.NewDatabase(t)
 	a := openStore(t, databaseURL)
 	mustMigrate(t, a)
 	b := openStore(t, databaseURL)
@@ -128,15 +128,11 @@ func TestSubscribeAcrossInstances(t *testing.T) {
 // finds the write with Changes.
 func TestSubscribeSurvivesOutage(t *testing.T) {
 	t.Parallel()
-	databaseURL := newDatabase(t)
-	cfg, err := pgx.ParseConfig(databaseURL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	databaseURL := pgtest.NewDatabase(t)
 	writer := openStore(t, databaseURL)
 	mustMigrate(t, writer)
-	p := startProxy(t, net.JoinHostPort(cfg.Host, fmt.Sprint(cfg.Port)))
-	sub := openStore(t, withDatabase(t, adminURL(t), cfg.Database, p.addr))
+	p := pgtest.StartProxy(t, pgtest.Target(t, databaseURL))
+	sub := openStore(t, p.Through(t, databaseURL))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ch, err := sub.Subscribe(ctx)
@@ -146,11 +142,11 @@ func TestSubscribeSurvivesOutage(t *testing.T) {
 	waitSignal(t, ch, "listener connected")
 	after := lastSeq(t, sub)
 
-	p.off()
+	p.Off()
 	if err := writer.Create(context.Background(), geo.Depots, depot("during", nil, "豫龙镇")); err != nil {
 		t.Fatalf("Create during the subscriber's outage = %v", err)
 	}
-	p.on(t, false)
+	p.On(t, false)
 	awaitChange(t, sub, ch, after, "during")
 }
 
@@ -189,7 +185,7 @@ func TestAuditFailureRollsBackTheWrite(t *testing.T) {
 // and that Close ends the listener and the subscriptions.
 func TestSubscribeAfterClose(t *testing.T) {
 	t.Parallel()
-	databaseURL := newDatabase(t)
+	databaseURL := pgtest.NewDatabase(t)
 	s, err := Open(context.Background(), databaseURL, nil)
 	if err != nil {
 		t.Fatal(err)

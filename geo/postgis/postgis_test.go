@@ -2,7 +2,6 @@ package postgis
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -23,99 +21,26 @@ import (
 	"github.com/paulmach/orb"
 
 	"hazardmap/geo"
+	"hazardmap/geo/postgis/pgtest"
 	"hazardmap/geo/storetest"
 	"hazardmap/migrations"
 )
 
-// Each test gets a database of its own, made by CREATE DATABASE from the
-// server at DATABASE_URL (a superuser role) and dropped WITH (FORCE) when
-// the test ends, so tests run in parallel and leave nothing behind.
-
-// testPoolMaxConns caps each test store's pool, so that many parallel
-// tests stay under the server's max_connections.
-const testPoolMaxConns = "6"
-
-// adminURL returns DATABASE_URL. Without it the test is skipped, unless
-// CI is set: under CI a missing database is a failure, not a skip.
-func adminURL(t *testing.T) string {
-	t.Helper()
-	u := os.Getenv("DATABASE_URL")
-	if u == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("DATABASE_URL is empty and CI is set: the PostGIS tests must run in CI (use scripts/with-postgis)")
-		}
-		t.Skip("DATABASE_URL is empty: no PostGIS to test against (run under scripts/with-postgis)")
-	}
-	return u
-}
-
-// withDatabase returns the connection string base with the database name
-// (and, when hostPort is not empty, the address) replaced, and the test
-// pool size.
-func withDatabase(t *testing.T, base, name, hostPort string) string {
-	t.Helper()
-	if strings.HasPrefix(base, "postgres://") || strings.HasPrefix(base, "postgresql://") {
-		u, err := url.Parse(base)
-		if err != nil {
-			t.Fatalf("DATABASE_URL: %v", err)
-		}
-		u.Path = "/" + name
-		if hostPort != "" {
-			u.Host = hostPort
-		}
-		q := u.Query()
-		q.Set("pool_max_conns", testPoolMaxConns)
-		u.RawQuery = q.Encode()
-		return u.String()
-	}
-	// key=value form: later keys win.
-	s := base + " dbname=" + name + " pool_max_conns=" + testPoolMaxConns
-	if hostPort != "" {
-		h, p, err := net.SplitHostPort(hostPort)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s += " host=" + h + " port=" + p
-	}
-	return s
-}
-
-// newDatabase creates an empty database and returns its connection string.
-func newDatabase(t *testing.T) string {
-	t.Helper()
-	admin := adminURL(t)
-	name := "hm_test_" + strings.ToLower(rand.Text())
-	ident := pgx.Identifier{name}.Sanitize()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		t.Fatalf("connect to DATABASE_URL: %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+ident); err != nil {
-		t.Fatalf("CREATE DATABASE %s: %v", ident, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, admin)
-		if err != nil {
-			t.Errorf("drop %s: %v", ident, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)"); err != nil {
-			t.Errorf("DROP DATABASE %s: %v", ident, err)
-		}
-	})
-	return withDatabase(t, admin, name, "")
-}
+// Each test gets a database of its own (pgtest.NewDatabase), so tests run
+// in parallel and leave nothing behind.
 
 // openStore opens a Store on databaseURL, closed when the test ends.
 func openStore(t *testing.T, databaseURL string) *Store {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	// Cap each test store's pool, so that many parallel tests stay under
+	// the server's max_connections (pgxpool reads and removes the key).
+	if u, err := url.Parse(databaseURL); err == nil {
+		q := u.Query()
+		q.Set("pool_max_conns", "6")
+		u.RawQuery = q.Encode()
+		databaseURL = u.String()
+	}
 	s, err := Open(context.Background(), databaseURL, logger)
 	if err != nil {
 		t.Fatalf("Open = %v", err)
@@ -136,7 +61,7 @@ func mustMigrate(t *testing.T, s *Store) {
 // openFresh returns a migrated Store on a new, empty database.
 func openFresh(t *testing.T) geo.Store {
 	t.Helper()
-	s := openStore(t, newDatabase(t))
+	s := openStore(t, pgtest.NewDatabase(t))
 	mustMigrate(t, s)
 	return s
 }
@@ -155,7 +80,7 @@ func reopen(t *testing.T, s geo.Store) geo.Store {
 }
 
 func TestConformance(t *testing.T) {
-	adminURL(t)
+	pgtest.URL(t)
 	storetest.Run(t, openFresh, reopen)
 }
 
@@ -202,7 +127,7 @@ func migrationCount(t *testing.T) int32 {
 
 func TestMigrateTwice(t *testing.T) {
 	t.Parallel()
-	s := openStore(t, newDatabase(t))
+	s := openStore(t, pgtest.NewDatabase(t))
 	mustMigrate(t, s)
 	mustMigrate(t, s)
 	if got, want := schemaVersion(t, s), migrationCount(t); got != want {
@@ -216,7 +141,7 @@ func TestMigrateTwice(t *testing.T) {
 
 func TestMigrateConcurrently(t *testing.T) {
 	t.Parallel()
-	databaseURL := newDatabase(t)
+	databaseURL := pgtest.NewDatabase(t)
 	const instances = 4
 	stores := make([]*Store, instances)
 	for i := range stores {
@@ -468,126 +393,14 @@ func TestOpenDoesNotConnect(t *testing.T) {
 	wantKind(t, "Migrate(no server)", s.Migrate(ctx), geo.Unavailable)
 }
 
-// The outage test puts a TCP proxy between the Store and PostgreSQL.
-
-// proxy forwards TCP connections from addr to target. off closes the
-// listener and every live connection; on listens on addr again, either
-// forwarding or hanging (accepting connections and never answering, as a
-// host that drops packets would).
-type proxy struct {
-	target, addr string
-
-	mu    sync.Mutex
-	ln    net.Listener // nil while off
-	hang  bool
-	conns map[net.Conn]bool
-	wg    sync.WaitGroup
-}
-
-func startProxy(t *testing.T, target string) *proxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{target: target, addr: ln.Addr().String(), conns: map[net.Conn]bool{}}
-	p.serve(ln, false)
-	t.Cleanup(func() {
-		p.off()
-		p.wg.Wait()
-	})
-	return p
-}
-
-func (p *proxy) serve(ln net.Listener, hang bool) {
-	p.mu.Lock()
-	p.ln, p.hang = ln, hang
-	p.mu.Unlock()
-	p.wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			if !p.track(c) {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			hang := p.hang
-			p.mu.Unlock()
-			if !hang {
-				p.wg.Go(func() { p.pipe(c) })
-			}
-		}
-	})
-}
-
-// track records c as live unless the proxy is off.
-func (p *proxy) track(c net.Conn) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln == nil {
-		return false
-	}
-	p.conns[c] = true
-	return true
-}
-
-func (p *proxy) pipe(c net.Conn) {
-	defer c.Close()
-	up, err := net.DialTimeout("tcp", p.target, 5*time.Second)
-	if err != nil {
-		return
-	}
-	defer up.Close()
-	if !p.track(up) {
-		return
-	}
-	done := make(chan struct{}, 2)
-	go func() { io.Copy(up, c); done <- struct{}{} }()
-	go func() { io.Copy(c, up); done <- struct{}{} }()
-	<-done
-	c.Close()
-	up.Close()
-	<-done
-	p.mu.Lock()
-	delete(p.conns, c)
-	delete(p.conns, up)
-	p.mu.Unlock()
-}
-
-func (p *proxy) off() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
-	}
-	for c := range p.conns {
-		c.Close()
-	}
-	clear(p.conns)
-}
-
-func (p *proxy) on(t *testing.T, hang bool) {
-	t.Helper()
-	ln, err := net.Listen("tcp", p.addr)
-	if err != nil {
-		t.Fatalf("proxy: listen again on %s: %v", p.addr, err)
-	}
-	p.serve(ln, hang)
-}
+// The outage test puts a TCP proxy (pgtest.Proxy) between the Store and
+// PostgreSQL.
 
 func TestOutage(t *testing.T) {
 	t.Parallel()
-	databaseURL := newDatabase(t)
-	cfg, err := pgx.ParseConfig(databaseURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := startProxy(t, net.JoinHostPort(cfg.Host, fmt.Sprint(cfg.Port)))
-	s := openStore(t, withDatabase(t, adminURL(t), cfg.Database, p.addr))
+	databaseURL := pgtest.NewDatabase(t)
+	p := pgtest.StartProxy(t, pgtest.Target(t, databaseURL))
+	s := openStore(t, p.Through(t, databaseURL))
 	mustMigrate(t, s)
 	bg := context.Background()
 	if err := s.Create(bg, geo.Depots, depot("d1", orb.Point{113.4, 34.8}, "豫龙镇")); err != nil {
@@ -629,13 +442,13 @@ func TestOutage(t *testing.T) {
 		}
 	}
 
-	p.off()
+	p.Off()
 	unavailable("proxy off", 3*time.Second)
 	unavailable("proxy still off", 3*time.Second) // broken pooled connections are gone by now
-	p.on(t, true)
+	p.On(t, true)
 	unavailable("proxy hanging", time.Second)
-	p.off()
-	p.on(t, false)
+	p.Off()
+	p.On(t, false)
 
 	// The pool recovers by itself: no reopening, only retries.
 	deadline := time.Now().Add(30 * time.Second)
