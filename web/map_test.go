@@ -127,6 +127,13 @@ func TestMapInBrowser(t *testing.T) {
 
 	srv := httptest.NewServer(api.NewServer(store, api.Options{Map: Handler("")}))
 	defer srv.Close()
+	// The same data with GCJ-02 tiles that do not exist (the API answers
+	// 404): the page must shift features and fall back to the outlines.
+	gcj := httptest.NewUnstartedServer(nil)
+	gcj.Config.Handler = api.NewServer(store, api.Options{Map: Handler("",
+		Tiles("http://"+gcj.Listener.Addr().String()+"/tiles/{z}/{x}/{y}.png", "<b>© Test tiles</b>", GCJ02))})
+	gcj.Start()
+	defer gcj.Close()
 
 	root, err := filepath.Abs("..")
 	if err != nil {
@@ -149,6 +156,7 @@ func TestMapInBrowser(t *testing.T) {
 	cmd.Dir = "map"
 	cmd.Env = append(os.Environ(),
 		"HM_BASE_URL="+srv.URL,
+		"HM_GCJ_BASE_URL="+gcj.URL,
 		"HM_OUT_DIR="+outDir,
 		"HM_XSS_ID="+xss.ID,
 		"HM_EXPECT_ANALYSIS="+expect,

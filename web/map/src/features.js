@@ -9,6 +9,9 @@ import { t, featureName } from "./i18n.js";
 /** Collections of hazards (what reach and nearest-depot lines are about). */
 export const HAZARDS = ["waterlogging_points", "relocation_sites"];
 
+/** SPREAD_PX is how far apart markers that share a place are drawn. */
+const SPREAD_PX = 46;
+
 /** COARSE_M is the precision beyond which a marker is drawn as rough. */
 export const COARSE_M = 1000;
 
@@ -98,6 +101,7 @@ export class Registry {
       if (e.marker) {
         group.removeLayer(e.marker);
         e.marker = null;
+        this.layout();
       }
       return e;
     }
@@ -110,13 +114,42 @@ export class Registry {
         icon: icon(e),
         title: featureName(feature.properties),
         alt: featureName(feature.properties),
-        zIndexOffset: collection === "depots" ? 0 : collection === "relocation_sites" ? 500 : 1000,
+        zIndexOffset: zOffset(e),
         riseOnHover: true,
       });
       e.marker.on("click", () => this.onSelect(e));
       group.addLayer(e.marker);
     }
+    this.layout();
     return e;
+  }
+
+  /**
+   * layout spreads markers that share a place (two depots on one township
+   * seat, a relocation site and its village store) side by side, by
+   * shifting their icons in pixels: each marker keeps its true position
+   * (and precision circle), and each stays tappable.
+   */
+  layout() {
+    const at = new Map();
+    const order = ["waterlogging_points", "relocation_sites", "depots"];
+    const located = [...this.entries.values()].filter((e) => e.marker);
+    located.sort((a, b) => order.indexOf(a.collection) - order.indexOf(b.collection) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    for (const e of located) {
+      const ll = e.marker.getLatLng();
+      const k = `${ll.lat.toFixed(5)},${ll.lng.toFixed(5)}`;
+      if (!at.has(k)) at.set(k, []);
+      at.get(k).push(e);
+    }
+    for (const group of at.values()) {
+      group.forEach((e, i) => {
+        const shift = Math.round((i - (group.length - 1) / 2) * SPREAD_PX);
+        if ((e.shift ?? 0) !== shift) {
+          e.shift = shift;
+          this.refresh(e);
+        }
+      });
+    }
   }
 
   /** remove takes a feature off the map and out of the registry. */
@@ -127,12 +160,14 @@ export class Registry {
     if (e.marker) group.removeLayer(e.marker);
     if (e.shape) group.removeLayer(e.shape);
     this.entries.delete(e.key);
+    this.layout();
   }
 
   /** refresh redraws an entry's icon from its current state. */
   refresh(e) {
     if (!e.marker) return;
     e.marker.setIcon(icon(e));
+    e.marker.setZIndexOffset(zOffset(e));
     const el = e.marker.getElement();
     if (el) {
       el.title = featureName(e.feature.properties);
@@ -143,6 +178,14 @@ export class Registry {
   refreshAll() {
     for (const e of this.entries.values()) this.refresh(e);
   }
+}
+
+// zOffset stacks markers: hazards over depots, and among waterlogging
+// points the worse state on top (closed, ponding, clear, not reported).
+function zOffset(e) {
+  if (e.collection === "depots") return 0;
+  if (e.collection === "relocation_sites") return 500;
+  return 1000 + ({ closed: 300, ponding: 200, clear: 100 }[e.feature.properties.status] ?? 0);
 }
 
 /** precisionOf returns location_precision_m or null. */
@@ -196,5 +239,6 @@ function icon(e) {
     inner,
     h("span", { class: "hm-label", text: label }),
   );
-  return L.divIcon({ html: el, className: `hm-marker hm-marker--${e.collection}`, iconSize: [44, 44], iconAnchor: [22, 22], popupAnchor: [0, -18] });
+  const dx = e.shift ?? 0;
+  return L.divIcon({ html: el, className: `hm-marker hm-marker--${e.collection}`, iconSize: [44, 44], iconAnchor: [22 - dx, 22], popupAnchor: [dx, -18] });
 }

@@ -15,6 +15,8 @@ const zh = {
   loadFailed: "数据加载失败：",
   retry: "重试",
   legendStrip: "积水点",
+  viewCounty: "全市",
+  viewCity: "城区",
   // collections
   waterlogging_points: "城区积水点",
   relocation_sites: "河道内待搬迁",
@@ -120,6 +122,7 @@ const zh = {
   noneBeyond: "没有超出范围的隐患。",
   reachUnavailable: "覆盖分析暂不可用：服务器尚未提供 /analysis/reach。",
   reachOff: "关闭覆盖分析",
+  showBeyond: (n) => `在地图上查看超出范围的 ${n} 处`,
   // unlocated
   unlocatedTitle: "待定位记录",
   unlocatedIntro: (n) => `${n} 条记录的报告未给出位置，未画在地图上。它们仍然存在，需要现场定位。`,
@@ -147,7 +150,9 @@ const en = {
   loading: "Loading…",
   loadFailed: "Could not load data: ",
   retry: "Retry",
-  legendStrip: "Ponding points",
+  legendStrip: "Status",
+  viewCounty: "Whole city",
+  viewCity: "Town centre",
   waterlogging_points: "Waterlogging points",
   relocation_sites: "Riverbed relocation",
   depots: "Emergency-supply depots",
@@ -248,6 +253,7 @@ const en = {
   noneBeyond: "No hazard is beyond reach.",
   reachUnavailable: "Reach analysis unavailable: the server has no /analysis/reach yet.",
   reachOff: "Turn reach off",
+  showBeyond: (n) => `Show the ${n} beyond reach on the map`,
   unlocatedTitle: "Unlocated records",
   unlocatedIntro: (n) => `The report gives no place for ${n} records, so they are not on the map. They still exist and need locating on site.`,
   locateTitle: "Where am I",
@@ -285,7 +291,8 @@ export function t(key, ...args) {
 export function distance(m) {
   if (m == null || !Number.isFinite(m)) return t("unknown");
   if (m < 1000) return `${Math.round(m)} ${t("unitM")}`;
-  const km = m >= 10000 || m % 1000 === 0 ? String(Math.round(m / 1000)) : (Math.round(m / 100) / 10).toFixed(1);
+  const tenths = Math.round(m / 100);
+  const km = tenths % 10 === 0 ? String(tenths / 10) : (tenths / 10).toFixed(1);
   return `${km} ${t("unitKm")}`;
 }
 

@@ -146,38 +146,35 @@ function renderChrome() {
   lang.setAttribute("lang", getLang() === "en" ? "zh-CN" : "en");
   $("map").setAttribute("aria-label", t("title"));
   $("sheet-close").setAttribute("aria-label", t("close"));
+  $("strip").classList.toggle("hm-strip--en", getLang() === "en");
   replace(
     $("strip"),
-    h("span", { class: "hm-strip-title", text: `${t("legendStrip")}：` }),
+    h("span", { class: "hm-strip-title", text: `${t("legendStrip")}${getLang() === "en" ? ":" : "："}` }),
     ["clear", "ponding", "closed", null].map((s) =>
       h("span", { class: "hm-strip-item" }, h("span", { class: `hm-dot hm-st--${s ?? "null"}` }), t(`status_${s ?? "null"}`)),
     ),
   );
+  // The tabs are built once and updated in place, so focus stays put.
+  const toolbar = $("toolbar");
+  if (!toolbar.firstChild) {
+    for (const name of ["layers", "reach", "unlocated", "locate"]) {
+      toolbar.append(
+        h("button", { type: "button", class: "hm-tab", dataset: { panel: name }, onclick: () => (name === "locate" ? locate() : togglePanel(name)) }, h("span"), h("span", { class: "hm-count" })),
+      );
+    }
+  }
   const unlocated = registry.all().filter((e) => !e.marker).length;
-  const tabs = [
-    ["layers", t("tabLayers")],
-    ["reach", t("tabReach")],
-    ["unlocated", t("tabUnlocated"), unlocated],
-    ["locate", t("tabLocate")],
-  ];
-  replace(
-    $("toolbar"),
-    tabs.map(([name, label, count]) =>
-      h(
-        "button",
-        {
-          type: "button",
-          class: "hm-tab",
-          dataset: { panel: name },
-          "aria-pressed": state.panel === name ? "true" : "false",
-          onclick: () => (name === "locate" ? locate() : togglePanel(name)),
-        },
-        label,
-        count ? h("span", { class: "hm-count", text: String(count) }) : null,
-      ),
-    ),
-  );
+  const labels = { layers: t("tabLayers"), reach: t("tabReach"), unlocated: t("tabUnlocated"), locate: t("tabLocate") };
+  for (const btn of toolbar.children) {
+    const name = btn.dataset.panel;
+    btn.setAttribute("aria-pressed", state.panel === name ? "true" : "false");
+    btn.firstChild.textContent = labels[name];
+    const count = btn.lastChild;
+    count.textContent = name === "unlocated" && unlocated ? String(unlocated) : "";
+    count.hidden = !count.textContent;
+  }
   attribution.update();
+  viewButton?.update();
   for (const l of townLabels) l.setIcon(townIcon(l.feature));
 }
 
@@ -351,29 +348,44 @@ function reachPanel() {
       $("hm-threshold-value").textContent = distance(Number(ev.target.value));
     },
   });
+  const intro = h("p", { class: "hm-muted hm-small", text: t("reachIntro") });
   const out = [
     t("reachTitle"),
-    h("p", { class: "hm-muted", text: t("reachIntro") }),
     h("div", { class: "hm-threshold" }, h("label", { for: "hm-threshold", text: `${t("threshold")}：` }), h("strong", { id: "hm-threshold-value", text: distance(r.threshold) })),
     presets,
     slider,
   ];
   if (state.analysis === false || r.error === "unavailable") {
-    out.push(h("p", { class: "hm-warn", dataset: { reach: "unavailable" }, text: t("reachUnavailable") }));
+    out.push(h("p", { class: "hm-warn", dataset: { reach: "unavailable" }, text: t("reachUnavailable") }), intro);
     return out;
   }
   if (r.error) {
-    out.push(h("p", { class: "hm-warn", text: `${t("loadFailed")}${r.error}` }));
+    out.push(h("p", { class: "hm-warn", text: `${t("loadFailed")}${r.error}` }), intro);
     return out;
   }
   if (r.loading || !r.report) {
-    out.push(h("p", { class: "hm-muted", text: t("loading") }));
+    out.push(h("p", { class: "hm-muted", text: t("loading") }), intro);
     return out;
   }
   const rep = r.report;
   const beyond = rep.hazards.filter((x) => x.result === "beyond");
   const noDepot = rep.hazards.filter((x) => x.result === "no_depot");
   out.push(h("p", { class: "hm-summary", dataset: { reach: "ready", threshold: String(rep.max_distance_m) }, text: t("reachSummary", rep.summary, distance(rep.max_distance_m)) }));
+  const ringed = [...beyond, ...noDepot].map((x) => registry.get(x.collection, x.id)).filter((e) => e?.marker);
+  if (ringed.length) {
+    out.push(
+      h("button", {
+        type: "button",
+        class: "hm-btn hm-wide",
+        dataset: { showBeyond: "" },
+        text: t("showBeyond", ringed.length),
+        onclick: () => {
+          if (!DESKTOP.matches) closePanel();
+          map.fitBounds(L.latLngBounds(ringed.map((e) => e.marker.getLatLng())), { ...fitPadding(), maxZoom: 15 });
+        },
+      }),
+    );
+  }
   out.push(h("h3", { text: `${t("beyondList")} (${beyond.length})` }));
   out.push(beyond.length ? h("ul", { class: "hm-list" }, beyond.map((x) => reachRow(x, rep.max_distance_m))) : h("p", { class: "hm-muted", text: t("noneBeyond") }));
   if (noDepot.length) {
@@ -381,14 +393,15 @@ function reachPanel() {
     out.push(h("ul", { class: "hm-list" }, noDepot.map((x) => reachRow(x, rep.max_distance_m))));
   }
   if (rep.summary.unlocated) out.push(h("p", { class: "hm-muted", text: t("unlocatedNote", rep.summary.unlocated) }));
-  out.push(h("button", { type: "button", class: "hm-btn hm-wide", text: t("reachOff"), onclick: reachOff }));
+  out.push(intro, h("button", { type: "button", class: "hm-btn hm-wide", text: t("reachOff"), onclick: reachOff }));
   return out;
 }
 
 function reachRow(x, max) {
   const e = registry.get(x.collection, x.id);
   const name = e ? featureName(e.feature.properties) : x.name;
-  const depot = x.depot ? t("nearestReadyAt", getLang() === "en" ? x.depot.name : x.depot.name, distance(x.depot.distance_m)) : t("noReadyDepot");
+  const de = x.depot ? registry.get("depots", x.depot.id) : null;
+  const depot = x.depot ? t("nearestReadyAt", de ? featureName(de.feature.properties) : x.depot.name, distance(x.depot.distance_m)) : t("noReadyDepot");
   return h(
     "li",
     null,
@@ -477,6 +490,7 @@ function select(e, { fly = false, keepView = false } = {}) {
   popup.options.minWidth = Math.min(260, w.x - 40);
   popup.options.maxHeight = Math.max(180, Math.round(w.y * (DESKTOP.matches ? 0.6 : 0.5)));
   popup.options.autoPan = !keepView;
+  popup.options.offset = L.point(e.shift ?? 0, -12); // over the icon, which may be spread aside
   const open = () => {
     if (token !== selectToken) return;
     popup.setLatLng(ll).setContent(el).openOn(map);
@@ -522,7 +536,10 @@ async function drawNearest(e, slot, token) {
       interactive: false,
       pane: "hm-selection",
     });
-    line.bindTooltip(h("span", { text: distance(d.distance_m) }), { permanent: true, direction: "center", className: "hm-line-label" });
+    // A label only where the line is long enough on screen to carry it.
+    if (map.latLngToLayerPoint(from).distanceTo(map.latLngToLayerPoint(to)) > 90) {
+      line.bindTooltip(h("span", { text: distance(d.distance_m) }), { permanent: true, direction: "center", className: "hm-line-label" });
+    }
     line.addTo(selection);
   }
   replace(
@@ -737,7 +754,9 @@ async function loadReadiness() {
   const lon = pts.reduce((s, p) => s + p[0], 0) / pts.length;
   const lat = pts.reduce((s, p) => s + p[1], 0) / pts.length;
   try {
-    const res = await api.nearestDepots(lon, lat, located.length, false);
+    // k is at most 50 on the server; beyond that, depots further than the
+    // 50th show "unknown" until asked for themselves.
+    const res = await api.nearestDepots(lon, lat, Math.min(located.length, 50), false);
     state.analysis = true;
     for (const d of res.depots || []) {
       const e = registry.get("depots", d.id);
@@ -751,6 +770,47 @@ async function loadReadiness() {
     else console.warn("readiness:", err.message);
   }
 }
+
+// ---------------------------------------------------------------- views
+
+// fitPadding leaves room around fitted features for the controls on the
+// right (zoom and view buttons).
+function fitPadding() {
+  return { paddingTopLeft: [36, 44], paddingBottomRight: [80, 44] };
+}
+
+const views = { county: null, city: null, current: null };
+
+function showView(name) {
+  const b = views[name];
+  if (!b || !b.isValid()) return;
+  views.current = name;
+  const pad = name === "city" ? fitPadding() : { padding: [8, 8] };
+  map.fitBounds(b, { ...pad, maxZoom: 15, animate: false });
+  viewButton?.update();
+}
+
+let viewButton = null;
+const ViewControl = L.Control.extend({
+  options: { position: DESKTOP.matches ? "topright" : "bottomright" },
+  onAdd() {
+    viewButton = this;
+    this._btn = h("button", {
+      type: "button",
+      class: "hm-btn hm-view-btn",
+      onclick: (ev) => {
+        ev.stopPropagation();
+        showView(views.current === "city" ? "county" : "city");
+      },
+    });
+    L.DomEvent.disableClickPropagation(this._btn);
+    this.update();
+    return this._btn;
+  },
+  update() {
+    if (this._btn) this._btn.textContent = views.current === "city" ? t("viewCounty") : t("viewCity");
+  },
+});
 
 // ---------------------------------------------------------------- start
 
@@ -772,8 +832,13 @@ async function start() {
   }
   const county = await contextP;
   const located = registry.all().filter((e) => e.marker);
-  const bounds = county ? county.getBounds() : L.latLngBounds(located.map((e) => e.marker.getLatLng()));
-  if (bounds.isValid()) map.fitBounds(bounds, { padding: [8, 8] });
+  views.county = county ? county.getBounds() : L.latLngBounds(located.map((e) => e.marker.getLatLng()));
+  const city = registry.all("waterlogging_points").filter((e) => e.marker);
+  views.city = city.length ? L.latLngBounds(city.map((e) => e.marker.getLatLng())) : null;
+  // A crew on a phone starts on the city's ponding points, a planner at a
+  // desk on the whole county; the view button switches.
+  showView(DESKTOP.matches || !views.city ? "county" : "city");
+  new ViewControl().addTo(map);
   await loadReadiness();
   renderChrome();
   renderPanel();

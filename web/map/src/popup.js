@@ -147,13 +147,13 @@ export function content(e) {
     h("h2", { class: "hm-popup-title", text: p.name ?? "" }),
     document.documentElement.lang === "en" && p.name_en ? h("p", { class: "hm-name-en", text: p.name_en }) : null,
     h("dl", { class: "hm-dl" }, details(e)),
+    precisionBlock(p, e.feature.geometry != null),
     e.collection === "waterlogging_points" && Array.isArray(p.measures) && p.measures.length
       ? h("details", null, h("summary", { text: `${t("measures")} (${p.measures.length})` }), h("ul", null, p.measures.map((m) => h("li", { text: m }))))
       : null,
     e.collection === "depots" ? [depotConditions(p), inventory(p)] : null,
     nearest,
     findingsList(p.findings),
-    precisionBlock(p, e.feature.geometry != null),
     p.note ? h("details", null, h("summary", { text: t("note") }), h("p", { text: p.note })) : null,
   );
   return { el, nearest };

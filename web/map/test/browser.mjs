@@ -11,6 +11,8 @@
 //   HM_EXPECT_ANALYSIS  "1": the analysis API must exist; "0" or unset: use it if it answers
 //   HM_CHROMIUM         the browser (default /usr/bin/chromium)
 //   HM_MAX_BYTES        budget of the page's transferred bytes (default 153600)
+//   HM_GCJ_BASE_URL     a server of the same data configured with GCJ-02 tiles
+//                       that fail (…/tiles/{z}/{x}/{y}.png answering 404)
 import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -146,8 +148,8 @@ async function centre(page, collection, id, zoom = 16) {
   await page.waitForTimeout(300);
 }
 
-async function tapMarker(page, collection, id) {
-  await centre(page, collection, id);
+async function tapMarker(page, collection, id, zoom = 16) {
+  await centre(page, collection, id, zoom);
   const marker = page.locator(`.leaflet-marker-pane [data-marker-id="${id}"][data-collection="${collection}"]`);
   await marker.tap();
   await page.waitForSelector(".leaflet-popup-content .hm-popup", { timeout: 5000 });
@@ -212,6 +214,26 @@ try {
     await noHorizontalScroll(page, `${where} with a popup`);
     await closePopup(page);
 
+    // A depot placed only on its township seat shows that, not a crisp pin.
+    const coarse = features.depots.filter((f) => f.geometry && f.properties.location_precision_m > 5000).sort((a, b) => b.properties.location_precision_m - a.properties.location_precision_m)[0];
+    if (coarse) {
+      const popup = await tapMarker(page, "depots", coarse.id, 11);
+      const t = await popup.textContent();
+      check(t.includes(coarse.properties.name) && t.includes("位置粗略"), `${where}: a township-seat depot's popup says its location is rough`, coarse.id);
+      const radius = await page.evaluate(() => {
+        let r = null;
+        window.hazardmap.map.eachLayer((l) => {
+          if (l.options?.className === "hm-precision") r = l.getRadius();
+        });
+        return r;
+      });
+      check(radius === coarse.properties.location_precision_m, `${where}: its precision circle has radius location_precision_m`, `${radius} m`);
+      const dashed = await page.locator(`[data-marker-id="${coarse.id}"].hm-coarse`).count();
+      check(dashed === 1, `${where}: its marker is drawn as rough (dashed ring)`);
+      await shot(page, "mobile-depot-popup.png");
+      await closePopup(page);
+    }
+
     // The hostile name shows as text and runs nothing.
     if (xssID) {
       const popup = await tapMarker(page, "waterlogging_points", xssID);
@@ -249,7 +271,7 @@ try {
     // Reach.
     await tab(page, "reach");
     if (analysis) {
-      for (const m of [3000, 1000, 10000]) {
+      for (const m of [3000, 10000, 1000]) {
         await page.locator(`#sheet [data-preset="${m}"]`).tap();
         await page.waitForSelector(`#sheet [data-reach="ready"][data-threshold="${m}"]`, { timeout: 10000 });
         const rep = await api(`/analysis/reach?max_distance_m=${m}&collections=waterlogging_points,relocation_sites&ready=true`);
@@ -259,7 +281,14 @@ try {
         const ringed = await page.locator(".leaflet-marker-pane .hm-beyond").count();
         const wantRinged = rep.hazards.filter((x) => (x.result === "beyond" || x.result === "no_depot") && x.located !== false).length;
         check(ringed === wantRinged, `${where}: hazards beyond ${m} m are highlighted on the map`, `${ringed} ringed, want ${wantRinged}`);
-        if (m === 3000) await shot(page, "mobile-reach.png");
+      }
+      await shot(page, "mobile-reach.png");
+      const show = page.locator("#sheet [data-show-beyond]");
+      if ((await show.count()) > 0) {
+        await show.tap();
+        await page.waitForTimeout(600);
+        await shot(page, "mobile-reach-map.png");
+        await tab(page, "reach");
       }
       const first = page.locator('#sheet [data-reach-row][data-result="beyond"]').first();
       if ((await first.count()) > 0) {
@@ -319,6 +348,38 @@ try {
     await shot(page, "desktop-popup.png");
     await noHorizontalScroll(page, where);
     await clean(page, problems, where);
+    await context.close();
+  }
+
+  // ---------------------------------------------------------- GCJ-02 tiles that fail
+  // A second server of the same store whose configured tiles are GCJ-02
+  // and unreachable: features are drawn shifted to GCJ-02, the tiles'
+  // attribution shows as text, and the page says the tiles failed and
+  // keeps the offline outlines.
+  if (process.env.HM_GCJ_BASE_URL) {
+    const gcjBase = process.env.HM_GCJ_BASE_URL.replace(/\/$/, "");
+    const context = await browser.newContext({ ...MOBILE, locale: "zh-CN" });
+    const page = await context.newPage();
+    const errors = [];
+    page.on("console", (m) => {
+      const url = m.location()?.url || "";
+      if (m.type() === "error" && !url.includes("/tiles/") && (analysis || !url.includes("/analysis/"))) errors.push(`${m.text()} ${url}`);
+    });
+    await page.goto(gcjBase + "/", { waitUntil: "load" });
+    await page.waitForSelector('html[data-state="ready"]', { timeout: 30000 });
+    const f = located.find((x) => x.c === "waterlogging_points" && x.f.geometry.type === "Point").f;
+    const { wgs84ToGcj02 } = await import("../src/gcj02.js");
+    const [wantLon, wantLat] = wgs84ToGcj02(...f.geometry.coordinates);
+    const got = await page.evaluate((id) => window.hazardmap.registry.get("waterlogging_points", id).marker.getLatLng(), f.id);
+    check(Math.abs(got.lng - wantLon) < 1e-9 && Math.abs(got.lat - wantLat) < 1e-9, "GCJ-02 tiles: markers are shifted to GCJ-02", `${f.id} at ${got.lng},${got.lat}, want ${wantLon},${wantLat}`);
+    await page.waitForSelector("#notice:not([hidden])", { timeout: 10000 }).catch(() => {});
+    const notice = await page.locator("#notice").textContent();
+    check(notice.includes("底图加载失败"), "failed tiles: the page says so and keeps the offline outlines", notice);
+    check((await page.locator("path.hm-ctx--county").count()) === 1, "failed tiles: the county outline is drawn");
+    const attrib = await page.locator(".hm-attrib").textContent();
+    check(attrib.includes("<b>© Test tiles</b>"), "tile attribution shows as text", attrib);
+    check(errors.length === 0, "GCJ-02 page: no console errors besides the failed tiles", errors.join(" | "));
+    await shot(page, "mobile-gcj02-tiles-failed.png");
     await context.close();
   }
 
