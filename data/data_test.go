@@ -406,29 +406,34 @@ func TestRelocationArithmetic(t *testing.T) {
 	}
 }
 
+// TestDepotFacts checks the depot attributes: they describe the depot's
+// current state (the report's 整改情况 applied, see README.md "Depot
+// attributes: current state"), and the as-found facts they replaced stay
+// in the findings.
 func TestDepotFacts(t *testing.T) {
 	c := seed(t, "depots")
 	ids := byID(c)
 	for _, tc := range []struct {
 		id   string
 		prop string
-		want any // float64, bool or string
+		want any // float64, bool, string or nil
 	}{
 		{"depot-city", "level", "city"},
 		{"depot-city", "item_kinds", 66.0},
 		{"depot-city", "rectified", false},
-		{"depot-yulong-4f", "floor", 4.0},
-		{"depot-sishui", "far_from_office", true},
-		{"depot-jiayu", "far_from_office", true},
-		{"depot-suohe", "entrance_ok", false},
-		{"depot-qiaolou", "entrance_ok", false},
-		{"depot-cuimiao", "damp", true},
-		{"depot-gaocun", "damp", true},
-		{"depot-gaocun", "manual_door", false},
-		{"depot-chulou-reservoir", "manual_door", false},
+		{"depot-yulong-4f", "floor", 4.0},               // not said to be out of use
+		{"depot-sishui", "far_from_office", true},       // not said to have moved
+		{"depot-jiayu", "far_from_office", true},        // not said to have moved
+		{"depot-suohe", "entrance_ok", false},           // cones and tape do not widen it
+		{"depot-qiaolou", "entrance_ok", nil},           // 已对应急物资仓库进行调换
+		{"depot-qiaolou", "stock_matches_books", nil},   // same
+		{"depot-cuimiao", "damp", false},                // 已及时维修仓库漏水部位
+		{"depot-gaocun", "damp", nil},                   // 已更换应急仓库地点
+		{"depot-gaocun", "manual_door", nil},            // same
+		{"depot-chulou-reservoir", "manual_door", true}, // 加装链条及手摇把手
 		{"depot-chulou-reservoir", "level", "facility"},
-		{"depot-zhuchuan", "stock_matches_books", false},
-		{"depot-sanguanmiao", "team_size", 79.0},
+		{"depot-zhuchuan", "stock_matches_books", true}, // 清点建立台账
+		{"depot-sanguanmiao", "team_size", nil},         // 调整应急队员名单
 		{"depot-sanguanmiao", "level", "village"},
 	} {
 		f, ok := ids[tc.id]
@@ -444,18 +449,45 @@ func TestDepotFacts(t *testing.T) {
 			t.Errorf("%s: %s = %v, want %v", tc.id, tc.prop, got, tc.want)
 		}
 	}
-	want := map[string]float64{"铁锨": 20, "胶鞋": 31, "应急手电": 6}
+	// 三官庙村 bought kit for every member after the inspection but
+	// published no numbers: the as-found counts are in the item notes.
+	want := map[string]string{"铁锨": "巡察时20把", "胶鞋": "巡察时31双", "应急手电": "巡察时6个"}
 	for _, x := range ids["depot-sanguanmiao"].props["inventory"].([]any) {
 		it := x.(map[string]any)
 		if q, ok := want[it["item"].(string)]; ok {
-			if n, _ := it["quantity"].(json.Number); float(t, n) != q {
-				t.Errorf("depot-sanguanmiao: %s quantity %v, want %v", it["item"], it["quantity"], q)
+			if it["quantity"] != nil || !strings.HasPrefix(it["note"].(string), q) {
+				t.Errorf("depot-sanguanmiao: %s quantity %v note %q, want null and a note starting %q", it["item"], it["quantity"], it["note"], q)
 			}
 			delete(want, it["item"].(string))
 		}
 	}
 	if len(want) > 0 {
 		t.Errorf("depot-sanguanmiao: inventory lacks %v", want)
+	}
+	// The as-found facts that the current attributes replaced are still
+	// quoted in the findings, and each note says what was updated.
+	for _, tc := range []struct{ id, finding, note string }{
+		{"depot-qiaolou", "出入口狭窄", "乔楼镇已对应急物资仓库进行调换"},
+		{"depot-qiaolou", "底数不清", "乔楼镇已建立物资登记台账"},
+		{"depot-cuimiao", "防潮不到位", "崔庙镇已及时维修仓库漏水部位"},
+		{"depot-gaocun", "防潮不到位", "高村乡已更换应急仓库地点"},
+		{"depot-gaocun", "没有手动开启方式", "高村乡已更换应急仓库地点"},
+		{"depot-chulou-reservoir", "没有手动开启方式", "加装链条及手摇把手"},
+		{"depot-zhuchuan", "物资登记清单与现有库存不符", "清点建立台账"},
+		{"depot-sanguanmiao", "铁锨只有20把，胶鞋31双，应急手电6个", "保证至少每人一套"},
+		{"depot-sanguanmiao", "有79名应急队员", "调整三官庙村应急队员名单"},
+	} {
+		f := ids[tc.id]
+		found := false
+		for _, x := range f.props["findings"].([]any) {
+			found = found || strings.Contains(x.(map[string]any)["finding"].(string), tc.finding)
+		}
+		if !found {
+			t.Errorf("%s: no finding quotes %q", tc.id, tc.finding)
+		}
+		if note := f.str("note"); !strings.Contains(note, "整改后更新") || !strings.Contains(note, tc.note) {
+			t.Errorf("%s: note does not say it was updated from %q", tc.id, tc.note)
+		}
 	}
 	// The seat is not where a depot "far from the town office" is: either no
 	// geometry or a radius that covers the township.

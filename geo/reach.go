@@ -264,6 +264,9 @@ type ReachDepot struct {
 	Point     orb.Point
 	DistanceM float64
 	Ready     bool
+	// PrecisionM is the depot's location_precision_m: how far the real
+	// depot may be from Point; nil when the data does not say.
+	PrecisionM *float64
 }
 
 // SkippedDepot is a depot nearer to a hazard than the one chosen (or, for
@@ -291,6 +294,15 @@ type HazardReach struct {
 	Point   orb.Point
 	// Result is ReachWithin, ReachBeyond, ReachUnlocated or ReachNoDepot.
 	Result string
+	// PrecisionM is the hazard's location_precision_m; nil when unknown.
+	PrecisionM *float64
+	// Uncertain is set on a within or beyond result that the positions'
+	// stated precision could turn round: the distance is within
+	// hazard precision + depot precision of MaxDistanceM, or either
+	// precision is unknown. Most depots stand on their township seat with
+	// a radius covering the township, so most results are uncertain until
+	// the depots' addresses are surveyed.
+	Uncertain bool
 	// Depot is the nearest depot the filter keeps; nil when unlocated or
 	// no_depot.
 	Depot *ReachDepot
@@ -299,9 +311,11 @@ type HazardReach struct {
 	Skipped []SkippedDepot
 }
 
-// ReachSummary counts the hazards by result.
+// ReachSummary counts the hazards by result, and how many of the within
+// and beyond results are Uncertain.
 type ReachSummary struct {
 	Hazards, Within, Beyond, Unlocated, NoDepot int
+	Uncertain                                   int
 }
 
 // ReachReport is the answer of Reach.
@@ -359,6 +373,7 @@ func Reach(ctx context.Context, hazards []Hazard, depots []*Feature, find DepotF
 		}
 		hr := HazardReach{Collection: h.Collection, ID: h.Feature.ID, Skipped: []SkippedDepot{}}
 		hr.Name, _ = h.Feature.Properties["name"].(string)
+		hr.PrecisionM = precisionOf(h.Feature.Properties)
 		if h.Collection == RelocationSites {
 			hr.Kind = KindRelocationSite
 		} else {
@@ -379,7 +394,8 @@ func Reach(ctx context.Context, hazards []Hazard, depots []*Feature, find DepotF
 
 	depotOf := func(n Neighbor, d *depotInfo) ReachDepot {
 		name, _ := d.f.Properties["name"].(string)
-		return ReachDepot{ID: n.ID, Name: name, Point: n.Point, DistanceM: n.DistanceM, Ready: d.readiness.Ready}
+		return ReachDepot{ID: n.ID, Name: name, Point: n.Point, DistanceM: n.DistanceM, Ready: d.readiness.Ready,
+			PrecisionM: precisionOf(d.f.Properties)}
 	}
 	skippedOf := func(n Neighbor, d *depotInfo) SkippedDepot {
 		s := SkippedDepot{ReachDepot: depotOf(n, d), Why: d.why, Reasons: []Reason{}}
@@ -438,6 +454,8 @@ func Reach(ctx context.Context, hazards []Hazard, depots []*Feature, find DepotF
 				if n.DistanceM <= o.MaxDistanceM {
 					hr.Result = ReachWithin
 				}
+				hr.Uncertain = hr.PrecisionM == nil || d.PrecisionM == nil ||
+					math.Abs(n.DistanceM-o.MaxDistanceM) <= *hr.PrecisionM+*d.PrecisionM
 			} else {
 				hr.Result = ReachNoDepot
 			}
@@ -463,8 +481,20 @@ func Reach(ctx context.Context, hazards []Hazard, depots []*Feature, find DepotF
 		case ReachNoDepot:
 			rep.Summary.NoDepot++
 		}
+		if h.Uncertain {
+			rep.Summary.Uncertain++
+		}
 	}
 	return rep, nil
+}
+
+// precisionOf returns a feature's location_precision_m, nil when it has
+// none.
+func precisionOf(props map[string]any) *float64 {
+	if p, ok := props["location_precision_m"].(float64); ok && p >= 0 && !math.IsInf(p, 0) {
+		return &p
+	}
+	return nil
 }
 
 // categoriesOf lists a depot's categories for a message ("-" for none).

@@ -100,6 +100,10 @@ CROSS JOIN LATERAL (
 ) n
 ORDER BY q.i, n.dist, n.id`
 
+	// customPlansSQL makes the transaction plan each statement for its
+	// parameters (see NearestDepots).
+	customPlansSQL = `SET LOCAL plan_cache_mode = force_custom_plan`
+
 	// depotPropsSQL reads what geo.DepotFilter needs to decide.
 	depotPropsSQL = `SELECT id, properties FROM depots WHERE geom IS NOT NULL`
 )
@@ -137,6 +141,13 @@ func (s *Store) NearestDepots(ctx context.Context, q geo.NearestQuery) ([][]geo.
 		category = string(doc)
 	}
 	err := s.read(ctx, func(tx pgx.Tx) error {
+		// A generic plan cannot see which of the optional filters are
+		// NULL and estimates them to match almost nothing, so it sorts a
+		// sequential scan per point instead of walking the KNN index:
+		// plan every execution for its own parameters.
+		if _, err := tx.Exec(ctx, customPlansSQL); err != nil {
+			return err
+		}
 		var ids []string // nil: NULL, no id filter
 		if q.Filter.Ready != nil {
 			var err error
