@@ -555,8 +555,8 @@ func TestCORS(t *testing.T) {
 	if r := get(t, h, "OPTIONS", "/collections/rivers/items", "Origin", "https://other.example", "Access-Control-Request-Method", "GET"); r.status != http.StatusNotFound {
 		t.Errorf("OPTIONS on an unknown collection = %d, want 404", r.status)
 	}
-	if r := get(t, h, "POST", "/collections/depots/items"); r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") == "" {
-		t.Errorf("POST items = %d Allow %q, want 405 with Allow", r.status, r.header.Get("Allow"))
+	if r := get(t, h, "PUT", "/collections/depots/items"); r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") != "GET, HEAD, POST, OPTIONS" {
+		t.Errorf("PUT items = %d Allow %q, want 405 with Allow: GET, HEAD, POST, OPTIONS", r.status, r.header.Get("Allow"))
 	}
 }
 

@@ -27,6 +27,15 @@ func (s *Server) handleItems(sc *geo.Schema) http.HandlerFunc {
 			s.fail(w, r, err)
 			return
 		}
+		role := roleOf(r)
+		for _, f := range q.Filters {
+			// A filter on a value the role may not see would reveal it by
+			// which features match.
+			if !sc.CanFilter(f.Property, role) {
+				s.fail(w, r, geo.InvalidField(f.Property, "not a filterable property of %s", sc.ID))
+				return
+			}
+		}
 		v, err := s.dataVersion(r.Context(), sc.ID)
 		if err != nil {
 			s.fail(w, r, err)
@@ -34,9 +43,11 @@ func (s *Server) handleItems(sc *geo.Schema) http.HandlerFunc {
 		}
 		base := s.baseURL(r)
 		canonical := q.Canonical()
-		key := "items\x00" + sc.ID + "\x00" + strconv.FormatInt(v, 10) + "\x00" + base + "\x00" + canonical
+		// The key names the view: a planner's page (household detail) is
+		// never served to anyone else.
+		key := "items\x00" + sc.ID + "\x00" + strconv.FormatInt(v, 10) + "\x00" + base + "\x00" + canonical + "\x00" + viewName(role)
 		rs, err := s.cache.get(r.Context(), key, sc.ID, v, func(ctx context.Context) (*response, error) {
-			return s.buildItems(ctx, sc, q, base)
+			return s.buildItems(ctx, sc, q, base, role)
 		})
 		if err != nil {
 			s.fail(w, r, err)
@@ -46,10 +57,11 @@ func (s *Server) handleItems(sc *geo.Schema) http.HandlerFunc {
 	}
 }
 
-// buildItems reads and encodes one page of items. The page and the
-// version it is labelled with agree: the version is read before and after
-// the features, and the read is repeated when they differ.
-func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q ItemsQuery, base string) (*response, error) {
+// buildItems reads and encodes one page of items as role may see it. The
+// page and the version it is labelled with agree: the version is read
+// before and after the features, and the read is repeated when they
+// differ.
+func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q ItemsQuery, base string, role geo.Role) (*response, error) {
 	var (
 		st       collectionState
 		features []*geo.Feature
@@ -112,14 +124,14 @@ func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q ItemsQuery, b
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		if buf, err = AppendFeature(buf, f); err != nil {
+		if buf, err = AppendFeature(buf, sc.Redact(f, role)); err != nil {
 			return nil, err
 		}
 	}
 	buf = append(buf, "]}"...)
 	etag := "" // a page read across a write has no version to be named by
 	if stable {
-		etag = makeETag(st.version, "items", sc.ID, base, canonical)
+		etag = makeETag(st.version, "items", sc.ID, base, canonical, viewName(role))
 	}
 	return &response{
 		body:      buf,
@@ -129,6 +141,7 @@ func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q ItemsQuery, b
 		links:     header,
 		version:   st.version,
 		cacheable: stable,
+		private:   fullView(role),
 	}, nil
 }
 
@@ -146,28 +159,14 @@ func (s *Server) handleFeature(sc *geo.Schema) http.HandlerFunc {
 			s.fail(w, r, err)
 			return
 		}
-		base := s.baseURL(r)
-		href := base + "/collections/" + sc.ID
-		links, err := marshal([]Link{
-			{Href: href + "/items/" + f.ID, Rel: "self", Type: typeGeoJSON, Title: "This feature"},
-			{Href: href, Rel: "collection", Type: typeJSON, Title: sc.TitleEN},
-		})
+		// The body shows what the role may see; its ETag (featureETag,
+		// writes.go) is the one a write's If-Match must send back.
+		role := roleOf(r)
+		body, etag, err := featureBody(sc, f, s.baseURL(r), role)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		body, err := AppendFeature(make([]byte, 0, 1024), f)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		// AppendFeature closes the object; reopen it for the links.
-		body = append(body[:len(body)-1], `,"links":`...)
-		body = append(body, links...)
-		body = append(body, '}')
-		// The version alone could come back (deleted, then created anew
-		// with the same id at version 1): the write time tells them apart.
-		etag := makeETag(f.Version, "feature", sc.ID, f.ID, strconv.FormatInt(f.Updated.UnixNano(), 10), base)
-		s.serve(w, r, &response{body: body, ctype: typeGeoJSON, etag: etag, modified: f.Updated, version: f.Version})
+		s.serve(w, r, &response{body: body, ctype: typeGeoJSON, etag: etag, modified: f.Updated, version: f.Version, private: fullView(role)})
 	}
 }

@@ -111,8 +111,11 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	base := s.baseURL(r)
-	rs, err := s.cache.get(r.Context(), "api\x00"+base, "static", 0, func(context.Context) (*response, error) {
-		return jsonResponse(s.openAPI(base), typeOpenAPI)
+	// Planners get the document with the household-detail schema;
+	// everyone else one without it.
+	full := fullView(roleOf(r))
+	rs, err := s.cache.get(r.Context(), "api\x00"+base+"\x00"+viewName(roleOf(r)), "static", 0, func(context.Context) (*response, error) {
+		return jsonResponse(s.openAPI(base, full), typeOpenAPI)
 	})
 	if err != nil {
 		s.fail(w, r, err)

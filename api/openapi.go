@@ -19,8 +19,10 @@ type obj = map[string]any
 // ref returns a JSON reference to a component.
 func ref(kind, name string) obj { return obj{"$ref": "#/components/" + kind + "/" + name} }
 
-// openAPI returns the document for links starting with base.
-func (s *Server) openAPI(base string) obj {
+// openAPI returns the document for links starting with base. full says
+// whether it shows the Private properties (household detail): planners
+// get that document, everyone else one without them.
+func (s *Server) openAPI(base string, full bool) obj {
 	paths := obj{}
 	add := func(path string, get obj) {
 		head := obj{}
@@ -116,7 +118,7 @@ func (s *Server) openAPI(base string) obj {
 			params[pname] = filterParameter(p)
 			itemParams = append(itemParams, ref("parameters", pname))
 		}
-		schemas[sc.ID+".properties"] = propertiesSchema(sc)
+		schemas[sc.ID+".properties"] = propertiesSchema(sc, full)
 		schemas[sc.ID+".feature"] = featureSchema(sc)
 		schemas[sc.ID+".featureCollection"] = featureCollectionSchema(sc)
 		add(col+"/items", obj{"operationId": "getFeatures_" + sc.ID, "tags": []string{sc.ID},
@@ -148,6 +150,7 @@ func (s *Server) openAPI(base string) obj {
 				"503": ref("responses", "Unavailable"),
 			}})
 	}
+	analysisOpenAPI(add, schemas, params) // analysis_openapi.go
 	add("/healthz", obj{"operationId": "getHealth", "tags": []string{"Operations"},
 		"summary":     "Liveness: the process serves HTTP",
 		"description": "Does not look at the store, so an orchestrator does not restart a healthy process whose database is away.",
@@ -161,7 +164,7 @@ func (s *Server) openAPI(base string) obj {
 			"503": ref("responses", "Unavailable"),
 		}})
 
-	return obj{
+	doc := obj{
 		"openapi": "3.0.3",
 		"info": obj{
 			"title":       Title,
@@ -172,6 +175,7 @@ func (s *Server) openAPI(base string) obj {
 		"tags": []any{
 			obj{"name": "Capabilities", "description": "What the service offers."},
 			obj{"name": "Operations", "description": "Probes for orchestrators and load balancers."},
+			obj{"name": "Analysis", "description": "Nearest depots and the reach of every hazard (analysis.go)."},
 		},
 		"paths": paths,
 		"components": obj{
@@ -180,6 +184,10 @@ func (s *Server) openAPI(base string) obj {
 			"responses":  baseResponses(),
 		},
 	}
+	// The writes, status reports, audit, events and tokens, and every
+	// operation's role and security (auth.go).
+	s.documentAuth(doc, add, full)
+	return doc
 }
 
 // content maps media types to schemas.
@@ -348,9 +356,15 @@ func objectSchema(props []geo.Property) obj {
 }
 
 // propertiesSchema returns the schema of the properties member of a
-// feature of sc.
-func propertiesSchema(sc *geo.Schema) obj {
-	sch := objectSchema(sc.Properties)
+// feature of sc; without the Private properties unless full.
+func propertiesSchema(sc *geo.Schema, full bool) obj {
+	props := make([]geo.Property, 0, len(sc.Properties))
+	for _, p := range sc.Properties {
+		if full || !p.Private {
+			props = append(props, p)
+		}
+	}
+	sch := objectSchema(props)
 	sch["description"] = "The properties of a feature of " + sc.ID + "."
 	return sch
 }

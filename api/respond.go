@@ -31,6 +31,11 @@ const (
 // answer a bodiless 304 while the data is unchanged.
 const revalidate = "public, max-age=0, must-revalidate"
 
+// revalidatePrivate is the Cache-Control of a response that shows
+// household detail (a planner's view): a browser may keep it, a shared
+// cache may not.
+const revalidatePrivate = "private, max-age=0, must-revalidate"
+
 // gzipMin is the smallest body worth compressing: below it the gzip
 // header and the CPU outweigh the bytes saved.
 const gzipMin = 1024
@@ -49,6 +54,9 @@ type response struct {
 	// the body is known to be that of the version its cache key names.
 	version   int64
 	cacheable bool
+	// private marks a planner's view (household detail): shared caches
+	// must not keep it.
+	private bool
 
 	gzOnce sync.Once
 	gz     []byte // nil when compression does not pay
@@ -88,6 +96,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rs *response) {
 	h := w.Header()
 	body, etag := rs.body, rs.etag
 	h.Add("Vary", "Accept-Encoding")
+	h.Add("Vary", "Authorization") // the view depends on the token's role
 	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
 		if gz := rs.gzipped(); gz != nil {
 			body, etag = gz, gzipETag(etag)
@@ -95,6 +104,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rs *response) {
 		}
 	}
 	h.Set("Cache-Control", revalidate)
+	if rs.private {
+		h.Set("Cache-Control", revalidatePrivate)
+	}
 	if etag != "" {
 		h.Set("ETag", etag)
 	}

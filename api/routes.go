@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -23,22 +24,29 @@ func (s *Server) routes() http.Handler {
 	r.Use(middleware.CleanPath)    // "//collections" (a base URL with a trailing slash) routes as "/collections"
 	r.Use(middleware.StripSlashes) // and so does "/collections/"
 	r.Use(s.cors)
+	r.Use(s.authenticate) // auth.go: the actor of every request, public without a token
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, geo.Errorf(geo.NotFound, "no route %s", r.URL.Path))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Allow", allowed)
-		writeProblem(w, Problem{Type: "about:blank", Title: "Method Not Allowed", Status: http.StatusMethodNotAllowed,
-			Detail: fmt.Sprintf("%s is not allowed on %s", r.Method, r.URL.Path), Instance: r.URL.Path})
+		s.fail(w, r, errMethodNotAllowed(r.Method, r.URL.Path, allowedMethods(chi.RouteContext(r.Context()), r.URL.Path)))
 	})
 
-	// Every route answers GET and HEAD (and OPTIONS, in s.cors); the
-	// OpenAPI document (openapi.go) lists the same routes, and a test
-	// checks that the two agree.
-	get := func(pattern string, h http.HandlerFunc) {
-		r.Get(pattern, h)
-		r.Head(pattern, h)
+	// Every route is registered through handle with the least role that
+	// may call it (s.rules, enforced by s.guard); TestRoleMatrix walks the
+	// router and fails on a route without a rule. Reads answer GET and
+	// HEAD (and OPTIONS, in s.cors). The OpenAPI document (openapi.go)
+	// lists the same routes, and a test checks that the two agree.
+	s.rules = map[string]geo.Role{}
+	handle := func(method, pattern string, min geo.Role, h http.HandlerFunc) {
+		s.rules[method+" "+pattern] = min
+		r.Method(method, pattern, s.guard(method, min, h))
 	}
+	read := func(pattern string, min geo.Role, h http.HandlerFunc) {
+		handle(http.MethodGet, pattern, min, h)
+		handle(http.MethodHead, pattern, min, h)
+	}
+	get := func(pattern string, h http.HandlerFunc) { read(pattern, geo.RolePublic, h) }
 	get("/", s.handleLanding)
 	get("/conformance", s.handleConformance)
 	get("/api", s.handleAPI)
@@ -50,7 +58,22 @@ func (s *Server) routes() http.Handler {
 		get("/collections/"+sc.ID, s.handleCollection(sc))
 		get("/collections/"+sc.ID+"/items", s.handleItems(sc))
 		get("/collections/"+sc.ID+"/items/{featureId}", s.handleFeature(sc))
+		// Writes (writes.go): planners create and edit any feature.
+		handle(http.MethodPost, "/collections/"+sc.ID+"/items", geo.RolePlanner, s.handleCreate(sc))
+		handle(http.MethodPut, "/collections/"+sc.ID+"/items/{featureId}", geo.RolePlanner, s.handleReplace(sc))
+		handle(http.MethodPatch, "/collections/"+sc.ID+"/items/{featureId}", geo.RolePlanner, s.handlePatch(sc))
+		handle(http.MethodDelete, "/collections/"+sc.ID+"/items/{featureId}", geo.RolePlanner, s.handleDelete(sc))
 	}
+	// Status reports from the spot (observations.go): crews and above.
+	get(observationsRoute, s.handleObservations)
+	handle(http.MethodPost, observationsRoute, geo.RoleCrew, s.handleObserve)
+	read("/audit", geo.RolePlanner, s.handleAudit) // audit.go
+	get("/events", s.handleEvents)                 // events.go: live updates (SSE)
+	read("/tokens", geo.RoleAdmin, s.handleTokens) // auth.go: token management
+	handle(http.MethodPost, "/tokens", geo.RoleAdmin, s.handleCreateToken)
+	handle(http.MethodDelete, "/tokens/{tokenId}", geo.RoleAdmin, s.handleRevokeToken)
+	get("/analysis/nearest-depots", s.handleNearestDepots) // analysis.go
+	get("/analysis/reach", s.handleReach)
 	get("/healthz", s.handleHealthz)
 	get("/readyz", s.handleReadyz)
 	if s.opts.Map != nil {
@@ -64,35 +87,51 @@ func (s *Server) routes() http.Handler {
 // mapAssets is the route of the map's static files.
 const mapAssets = "/assets/*"
 
-// allowed is the Allow header of every route.
-const allowed = "GET, HEAD, OPTIONS"
+// allowedMethods returns the Allow header of the route at path: the
+// methods it answers, and OPTIONS (s.cors); "" when there is no route.
+func allowedMethods(rctx *chi.Context, path string) string {
+	if rctx == nil {
+		return ""
+	}
+	if rctx.RoutePath != "" {
+		path = rctx.RoutePath
+	}
+	var methods []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if rctx.Routes.Match(chi.NewRouteContext(), m, path) {
+			methods = append(methods, m)
+		}
+	}
+	if len(methods) == 0 {
+		return ""
+	}
+	return strings.Join(append(methods, http.MethodOptions), ", ")
+}
 
 // cors lets web maps on other origins read every layer: any origin may
 // GET and HEAD (nothing here is behind a cookie), and may read the ETag
-// and Link headers, so a client can revalidate and follow pages. It
+// and Link headers, so a client can revalidate and follow pages. Writes
+// are open to other origins too: they need a bearer token, which a
+// browser never sends on its own, so there is nothing to forge. It
 // answers OPTIONS (preflight or not) on every route itself.
 func (s *Server) cors(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Access-Control-Allow-Origin", "*")
-		h.Set("Access-Control-Expose-Headers", "ETag, Link, Retry-After")
+		h.Set("Access-Control-Expose-Headers", "ETag, Link, Location, Retry-After")
 		if r.Method != http.MethodOptions {
 			next.ServeHTTP(w, r)
 			return
 		}
-		rctx := chi.RouteContext(r.Context())
-		path := r.URL.Path
-		if rctx != nil && rctx.RoutePath != "" {
-			path = rctx.RoutePath
-		}
-		if rctx == nil || !rctx.Routes.Match(chi.NewRouteContext(), http.MethodGet, path) {
+		allowed := allowedMethods(chi.RouteContext(r.Context()), r.URL.Path)
+		if allowed == "" {
 			next.ServeHTTP(w, r) // the router's 404
 			return
 		}
 		h.Set("Allow", allowed)
 		if r.Header.Get("Access-Control-Request-Method") != "" {
 			h.Set("Access-Control-Allow-Methods", allowed)
-			h.Set("Access-Control-Allow-Headers", "Accept, Accept-Language, Content-Type, If-None-Match, If-Modified-Since")
+			h.Set("Access-Control-Allow-Headers", "Accept, Accept-Language, Authorization, Content-Type, If-Match, If-None-Match, If-Modified-Since, Last-Event-ID")
 			h.Set("Access-Control-Max-Age", "86400")
 		}
 		w.WriteHeader(http.StatusNoContent)

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-chi/httprate"
+
 	"hazardmap/geo"
 )
 
@@ -34,6 +36,11 @@ type Options struct {
 	// "http(s)://" plus the request's Host; set it when a proxy in front
 	// changes the scheme, host or path.
 	BaseURL string
+	// WritesPerMinute caps the writes (POST, PUT, PATCH, DELETE) of one
+	// token per minute on this instance (auth.go); over it a write gets
+	// 429 with Retry-After. 0 means DefaultWritesPerMinute; a negative
+	// value turns the limit off.
+	WritesPerMinute int
 }
 
 // Server answers the HTTP API over one store.
@@ -47,6 +54,14 @@ type Server struct {
 
 	stateMu sync.Mutex
 	states  map[string]collectionState // by collection id
+
+	// rules holds the least role of every route, by "METHOD pattern"
+	// (routes.go, enforced by guard in auth.go).
+	rules map[string]geo.Role
+	// limiter caps each token's writes; nil when off (auth.go).
+	limiter *httprate.RateLimiter
+	// events fans the store's changes out to the SSE clients (events.go).
+	events *hub
 }
 
 // collectionState is the version of a collection's data and the time of
@@ -71,6 +86,8 @@ func NewServer(store geo.Store, opts Options) *Server {
 	}
 	s := &Server{store: store, log: opts.Logger, opts: opts, schemas: geo.Schemas(),
 		cache: newCache(budget), states: map[string]collectionState{}}
+	s.limiter = s.newLimiter()
+	s.events = newHub(store, opts.Logger)
 	s.handler = s.routes()
 	return s
 }

@@ -39,6 +39,12 @@ type config struct {
 	logLevel        string
 	logFormat       string
 	collection      string
+	reach           reachConfig // reach.go
+	writeRate       int
+	// token create: the new token's role, name and lifetime (0: never).
+	role    string
+	name    string
+	expires time.Duration
 }
 
 // setting is one flag with the environment variable that sets its default.
@@ -56,16 +62,16 @@ func str(field func(*config) *string) func(*flag.FlagSet, *config, string, strin
 }
 
 func settings() []setting {
-	all := []string{"serve", "migrate", "import", "export"}
-	store := []string{"serve", "import", "export", "migrate"}
-	return []setting{
+	all := []string{"serve", "migrate", "import", "export", "token", "reach"}
+	store := []string{"serve", "import", "export", "migrate", "token", "reach"}
+	return append([]setting{
 		{"addr", "HAZARDMAP_ADDR", "127.0.0.1:8080", "address to listen on (host:port; use :8080 for every interface)", []string{"serve"},
 			str(func(c *config) *string { return &c.addr })},
 		{"database-url", "DATABASE_URL", "", "PostgreSQL URL of a PostGIS database; empty uses the embedded store in --data-dir", store,
 			str(func(c *config) *string { return &c.databaseURL })},
 		{"data-dir", "HAZARDMAP_DATA_DIR", "var", "directory of the embedded store (used when no database URL is set)", store,
 			str(func(c *config) *string { return &c.dataDir })},
-		{"seed", "HAZARDMAP_SEED", "true", "load the report's dataset into collections never seeded before", []string{"serve"},
+		{"seed", "HAZARDMAP_SEED", "true", "load the report's dataset into collections never seeded before", []string{"serve", "reach"},
 			func(fs *flag.FlagSet, c *config, name, def, help string) error {
 				b, err := strconv.ParseBool(def)
 				if err != nil {
@@ -123,7 +129,25 @@ func settings() []setting {
 			str(func(c *config) *string { return &c.logFormat })},
 		{"collection", "", "", "collection id: waterlogging_points, relocation_sites or depots", []string{"import", "export"},
 			str(func(c *config) *string { return &c.collection })},
-	}
+		{"write-rate", "HAZARDMAP_WRITE_RATE", "60", "writes per minute one token may make on this instance (429 beyond); -1 turns the limit off", []string{"serve"},
+			func(fs *flag.FlagSet, c *config, name, def, help string) error {
+				n, err := strconv.Atoi(def)
+				if err != nil || n < -1 || n == 0 {
+					return fmt.Errorf("HAZARDMAP_WRITE_RATE=%q: want a positive integer, or -1 for no limit", def)
+				}
+				fs.IntVar(&c.writeRate, name, n, help)
+				return nil
+			}},
+		{"role", "", "", "role of the new token: crew, planner or admin", []string{"token"},
+			str(func(c *config) *string { return &c.role })},
+		{"name", "", "", `whose token it is, e.g. "城建局一队"`, []string{"token"},
+			str(func(c *config) *string { return &c.name })},
+		{"expires", "", "0", "lifetime of the new token, e.g. 720h; 0 means until revoked", []string{"token"},
+			func(fs *flag.FlagSet, c *config, name, def, help string) error {
+				fs.DurationVar(&c.expires, name, 0, help)
+				return nil
+			}},
+	}, reachSettings()...)
 }
 
 // parse reads the flags of cmd from args, with defaults from the
@@ -185,6 +209,13 @@ Commands:
   hazardmap import --synthetic N --collection waterlogging_points
                                          add N generated points for load tests (marked synthetic)
   hazardmap export --collection ID       write a collection as GeoJSON to standard output
+  hazardmap reach [--max-distance-m 3000] [--ready true|false|any] [--category C] [--csv]
+                                         every hazard's nearest qualifying depot, and the nearer
+                                         depots skipped and why, as a table (or CSV for Excel)
+  hazardmap token create --role ROLE --name NAME [--expires 720h]
+                                         make an API token (crew, planner, admin); prints it once
+  hazardmap token list                   every token: id, name, role, status, times
+  hazardmap token revoke ID              stop a token working, at once
   hazardmap help                         this text
 
 Flags (each defaults to its environment variable when that is set):

@@ -8,6 +8,8 @@
 //	hazardmap migrate [flags]             apply database migrations and exit
 //	hazardmap import FILE --collection ID add a GeoJSON FeatureCollection
 //	hazardmap export --collection ID      write a collection as GeoJSON
+//	hazardmap reach [flags]               which hazards no ready depot reaches, and why
+//	hazardmap token create|list|revoke    manage the API's bearer tokens
 //
 // Every flag can also be set from the environment; `hazardmap help` lists
 // them.
@@ -51,6 +53,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return importCmd(ctx, args, getenv, stdin, stdout, stderr)
 	case "export":
 		return exportCmd(ctx, args, getenv, stdout, stderr)
+	case "reach":
+		return reachCmd(ctx, args, getenv, stdout, stderr) // reach.go
+	case "token":
+		return tokenCmd(ctx, args, getenv, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage())
 		return nil

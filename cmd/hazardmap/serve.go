@@ -22,7 +22,10 @@ import (
 // Server timeouts. ReadHeaderTimeout stops slow-loris clients holding
 // connections; ReadTimeout bounds request bodies (imports are the largest);
 // WriteTimeout bounds a response so that a stuck client frees its
-// goroutine; IdleTimeout closes keep-alive connections nobody uses.
+// goroutine; IdleTimeout closes keep-alive connections nobody uses. The
+// event stream (GET /events) lifts the read and write deadlines for its
+// own response (http.ResponseController): it lives as long as the client
+// listens, with a heartbeat every 15 s whose failed write ends it.
 const (
 	readHeaderTimeout = 10 * time.Second
 	readTimeout       = 60 * time.Second
@@ -78,10 +81,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		cacheBytes = -1 // api: negative turns the cache off, 0 means its default
 	}
 	handler := api.NewServer(store, api.Options{
-		Logger:     log,
-		Map:        web.Handler(tileOrigin, web.Tiles(c.tileURL, c.tileAttribution, c.tileDatum)),
-		CacheBytes: cacheBytes,
-		BaseURL:    c.baseURL,
+		Logger:          log,
+		Map:             web.Handler(tileOrigin, web.Tiles(c.tileURL, c.tileAttribution, c.tileDatum)),
+		CacheBytes:      cacheBytes,
+		BaseURL:         c.baseURL,
+		WritesPerMinute: c.writeRate,
 	})
 	srv := &http.Server{
 		Handler:           handler,
@@ -92,6 +96,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	// Shutdown waits for connections to go idle, which an event stream
+	// never does: end the streams when it begins (the clients reconnect,
+	// to another instance, resuming with Last-Event-ID).
+	srv.RegisterOnShutdown(func() { handler.Close() })
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	log.Info("serving", "url", "http://"+ln.Addr().String()+"/", "store", storeName(c))

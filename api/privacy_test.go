@@ -1,0 +1,108 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"hazardmap/geo"
+)
+
+// leaks reports whether body shows household detail.
+func leaks(body []byte) bool {
+	return bytes.Contains(body, []byte(secretName)) || bytes.Contains(body, []byte(secretPhone)) ||
+		bytes.Contains(body, []byte(`"households":`))
+}
+
+// TestPrivacy proves that below planner no route shows household detail:
+// every GET route of the router (chi.Walk, so a new route is covered),
+// in both encodings, with a planner's response cached first and a
+// planner's ETag replayed; the households filter; the OpenAPI document;
+// the event stream; the audit log. Planners do see it.
+func TestPrivacy(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st geo.Store) {
+		e := newEnv(t, st, Options{})
+		rs1 := "/collections/relocation_sites/items/rs-1"
+
+		// Planners see the detail, in a response shared caches must not keep.
+		for _, path := range []string{rs1, "/collections/relocation_sites/items", "/audit?collection=relocation_sites&feature_id=rs-1"} {
+			r := e.do(geo.RolePlanner, "GET", path, "")
+			if r.status != http.StatusOK || !bytes.Contains(r.body, []byte(secretPhone)) {
+				t.Fatalf("planner GET %s = %d, without the household detail: %.300s", path, r.status, r.body)
+			}
+			if cc := r.header.Get("Cache-Control"); strings.HasPrefix(path, "/collections") && !strings.HasPrefix(cc, "private") {
+				t.Errorf("planner GET %s: Cache-Control %q, want private", path, cc)
+			}
+		}
+		var planner map[string]any
+		_ = json.Unmarshal(e.do(geo.RolePlanner, "GET", "/api", "").body, &planner)
+		if planner["components"].(map[string]any)["schemas"].(map[string]any)["relocation_sites.properties"].(map[string]any)["properties"].(map[string]any)["households"] == nil {
+			t.Error("the planner's OpenAPI document lacks the households schema")
+		}
+
+		// Every GET route, as the public and as a crew, after a planner
+		// filled the cache with the same page, in both encodings, with
+		// and without the planner's ETag.
+		for _, route := range routesOf(t, e.srv) {
+			method, pattern, _ := strings.Cut(route, " ")
+			if method != http.MethodGet || pattern == "/events" {
+				continue // /events is checked below, as a stream
+			}
+			path := concrete(pattern)
+			for _, enc := range []string{"identity", "gzip"} {
+				pl := e.do(geo.RolePlanner, "GET", path, "", "Accept-Encoding", enc)
+				for _, role := range []geo.Role{geo.RolePublic, geo.RoleCrew} {
+					for _, inm := range []string{"", pl.header.Get("ETag")} {
+						r := e.do(role, "GET", path, "", "Accept-Encoding", enc, "If-None-Match", inm)
+						if inm != "" && r.status == http.StatusNotModified && pl.status == http.StatusOK && leaks(bodyOf(t, pl)) {
+							t.Errorf("%s GET %s (%s) with the planner's ETag = 304: the planner's cached copy would be shown", role, path, enc)
+						}
+						if leaks(bodyOf(t, r)) {
+							t.Errorf("%s GET %s (%s) shows household detail: %.300s", role, path, enc, bodyOf(t, r))
+						}
+					}
+				}
+			}
+		}
+
+		// Filters on household detail are refused below planner (and a
+		// list of objects is not filterable at all).
+		for _, role := range []geo.Role{geo.RolePublic, geo.RoleCrew} {
+			for _, q := range []string{"households=" + secretName, "households.name=" + secretName, "phone=" + secretPhone} {
+				e.do(role, "GET", "/collections/relocation_sites/items?"+q, "").problem(t, string(role)+" filter "+q, http.StatusBadRequest)
+			}
+			if r := e.do(role, "GET", "/audit?collection=relocation_sites", ""); r.status != http.StatusUnauthorized && r.status != http.StatusForbidden {
+				t.Errorf("%s GET /audit = %d", role, r.status)
+			}
+		}
+
+		// The event stream carries no feature data: a planner edits the
+		// households while the public listens.
+		c := e.listen(geo.RolePublic, "")
+		etag := e.do(geo.RolePlanner, "GET", rs1, "", "Accept-Encoding", "identity").header.Get("ETag")
+		r := e.do(geo.RolePlanner, "PATCH", rs1, `{"properties":{"households":[{"name":"`+secretName+`","phone":"`+secretPhone+`","members":5}]}}`,
+			"Content-Type", "application/merge-patch+json", "If-Match", etag)
+		if r.status != http.StatusOK {
+			t.Fatalf("planner PATCH households = %d %s", r.status, r.body)
+		}
+		ev := c.next(t, 5*time.Second)
+		if ev.event != "patch" || leaks([]byte(ev.data)) {
+			t.Errorf("event %+v", ev)
+		}
+		var data map[string]any
+		if err := json.Unmarshal([]byte(ev.data), &data); err != nil || len(data) != 5 || data["collection"] != geo.RelocationSites || data["id"] != "rs-1" {
+			t.Errorf("event data %s: want exactly collection, id, action, version, time", ev.data)
+		}
+	})
+}
+
+// bodyOf returns r's body, decompressed when it is gzip.
+func bodyOf(t testing.TB, r reply) []byte {
+	if r.header.Get("Content-Encoding") == "gzip" {
+		return gunzip(t, r.body)
+	}
+	return r.body
+}
