@@ -16,10 +16,12 @@ const (
 	// RolePublic reads the public layers; it is the role of a request
 	// without a token. Household detail is hidden from it.
 	RolePublic Role = "public"
-	// RoleCrew also reports status from the spot (observations) and edits
-	// features.
+	// RoleCrew also reports status from the spot (observations on
+	// waterlogging points); it does not edit features, so a crew cannot
+	// overwrite what it is not allowed to see.
 	RoleCrew Role = "crew"
-	// RolePlanner also sees household detail and the audit log.
+	// RolePlanner also creates, edits and deletes features and sees
+	// household detail and the audit log.
 	RolePlanner Role = "planner"
 	// RoleAdmin also manages tokens. The CLI acts as an admin (see
 	// SystemActor).

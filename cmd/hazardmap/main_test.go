@@ -261,3 +261,24 @@ func TestPostGISOutageUnderRunningServer(t *testing.T) {
 		t.Errorf("serve after the outage = %v", err)
 	}
 }
+
+func TestOriginOf(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"", ""},
+		{"https://tile.openstreetmap.org/{z}/{x}/{y}.png", "https://tile.openstreetmap.org"},
+		{"https://{s}.tile.example.org/{z}/{x}/{y}.png", "https://{s}.tile.example.org"},
+		{"http://t{s}.tianditu.gov.cn/vec_w/wmts?x={x}&y={y}&l={z}&tk=KEY", "http://t{s}.tianditu.gov.cn"},
+		{"ftp://example.org/{z}", "error"},
+		{"tiles/{z}/{x}/{y}.png", "error"},
+		{"https://{q}.example.org/{z}", "error"},
+	}
+	for _, c := range cases {
+		got, err := originOf(c.in)
+		if err != nil {
+			got = "error"
+		}
+		if got != c.want {
+			t.Errorf("originOf(%q) = %q (%v), want %q", c.in, got, err, c.want)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"hazardmap/api"
@@ -200,14 +201,20 @@ func seed(ctx context.Context, store geo.Store, log *slog.Logger) error {
 }
 
 // originOf returns the scheme://host of a tile URL template, for the
-// Content-Security-Policy.
+// Content-Security-Policy. The host may itself be a template
+// ("{s}.tile.example.org"); the web handler turns that into a wildcard.
 func originOf(tileURL string) (string, error) {
 	if tileURL == "" {
 		return "", nil
 	}
-	u, err := url.Parse(tileURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	// Placeholders are not valid URL syntax in a host: check the URL with
+	// sample values, keep the template's own scheme and host.
+	probe := strings.NewReplacer("{s}", "a", "{z}", "0", "{x}", "0", "{y}", "0", "{-y}", "0", "{r}", "").Replace(tileURL)
+	u, err := url.Parse(probe)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.ContainsAny(probe, "{}") {
 		return "", fmt.Errorf("--tile-url %q: want an http(s) URL template like https://tile.example.org/{z}/{x}/{y}.png", tileURL)
 	}
-	return u.Scheme + "://" + u.Host, nil
+	scheme, rest, _ := strings.Cut(tileURL, "://")
+	host, _, _ := strings.Cut(rest, "/")
+	return scheme + "://" + host, nil
 }
