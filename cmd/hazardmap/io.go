@@ -23,18 +23,11 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	if c.databaseURL == "" {
 		return fmt.Errorf("migrate: set DATABASE_URL or --database-url (the embedded store needs no migrations)")
 	}
-	log, err := newLogger(c, stderr)
+	store, _, err := openMigrated(ctx, c, stderr)
 	if err != nil {
 		return err
 	}
-	store, err := openStore(ctx, c, log)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	if err := store.(interface{ Migrate(context.Context) error }).Migrate(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
+	store.Close()
 	fmt.Fprintln(stdout, "hazardmap: database is migrated")
 	return nil
 }
@@ -75,20 +68,11 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 			return fmt.Errorf("import %s: %w", source, err)
 		}
 	}
-	log, err := newLogger(c, stderr)
+	store, _, err := openMigrated(ctx, c, stderr)
 	if err != nil {
-		return err
-	}
-	store, err := openStore(ctx, c, log)
-	if err != nil {
-		return err
+		return fmt.Errorf("import: %w", err)
 	}
 	defer store.Close()
-	if m, ok := store.(interface{ Migrate(context.Context) error }); ok {
-		if err := m.Migrate(ctx); err != nil {
-			return fmt.Errorf("import: migrate: %w", err)
-		}
-	}
 	if err := store.Import(ctx, c.collection, fs); err != nil {
 		return fmt.Errorf("import %s into %s: %w", source, c.collection, err)
 	}
@@ -106,13 +90,9 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 		fmt.Fprintln(stderr, "usage: hazardmap export --collection ID")
 		return errUsage
 	}
-	log, err := newLogger(c, stderr)
+	store, _, err := openMigrated(ctx, c, stderr)
 	if err != nil {
-		return err
-	}
-	store, err := openStore(ctx, c, log)
-	if err != nil {
-		return err
+		return fmt.Errorf("export: %w", err)
 	}
 	defer store.Close()
 	fs, _, err := store.Features(ctx, c.collection, geo.Query{})

@@ -90,20 +90,11 @@ func reachCmd(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("reach: %w", err)
 	}
-	log, err := newLogger(c, stderr)
+	store, log, err := openMigrated(ctx, c, stderr)
 	if err != nil {
-		return err
-	}
-	store, err := openStore(ctx, c, log)
-	if err != nil {
-		return err
+		return fmt.Errorf("reach: %w", err)
 	}
 	defer store.Close()
-	if m, ok := store.(interface{ Migrate(context.Context) error }); ok {
-		if err := m.Migrate(ctx); err != nil {
-			return fmt.Errorf("reach: migrate: %w", err)
-		}
-	}
 	if c.seed {
 		if err := seed(ctx, store, log); err != nil {
 			return fmt.Errorf("reach: %w", err)

@@ -149,13 +149,39 @@ func openStore(ctx context.Context, c *config, log *slog.Logger) (geo.Store, err
 	return s, nil
 }
 
+// migrator is a store with a schema to migrate (PostGIS).
+type migrator interface {
+	Migrate(ctx context.Context) error
+}
+
+// openMigrated opens the store the flags name, with the logger they ask
+// for, and migrates it when it has a schema: what every command but serve
+// (which retries while the database is away) does first.
+func openMigrated(ctx context.Context, c *config, stderr io.Writer) (geo.Store, *slog.Logger, error) {
+	log, err := newLogger(c, stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := openStore(ctx, c, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	if m, ok := store.(migrator); ok {
+		if err := m.Migrate(ctx); err != nil {
+			store.Close()
+			return nil, nil, fmt.Errorf("migrate: %w", err)
+		}
+	}
+	return store, log, nil
+}
+
 // prepare migrates the database (PostGIS) and seeds empty collections. While
 // the database cannot be reached it retries, so that a server started
 // before its database comes up on its own once the database does.
 func prepare(ctx context.Context, c *config, store geo.Store, log *slog.Logger) error {
 	for {
 		err := func() error {
-			if m, ok := store.(interface{ Migrate(context.Context) error }); ok {
+			if m, ok := store.(migrator); ok {
 				if err := m.Migrate(ctx); err != nil {
 					return fmt.Errorf("migrate: %w", err)
 				}

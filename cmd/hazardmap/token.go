@@ -51,20 +51,11 @@ func tokenCmd(ctx context.Context, args []string, getenv func(string) string, st
 			return fmt.Errorf("token create: --expires %s: must not be negative", c.expires)
 		}
 	}
-	log, err := newLogger(c, stderr)
+	store, _, err := openMigrated(ctx, c, stderr)
 	if err != nil {
-		return err
-	}
-	store, err := openStore(ctx, c, log)
-	if err != nil {
-		return err
+		return fmt.Errorf("token: %w", err)
 	}
 	defer store.Close()
-	if m, ok := store.(interface{ Migrate(context.Context) error }); ok {
-		if err := m.Migrate(ctx); err != nil {
-			return fmt.Errorf("token: migrate: %w", err)
-		}
-	}
 
 	switch sub {
 	case "create":
