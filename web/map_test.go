@@ -2,11 +2,13 @@ package web
 
 import (
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -75,8 +77,11 @@ func TestMapScriptsUnit(t *testing.T) {
 // headless Chromium: no console errors or CSP violations, one marker per
 // located feature, popups, nearest-depot lines and the reach list against
 // the analysis API (when the server has it), the hostile name as text, no
-// horizontal scrolling and 44 px touch targets at 360×640, screenshots in
-// test-output/ at the repository root, and the page's transfer size.
+// horizontal scrolling and 44 px touch targets at 360×640, live updates
+// (a crew's status report, a planner's patch and delete, through the API,
+// reach the open map within 3 s; the stream resumes after the network
+// drops), screenshots in test-output/ at the repository root, and the
+// page's transfer size.
 func TestMapInBrowser(t *testing.T) {
 	node := nodeOrSkip(t)
 	_, err := os.Stat(chromium)
@@ -125,7 +130,20 @@ func TestMapInBrowser(t *testing.T) {
 		t.Fatalf("Create(%q) = %v", xssName, err)
 	}
 
-	srv := httptest.NewServer(api.NewServer(store, api.Options{Map: Handler("")}))
+	// Tokens for the live-update checks: the script reports a status as a
+	// crew and edits and deletes depots as a planner, through the API, and
+	// watches the open map follow.
+	_, crewToken, err := api.IssueToken(ctx, store, "browser test crew", geo.RoleCrew, time.Hour)
+	if err != nil {
+		t.Fatalf("IssueToken(crew) = %v", err)
+	}
+	_, plannerToken, err := api.IssueToken(ctx, store, "browser test planner", geo.RolePlanner, time.Hour)
+	if err != nil {
+		t.Fatalf("IssueToken(planner) = %v", err)
+	}
+
+	streams := &streamSwitch{cancel: map[int]context.CancelFunc{}}
+	srv := httptest.NewServer(streams.wrap(api.NewServer(store, api.Options{Map: Handler("")})))
 	defer srv.Close()
 	// The same data with GCJ-02 tiles that do not exist (the API answers
 	// 404): the page must shift features and fall back to the outlines.
@@ -161,12 +179,65 @@ func TestMapInBrowser(t *testing.T) {
 		"HM_XSS_ID="+xss.ID,
 		"HM_EXPECT_ANALYSIS="+expect,
 		"HM_CHROMIUM="+chromium,
+		"HM_CREW_TOKEN="+crewToken,
+		"HM_PLANNER_TOKEN="+plannerToken,
+		"HM_STREAM_SWITCH=1",
 	)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("node test/browser.mjs: %v\n%s", err, out)
 	}
 	t.Logf("node test/browser.mjs:\n%s", out)
+}
+
+// streamSwitch lets the browser script break the event streams, as a
+// proxy restarting or a phone losing its link would: POST
+// /test/events/down ends every open GET /events and answers new ones 503
+// until POST /test/events/up. The page must say it is reconnecting, and
+// catch up on what it missed once the stream is back.
+type streamSwitch struct {
+	mu     sync.Mutex
+	down   bool
+	next   int
+	cancel map[int]context.CancelFunc
+}
+
+func (s *streamSwitch) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == http.MethodPost && (r.URL.Path == "/test/events/down" || r.URL.Path == "/test/events/up"):
+			s.mu.Lock()
+			s.down = r.URL.Path == "/test/events/down"
+			if s.down {
+				for _, cancel := range s.cancel {
+					cancel()
+				}
+			}
+			s.mu.Unlock()
+			w.WriteHeader(http.StatusNoContent)
+		case r.URL.Path == "/events":
+			s.mu.Lock()
+			if s.down {
+				s.mu.Unlock()
+				http.Error(w, "test: the event stream is down", http.StatusServiceUnavailable)
+				return
+			}
+			ctx, cancel := context.WithCancel(r.Context())
+			id := s.next
+			s.next++
+			s.cancel[id] = cancel
+			s.mu.Unlock()
+			defer func() {
+				s.mu.Lock()
+				delete(s.cancel, id)
+				s.mu.Unlock()
+				cancel()
+			}()
+			h.ServeHTTP(w, r.WithContext(ctx))
+		default:
+			h.ServeHTTP(w, r)
+		}
+	})
 }
 
 // tail returns the last n lines of s.

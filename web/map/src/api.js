@@ -6,8 +6,8 @@ export class AnalysisUnavailable extends Error {}
 
 const geojson = { Accept: "application/geo+json, application/json" };
 
-async function getJSON(url) {
-  const res = await fetch(url, { headers: geojson });
+async function getJSON(url, init = {}) {
+  const res = await fetch(url, { headers: geojson, ...init });
   if (!res.ok) {
     let detail = "";
     try {
@@ -34,6 +34,20 @@ export async function items(collection) {
     url = next ? sameOriginPath(next.href) : null;
   }
   return out;
+}
+
+/**
+ * feature returns one feature as the server shows it now, or null when it
+ * is gone (404). "no-cache": the browser revalidates with the ETag, so an
+ * unchanged feature costs a 304.
+ */
+export async function feature(collection, id) {
+  try {
+    return await getJSON(`/collections/${encodeURIComponent(collection)}/items/${encodeURIComponent(id)}`, { cache: "no-cache" });
+  } catch (err) {
+    if (err.status === 404) return null;
+    throw err;
+  }
 }
 
 // sameOriginPath keeps only the path and query of a link, so that a

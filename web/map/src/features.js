@@ -12,6 +12,9 @@ export const HAZARDS = ["waterlogging_points", "relocation_sites"];
 /** SPREAD_PX is how far apart markers that share a place are drawn. */
 const SPREAD_PX = 46;
 
+/** FLASH_MS is how long a ring pulses around a marker that a live update changed. */
+const FLASH_MS = 1800;
+
 /** COARSE_M is the precision beyond which a marker is drawn as rough. */
 export const COARSE_M = 1000;
 
@@ -57,6 +60,7 @@ export class Registry {
     this.groups = groups; // collection → L.LayerGroup
     this.onSelect = onSelect;
     this.entries = new Map(); // `${collection}/${id}` → entry
+    this.pulses = L.layerGroup().addTo(map); // rings around markers just updated
   }
 
   key(collection, id) {
@@ -163,10 +167,32 @@ export class Registry {
     this.layout();
   }
 
+  /**
+   * flash rings an entry's marker for a moment (a CSS animation; a still
+   * ring under prefers-reduced-motion), after a live update changed it.
+   * The ring is a marker of its own under the markers, so redrawing the
+   * marker's icon does not cut it short.
+   */
+  flash(e) {
+    if (!e.marker || !this.map.hasLayer(this.groups[e.collection])) return;
+    const dx = e.shift ?? 0;
+    const ring = L.marker(e.marker.getLatLng(), {
+      icon: L.divIcon({ className: "hm-pulse", html: h("span", { class: "hm-pulse-ring", dataset: { pulse: e.key } }), iconSize: [44, 44], iconAnchor: [22 - dx, 22] }),
+      interactive: false,
+      keyboard: false,
+      pane: "shadowPane",
+    });
+    this.pulses.addLayer(ring);
+    setTimeout(() => this.pulses.removeLayer(ring), FLASH_MS);
+  }
+
   /** refresh redraws an entry's icon from its current state. */
   refresh(e) {
     if (!e.marker) return;
+    // setIcon resets the element's classes: keep the selection mark.
+    const selected = e.marker.getElement()?.classList.contains("hm-selected");
     e.marker.setIcon(icon(e));
+    if (selected) e.marker.getElement()?.classList.add("hm-selected");
     e.marker.setZIndexOffset(zOffset(e));
     const el = e.marker.getElement();
     if (el) {
@@ -234,7 +260,7 @@ function icon(e) {
   }
   const el = h(
     "div",
-    { class: cls.join(" "), dataset: { markerId: e.id, collection: e.collection } },
+    { class: cls.join(" "), dataset: e.collection === "waterlogging_points" ? { markerId: e.id, collection: e.collection, status: p.status ?? "null" } : { markerId: e.id, collection: e.collection } },
     h("span", { class: "hm-shape-sym" }),
     inner,
     h("span", { class: "hm-label", text: label }),

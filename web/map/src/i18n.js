@@ -136,6 +136,13 @@ const zh = {
   nearestReadyFromHere: "离您最近的可用储备库",
   noReadyDepot: "没有可用的储备库。",
   again: "重新定位",
+  // live updates (/events)
+  live_connecting: "连接中",
+  live_live: "实时",
+  live_reconnecting: "重连中",
+  liveHint_connecting: "正在连接实时更新…",
+  liveHint_live: "实时更新：数据一有变化，地图随即更新",
+  liveHint_reconnecting: "实时更新已中断，正在重连；恢复后会补上错过的变化",
 };
 
 const en = {
@@ -265,6 +272,12 @@ const en = {
   nearestReadyFromHere: "Nearest ready depot from here",
   noReadyDepot: "No ready depot.",
   again: "Locate again",
+  live_connecting: "Connecting",
+  live_live: "Live",
+  live_reconnecting: "Reconnecting",
+  liveHint_connecting: "Connecting to live updates…",
+  liveHint_live: "Live: the map updates as soon as the data changes",
+  liveHint_reconnecting: "Live updates interrupted, reconnecting; missed changes are applied on return",
 };
 
 const dicts = { zh, en };

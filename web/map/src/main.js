@@ -15,6 +15,7 @@ import * as api from "./api.js";
 import { projector } from "./gcj02.js";
 import { Registry, HAZARDS, representative, precisionOf } from "./features.js";
 import { content as popupContent, unlocatedItem } from "./popup.js";
+import * as live from "./live.js";
 
 const COLLECTIONS = ["waterlogging_points", "relocation_sites", "depots"];
 const DESKTOP = window.matchMedia("(min-width: 900px)");
@@ -39,6 +40,8 @@ const state = {
   contextAttributions: [],
   tilesFailed: false,
   loadError: null,
+  sliding: false, // a finger on the threshold slider: live updates do not redraw the panel under it
+  panelStale: false,
 };
 
 try {
@@ -121,8 +124,8 @@ const meLayer = L.layerGroup().addTo(map);
 const townLabels = [];
 
 const registry = new Registry(map, project, groups, (e) => select(e));
-// For live updates (/events, later) and for tests: the registry by id.
-window.hazardmap = { registry, map };
+// For tests and the console: the registry by id, the map, the event stream.
+window.hazardmap = { registry, map, live: null, updates: 0 };
 
 // Labels appear only when zoomed in, where they do not overlap; zoomed
 // out to the county, symbols shrink.
@@ -175,6 +178,7 @@ function renderChrome() {
   }
   attribution.update();
   viewButton?.update();
+  renderLive();
   for (const l of townLabels) l.setIcon(townIcon(l.feature));
 }
 
@@ -246,6 +250,44 @@ function renderPanel() {
   const [title, ...children] = render();
   $("sheet-title").textContent = title;
   replace(body, children);
+}
+
+// rerenderPanel redraws the open panel after a live update, keeping the
+// reader's place: the scroll position, which sections are open, and the
+// focused control. It waits while a finger is on the slider.
+function rerenderPanel() {
+  if (!state.panel) return;
+  if (state.sliding) {
+    state.panelStale = true;
+    return;
+  }
+  const sheet = $("sheet");
+  const body = $("sheet-body");
+  const scroll = sheet.scrollTop;
+  const detailsKey = (d, i) => (d.dataset.id ? `${d.dataset.collection}/${d.dataset.id}` : `${i}`);
+  const open = new Set([...body.querySelectorAll("details")].map((d, i) => (d.open ? detailsKey(d, i) : null)));
+  const focusable = () => [...body.querySelectorAll("button, input, summary, a[href]")];
+  const focused = focusable().indexOf(document.activeElement);
+  renderPanel();
+  body.querySelectorAll("details").forEach((d, i) => {
+    if (open.has(detailsKey(d, i))) d.open = true;
+  });
+  sheet.scrollTop = scroll;
+  if (focused >= 0) focusable()[focused]?.focus({ preventScroll: true });
+}
+
+$("sheet-body").addEventListener("pointerdown", (ev) => {
+  if (ev.target instanceof HTMLInputElement && ev.target.type === "range") state.sliding = true;
+});
+for (const type of ["pointerup", "pointercancel"]) {
+  window.addEventListener(type, () => {
+    if (!state.sliding) return;
+    state.sliding = false;
+    if (state.panelStale) {
+      state.panelStale = false;
+      rerenderPanel();
+    }
+  });
 }
 
 function toggleRow(label, layer, checked, extra) {
@@ -486,8 +528,8 @@ function select(e, { fly = false, keepView = false } = {}) {
   if (fly && !DESKTOP.matches) closePanel();
   const { el, nearest } = popupContent(e);
   const w = map.getSize();
-  popup.options.maxWidth = Math.min(360, w.x - 40);
-  popup.options.minWidth = Math.min(260, w.x - 40);
+  popup.options.maxWidth = Math.min(360, w.x - 72); // content width; the wrapper adds 28 px of margin
+  popup.options.minWidth = Math.min(260, w.x - 72);
   popup.options.maxHeight = Math.max(180, Math.round(w.y * (DESKTOP.matches ? 0.6 : 0.5)));
   popup.options.autoPan = !keepView;
   popup.options.offset = L.point(e.shift ?? 0, -12); // over the icon, which may be spread aside
@@ -496,17 +538,50 @@ function select(e, { fly = false, keepView = false } = {}) {
     popup.setLatLng(ll).setContent(el).openOn(map);
     clearSelection();
     state.selected = e;
-    e.marker.getElement()?.classList.add("hm-selected");
-    const p = precisionOf(e.feature.properties);
-    if (p) {
-      L.circle(ll, { radius: p, className: "hm-precision", interactive: false, pane: "hm-selection" }).addTo(selection);
-    }
-    if (nearest) drawNearest(e, nearest, token);
+    drawSelection(e, nearest, token);
   };
   if (fly) {
     map.once("moveend", open);
     map.flyTo(ll, Math.max(map.getZoom(), 15), { duration: 0.6 });
   } else open();
+}
+
+// drawSelection marks the selected entry: its marker, its precision
+// circle, and (for hazards) the lines to its nearest depots.
+function drawSelection(e, nearest, token) {
+  selection.clearLayers();
+  e.marker.getElement()?.classList.add("hm-selected");
+  const p = precisionOf(e.feature.properties);
+  if (p) {
+    L.circle(e.marker.getLatLng(), { radius: p, className: "hm-precision", interactive: false, pane: "hm-selection" }).addTo(selection);
+  }
+  if (nearest) drawNearest(e, nearest, token);
+}
+
+/**
+ * refreshSelected re-renders the open popup in place after a live update
+ * of its feature (or of the depots it lists): new content, same place,
+ * no panning, the same sections open and the same scroll position. The
+ * old nearest-depot list stays until the new answer replaces it.
+ */
+function refreshSelected() {
+  const e = state.selected;
+  if (!e?.marker || !map.hasLayer(popup)) return;
+  const token = ++selectToken;
+  const node = popup.getElement()?.querySelector(".leaflet-popup-content");
+  const scroll = node?.scrollTop ?? 0;
+  const open = node ? [...node.querySelectorAll("details")].map((d) => d.open) : [];
+  const { el, nearest } = popupContent(e);
+  const old = node?.querySelector(".hm-nearest");
+  if (nearest && old) replace(nearest, [...old.childNodes]);
+  popup.options.autoPan = false;
+  popup.options.offset = L.point(e.shift ?? 0, -12);
+  popup.setLatLng(e.marker.getLatLng()).setContent(el);
+  el.querySelectorAll("details").forEach((d, i) => {
+    if (open[i]) d.open = true;
+  });
+  if (node) node.scrollTop = scroll;
+  drawSelection(e, nearest, token);
 }
 
 async function drawNearest(e, slot, token) {
@@ -577,16 +652,21 @@ function setThreshold(m) {
   runReach(m);
 }
 
-async function runReach(m) {
+// runReach asks for the reach report at m metres. quiet (after a live
+// update): the current results stay on screen until the new ones arrive.
+async function runReach(m, { quiet = false } = {}) {
   const token = ++reachToken;
   const r = state.reach;
-  r.loading = true;
-  r.error = null;
-  renderPanel();
+  if (!quiet) {
+    r.loading = true;
+    r.error = null;
+    renderPanel();
+  }
   try {
     const { report, lines } = await api.reach(m);
     if (token !== reachToken) return;
     r.report = report;
+    r.error = null;
     state.analysis = true;
     applyReach(report, lines);
   } catch (err) {
@@ -596,7 +676,7 @@ async function runReach(m) {
     applyReach(null, null);
   }
   r.loading = false;
-  if (state.panel === "reach") renderPanel();
+  if (state.panel === "reach") (quiet ? rerenderPanel : renderPanel)();
 }
 
 function applyReach(report, lines) {
@@ -651,30 +731,10 @@ function locate() {
   renderPanel();
   renderChrome();
   navigator.geolocation.getCurrentPosition(
-    async (pos) => {
+    (pos) => {
       const { longitude: lon, latitude: lat, accuracy } = pos.coords;
       Object.assign(s, { status: "located", pos: { lon, lat, accuracy }, depot: null });
-      meLayer.clearLayers();
-      const me = project([lon, lat]);
-      L.circle(me, { radius: accuracy, className: "hm-me-accuracy", interactive: false }).addTo(meLayer);
-      L.marker(me, { icon: L.divIcon({ className: "hm-me", iconSize: [22, 22] }), interactive: false, keyboard: false, zIndexOffset: 2000 }).addTo(meLayer);
-      let bounds = L.latLngBounds([me]);
-      try {
-        const res = await api.nearestDepots(lon, lat, 1, true);
-        const d = (res.depots || [])[0];
-        s.depot = d || "none";
-        if (d?.geometry) {
-          const to = project(d.geometry.coordinates);
-          L.polyline([me, to], { className: "hm-me-line", interactive: false }).addTo(meLayer);
-          bounds = bounds.extend(to);
-        }
-      } catch (err) {
-        s.depot = err instanceof api.AnalysisUnavailable ? "unavailable" : null;
-        if (!(err instanceof api.AnalysisUnavailable)) Object.assign(s, { status: "error", error: `${t("loadFailed")}${err.message}` });
-      }
-      const bottom = DESKTOP.matches ? 40 : $("sheet").offsetHeight + 20;
-      map.fitBounds(bounds, { paddingTopLeft: [40, 40], paddingBottomRight: [40, bottom], maxZoom: 16 });
-      if (state.panel === "locate") renderPanel();
+      showPosition(true);
     },
     (err) => {
       Object.assign(s, { status: "error", error: `${t("locateFailed")}${err.message || err.code}` });
@@ -683,6 +743,158 @@ function locate() {
     { enableHighAccuracy: true, timeout: 20000, maximumAge: 30000 },
   );
 }
+
+let locateToken = 0;
+
+// showPosition draws the user's position and the line to the nearest ready
+// depot, and fits the map to both (fit) — or, after a live update of the
+// depots, only redraws them.
+async function showPosition(fit) {
+  const s = state.locate;
+  const { lon, lat, accuracy } = s.pos;
+  const token = ++locateToken;
+  const me = project([lon, lat]);
+  let bounds = L.latLngBounds([me]);
+  let to = null;
+  const draw = () => {
+    meLayer.clearLayers();
+    L.circle(me, { radius: accuracy, className: "hm-me-accuracy", interactive: false }).addTo(meLayer);
+    L.marker(me, { icon: L.divIcon({ className: "hm-me", iconSize: [22, 22] }), interactive: false, keyboard: false, zIndexOffset: 2000 }).addTo(meLayer);
+    if (to) L.polyline([me, to], { className: "hm-me-line", interactive: false }).addTo(meLayer);
+  };
+  if (fit) draw(); // the position at once; the depot when the server answers
+  try {
+    const res = await api.nearestDepots(lon, lat, 1, true);
+    const d = (res.depots || [])[0];
+    if (token !== locateToken) return;
+    s.depot = d || "none";
+    if (d?.geometry) to = project(d.geometry.coordinates);
+  } catch (err) {
+    if (token !== locateToken) return;
+    s.depot = err instanceof api.AnalysisUnavailable ? "unavailable" : null;
+    if (!(err instanceof api.AnalysisUnavailable)) Object.assign(s, { status: "error", error: `${t("loadFailed")}${err.message}` });
+  }
+  draw();
+  if (to) bounds = bounds.extend(to);
+  if (fit) {
+    const bottom = DESKTOP.matches ? 40 : $("sheet").offsetHeight + 20;
+    map.fitBounds(bounds, { paddingTopLeft: [40, 40], paddingBottomRight: [40, bottom], maxZoom: 16 });
+  }
+  if (state.panel === "locate") (fit ? renderPanel : rerenderPanel)();
+}
+
+// ---------------------------------------------------------------- live updates
+
+// The map subscribes to GET /events (live.js) and applies each batch of
+// changes: it refetches each changed feature through the API (which
+// applies the privacy filter) and updates its marker in place, or takes it
+// away (a delete, or a 404); a reset reloads every layer. Then it
+// refreshes whatever shows those features: the open popup, the readiness
+// badges (when depots changed), the reach results, the position panel's
+// nearest depot, the counts and the open panel.
+
+/** BULK: more changes than this to one collection in one batch reload the collection in one request. */
+const BULK = 25;
+/** A refetch that fails (the network) is tried again this many times, 3 s apart. */
+const MAX_TRIES = 5;
+let stream = null;
+let loadStarted = false;
+
+function renderLive() {
+  const el = $("live");
+  const s = stream?.status() ?? "off";
+  el.hidden = s === "off";
+  if (el.hidden) return;
+  el.dataset.live = s;
+  el.textContent = t(`live_${s}`);
+  el.title = t(`liveHint_${s}`);
+  document.documentElement.dataset.live = s;
+}
+
+// put upserts a feature unless it is unchanged, and records the change.
+function put(collection, f, changed) {
+  const e = registry.get(collection, f.id);
+  if (e && JSON.stringify(e.feature) === JSON.stringify(f)) return;
+  const entry = registry.upsert(collection, f);
+  changed.set(entry.key, { entry, collection, removed: false });
+}
+
+// drop removes a feature, and records the change.
+function drop(collection, id, changed) {
+  const e = registry.get(collection, id);
+  if (!e) return;
+  registry.remove(collection, id);
+  changed.set(e.key, { entry: e, collection, removed: true });
+}
+
+async function refetch(it, changed) {
+  if (it.action === "delete") {
+    drop(it.collection, it.id, changed);
+    return;
+  }
+  let f;
+  try {
+    f = await api.feature(it.collection, it.id);
+  } catch (err) {
+    console.warn(`live update of ${it.collection}/${it.id}:`, err.message);
+    if ((it.tries ?? 0) < MAX_TRIES) stream.requeue(it, 3000);
+    return;
+  }
+  if (f) put(it.collection, f, changed);
+  else drop(it.collection, it.id, changed);
+}
+
+// reloadCollection reloads a whole layer: what is new or changed is
+// upserted, what is gone is removed.
+async function reloadCollection(collection, changed) {
+  const fs = await api.items(collection);
+  const ids = new Set(fs.map((f) => String(f.id)));
+  for (const f of fs) put(collection, f, changed);
+  for (const e of registry.all(collection)) if (!ids.has(e.id)) drop(collection, e.id, changed);
+}
+
+async function applyBatch(items) {
+  const changed = new Map();
+  const reset = items.find((it) => it.key === live.RESET);
+  try {
+    if (reset) {
+      await Promise.all(COLLECTIONS.map((c) => reloadCollection(c, changed)));
+    } else {
+      const byCollection = new Map();
+      for (const it of items) {
+        if (!byCollection.has(it.collection)) byCollection.set(it.collection, []);
+        byCollection.get(it.collection).push(it);
+      }
+      await Promise.all(
+        [...byCollection].map(([c, list]) => (list.length > BULK ? reloadCollection(c, changed) : Promise.all(list.map((it) => refetch(it, changed))))),
+      );
+    }
+  } catch (err) {
+    // A layer failed to reload (the network): reload everything later.
+    console.warn("live update: reload failed:", err.message);
+    if ((reset?.tries ?? 0) < MAX_TRIES) stream.requeue({ key: live.RESET, tries: reset?.tries ?? 0 }, 3000);
+  }
+  if (changed.size) await afterChanges([...changed.values()]);
+}
+
+async function afterChanges(list) {
+  for (const x of list) if (!x.removed) registry.flash(x.entry);
+  const depots = list.some((x) => x.collection === "depots");
+  if (depots) await loadReadiness();
+  const sel = state.selected;
+  if (sel) {
+    if (registry.get(sel.collection, sel.id) !== sel || !sel.marker) map.closePopup(popup);
+    else if (list.some((x) => x.entry === sel) || (depots && sel.collection !== "depots")) refreshSelected();
+  }
+  if (state.reach.active) runReach(state.reach.threshold, { quiet: true });
+  if (depots && state.locate.pos) showPosition(false);
+  document.documentElement.dataset.located = String(registry.all().filter((e) => e.marker).length);
+  renderChrome();
+  if (state.panel === "layers" || state.panel === "unlocated") rerenderPanel();
+  window.hazardmap.updates++;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------- context layers
 
@@ -823,6 +1035,19 @@ async function start() {
     console.warn("context layers:", err.message);
     return null;
   });
+  // Subscribe first, and load the layers once the stream has started (or
+  // after a short wait): then no change between the two is lost. Should
+  // the stream start later, it reloads the layers once (live.js).
+  stream = live.connect({
+    onBatch: applyBatch,
+    onStatus: renderLive,
+    wanted: (c) => COLLECTIONS.includes(c),
+    loadStarted: () => loadStarted,
+  });
+  window.hazardmap.live = stream;
+  renderLive();
+  await Promise.race([stream.ready, sleep(500)]);
+  loadStarted = true;
   try {
     const lists = await Promise.all(COLLECTIONS.map((c) => api.items(c)));
     lists.forEach((fs, i) => fs.forEach((f) => registry.upsert(COLLECTIONS[i], f)));
@@ -842,6 +1067,8 @@ async function start() {
   await loadReadiness();
   renderChrome();
   renderPanel();
+  // Changes that arrived meanwhile are applied now, then as they come.
+  stream.resume();
   document.documentElement.dataset.state = state.loadError ? "error" : "ready";
   document.documentElement.dataset.located = String(located.length);
   document.documentElement.dataset.analysis = String(state.analysis);

@@ -13,6 +13,8 @@
 //   HM_MAX_BYTES        budget of the page's transferred bytes (default 153600)
 //   HM_GCJ_BASE_URL     a server of the same data configured with GCJ-02 tiles
 //                       that fail (…/tiles/{z}/{x}/{y}.png answering 404)
+//   HM_CREW_TOKEN       a crew's bearer token and a planner's: with both, the
+//   HM_PLANNER_TOKEN    live-update checks run (they change the data: run last)
 import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -70,7 +72,8 @@ const HOME = { latitude: 34.7874, longitude: 113.3835, accuracy: 30 }; // 荥阳
 async function open(device, extra = {}) {
   const context = await browser.newContext({ ...device, locale: "zh-CN", ...extra });
   const page = await context.newPage();
-  const problems = { console: [], pageErrors: [], dialogs: [] };
+  const problems = { console: [], pageErrors: [], dialogs: [], requests: [] };
+  page.on("request", (r) => problems.requests.push(r.url()));
   page.on("console", (m) => {
     if (m.type() !== "error") return;
     const url = m.location()?.url || "";
@@ -170,6 +173,207 @@ async function shot(page, name) {
 async function tab(page, name) {
   await page.locator(`#toolbar [data-panel="${name}"]`).tap();
   await page.waitForSelector(`#sheet[data-panel="${name}"]:not([hidden])`);
+}
+
+// write sends a write to the API with a bearer token; PATCH and DELETE
+// first read the feature's ETag (If-Match is required).
+async function write(token, method, path, body) {
+  const headers = { Authorization: `Bearer ${token}` };
+  if (method === "PATCH" || method === "DELETE") {
+    const cur = await fetch(base + path, { headers });
+    if (!cur.ok) throw new Error(`GET ${path}: ${cur.status} ${await cur.text()}`);
+    headers["If-Match"] = cur.headers.get("ETag");
+  }
+  if (body !== undefined) headers["Content-Type"] = method === "PATCH" ? "application/merge-patch+json" : "application/json";
+  const res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return res;
+}
+
+// within polls fn in the page (every 50 ms) until it returns true or ms
+// pass; it returns the milliseconds it took, or -1.
+async function within(page, ms, fn, arg) {
+  const t0 = Date.now();
+  const ok = await page.waitForFunction(fn, arg, { timeout: ms, polling: 50 }).then(
+    () => true,
+    () => false,
+  );
+  return ok ? Date.now() - t0 : -1;
+}
+
+async function liveUpdates(crew, planner) {
+  const where = "live 360×640";
+  const { context, page, problems } = await open(MOBILE);
+  const itemGets = new Map(); // path → single-feature GETs the page made
+  page.on("request", (r) => {
+    const p = new URL(r.url()).pathname;
+    if (/^\/collections\/[^/]+\/items\/[^/]+$/.test(p)) itemGets.set(p, (itemGets.get(p) ?? 0) + 1);
+  });
+  await page.waitForSelector('#live[data-live="live"]', { timeout: 10000 }).catch(() => {});
+  check((await page.locator("#live").textContent()) === "实时", `${where}: the bar says the map is live (实时)`, await page.locator("#live").textContent());
+  await touchTargets(page, where);
+  await noHorizontalScroll(page, where);
+
+  // 1. A crew at the 陇海路 × 荥泽大道 underpass reports 40 cm, road closed.
+  const XZ = "wp-underpass-xingze";
+  const popup = await tapMarker(page, "waterlogging_points", XZ);
+  check(!(await popup.locator(".hm-status.hm-st--closed").count()), `${where}: before the report the underpass is not closed`, await popup.locator(".hm-status").textContent());
+  await page.evaluate(() => (window.__popupEl = document.querySelector(".leaflet-popup")));
+  const t0 = Date.now();
+  await write(crew, "POST", `/collections/waterlogging_points/items/${XZ}/observations`, { depth_cm: 40, status: "closed", note: "路段封闭" });
+  const posted = Date.now() - t0;
+  const took = await within(
+    page,
+    3000,
+    (id) => {
+      const e = window.hazardmap.registry.get("waterlogging_points", id);
+      const m = document.querySelector(`.leaflet-marker-pane [data-marker-id="${id}"]`);
+      return e?.feature.properties.status === "closed" && e.feature.properties.depth_cm === 40 && m?.dataset.status === "closed" && m.classList.contains("hm-st--closed");
+    },
+    XZ,
+  );
+  check(took >= 0, `${where}: the report reaches the open map within 3 s (marker status closed)`, took >= 0 ? `${took + posted} ms from sending the report` : "not within 3 s");
+  const colour = await page.evaluate((id) => getComputedStyle(document.querySelector(`.leaflet-marker-pane [data-marker-id="${id}"]`)).color, XZ);
+  check(colour === "rgb(198, 40, 40)", `${where}: the underpass marker is drawn red (封闭)`, colour);
+  const pulses = await page.locator(`.hm-pulse-ring[data-pulse="waterlogging_points/${XZ}"]`).count();
+  check(pulses === 1, `${where}: the updated marker pulses`, `${pulses} rings`);
+  const popupOK = await within(
+    page,
+    3000,
+    (id) => {
+      const pop = document.querySelector(`.leaflet-popup-content .hm-popup[data-feature-id="${id}"]`);
+      return !!pop && pop.querySelector(".hm-status.hm-st--closed")?.textContent === "封闭" && [...pop.querySelectorAll(".hm-row dd")].some((dd) => dd.textContent === "40 厘米");
+    },
+    XZ,
+  );
+  check(popupOK >= 0, `${where}: the open popup shows 封闭 and 40 厘米`, (await popup.textContent()).slice(0, 120));
+  const same = await page.evaluate(() => window.__popupEl === document.querySelector(".leaflet-popup") && window.__popupEl.isConnected);
+  check(same, `${where}: the popup was re-rendered in place (not closed and reopened)`);
+  await page.waitForTimeout(250); // the ring mid-pulse, for the screenshot
+  await shot(page, "mobile-live-update.png");
+  await touchTargets(page, `${where} after the report`);
+
+  // 2. A burst: three reports in a row for one point are one refetch.
+  //    (With reduced motion asked for: the ring stays still.)
+  await page.emulateMedia({ reducedMotion: "reduce" });
+  const XH = "wp-underpass-xinghua";
+  const path = `/collections/waterlogging_points/items/${XH}`;
+  const before = itemGets.get(path) ?? 0;
+  for (const [d, st] of [[20, "ponding"], [30, "ponding"], [50, "closed"]]) {
+    await write(crew, "POST", `${path}/observations`, { depth_cm: d, status: st });
+  }
+  const burst = await within(
+    page,
+    3000,
+    (id) => {
+      const p = window.hazardmap.registry.get("waterlogging_points", id)?.feature.properties;
+      return p?.status === "closed" && p.depth_cm === 50;
+    },
+    XH,
+  );
+  const still = await page.evaluate((key) => {
+    const ring = document.querySelector(`.hm-pulse-ring[data-pulse="${key}"]`);
+    return ring ? getComputedStyle(ring).animationName : "no ring";
+  }, `waterlogging_points/${XH}`);
+  check(still === "none", `${where}: under prefers-reduced-motion the ring does not move`, still);
+  await page.emulateMedia({ reducedMotion: "no-preference" });
+  await page.waitForTimeout(500); // any further refetch would come now
+  const gets = (itemGets.get(path) ?? 0) - before;
+  check(burst >= 0 && gets >= 1 && gets <= 2, `${where}: a burst of 3 reports for one point is coalesced (ends closed, 50 cm)`, `${gets} refetch(es), ${burst} ms`);
+  await closePopup(page);
+
+  // 3. A planner clears a depot's location: its marker goes, 待定位 lists it.
+  await tab(page, "unlocated");
+  const countBefore = Number((await page.locator('#toolbar [data-panel="unlocated"] .hm-count').textContent()) || 0);
+  const moved = features.depots.find((f) => f.id === "depot-wangzongdian" && f.geometry) || features.depots.find((f) => f.geometry);
+  await write(planner, "PATCH", `/collections/depots/items/${moved.id}`, { geometry: null, properties: { location_precision_m: null } });
+  const unloc = await within(
+    page,
+    3000,
+    ({ id, n }) =>
+      !document.querySelector(`.leaflet-marker-pane [data-marker-id="${id}"]`) &&
+      window.hazardmap.registry.get("depots", id)?.feature.geometry === null &&
+      !!document.querySelector(`#sheet .hm-unlocated-item[data-id="${id}"][data-collection="depots"]`) &&
+      document.querySelector('#toolbar [data-panel="unlocated"] .hm-count').textContent === String(n + 1),
+    { id: moved.id, n: countBefore },
+  );
+  check(unloc >= 0, `${where}: a planner's PATCH (geometry null) removes the depot's marker and lists it under 待定位 live`, unloc >= 0 ? `${unloc} ms` : "not within 3 s");
+
+  // 4. A planner deletes the depot that most hazards reach first: the
+  //    marker goes and the open reach panel re-runs its query.
+  await tab(page, "reach");
+  if (analysis) {
+    await page.locator('#sheet [data-preset="3000"]').tap();
+    await page.waitForSelector('#sheet [data-reach="ready"][data-threshold="3000"]', { timeout: 10000 });
+  }
+  const q = "/analysis/reach?max_distance_m=3000&collections=waterlogging_points,relocation_sites&ready=true";
+  let gone = features.depots.find((f) => f.geometry && f.id !== moved.id).id;
+  let wantBefore = [];
+  if (analysis) {
+    const rep = await api(q);
+    wantBefore = rep.hazards.filter((x) => x.result === "beyond").map((x) => `${x.collection}/${x.id}`).sort();
+    const served = new Map();
+    for (const x of rep.hazards) if (x.result === "within" && x.depot) served.set(x.depot.id, (served.get(x.depot.id) ?? 0) + 1);
+    gone = [...served].sort((a, b) => b[1] - a[1])[0]?.[0] ?? gone;
+  }
+  await write(planner, "DELETE", `/collections/depots/items/${gone}`);
+  const del = await within(
+    page,
+    3000,
+    (id) => !window.hazardmap.registry.get("depots", id) && !document.querySelector(`.leaflet-marker-pane [data-marker-id="${id}"]`),
+    gone,
+  );
+  check(del >= 0, `${where}: a planner's DELETE removes the depot's marker live`, `${gone}: ${del >= 0 ? `${del} ms` : "not within 3 s"}`);
+  if (analysis) {
+    const rep = await api(q);
+    const want = rep.hazards.filter((x) => x.result === "beyond").map((x) => `${x.collection}/${x.id}`).sort();
+    const reach = await within(
+      page,
+      3000,
+      (want) => {
+        const got = [...document.querySelectorAll('#sheet [data-reach-row][data-result="beyond"]')].map((e) => `${e.dataset.collection}/${e.dataset.id}`).sort();
+        return JSON.stringify(got) === JSON.stringify(want);
+      },
+      want,
+    );
+    check(reach >= 0 && JSON.stringify(want) !== JSON.stringify(wantBefore), `${where}: the open reach panel follows (the API's new beyond list)`, `beyond ${wantBefore.length} → ${want.length}, ${reach} ms`);
+  }
+  await shot(page, "mobile-live-reach.png");
+
+  // 5. The stream breaks (a proxy restarts, the phone loses its link) and
+  //    new connections fail for a while: the bar says so; a report made
+  //    meanwhile arrives once the stream is back, resumed after the last
+  //    event seen (no reload of the layers).
+  if (process.env.HM_STREAM_SWITCH === "1") {
+    const reloads = () => problems.requests.filter((u) => /\/items\?/.test(u)).length;
+    const reloadsBefore = reloads();
+    const xzPath = `/collections/waterlogging_points/items/${XZ}`;
+    const xzBefore = itemGets.get(xzPath) ?? 0;
+    const consoleBefore = problems.console.length;
+    await fetch(`${base}/test/events/down`, { method: "POST" });
+    const down = await within(page, 5000, () => document.querySelector("#live")?.dataset.live === "reconnecting");
+    check(down >= 0, `${where}: the stream breaks: the bar says 重连中 at once`, `${down} ms, ${await page.locator("#live").textContent()}`);
+    await shot(page, "mobile-live-reconnecting.png");
+    await write(crew, "POST", `${xzPath}/observations`, { depth_cm: 10, status: "clear" });
+    await page.waitForTimeout(3000); // the EventSource retries (after 2 s), gets 503 and gives up: the page retries itself
+    await fetch(`${base}/test/events/up`, { method: "POST" });
+    const back = await within(
+      page,
+      10000,
+      (id) => document.querySelector("#live")?.dataset.live === "live" && window.hazardmap.registry.get("waterlogging_points", id)?.feature.properties.status === "clear",
+      XZ,
+    );
+    check(back >= 0, `${where}: the stream is back: the report made meanwhile arrives, the bar says 实时 again`, back >= 0 ? `${back} ms` : await page.locator("#live").textContent());
+    check(reloads() === reloadsBefore && (itemGets.get(xzPath) ?? 0) - xzBefore === 1, `${where}: it resumed after the last event (one refetch, no reload)`, `${reloads() - reloadsBefore} reloads, ${(itemGets.get(xzPath) ?? 0) - xzBefore} refetches`);
+    // The browser's own messages about the refused reconnection are the test's doing.
+    const mine = problems.console.slice(consoleBefore);
+    problems.console.splice(consoleBefore, Infinity, ...mine.filter((m) => !m.includes("/events")));
+    if (mine.length) console.log(`${where}: browser messages during the outage (expected): ${mine.join(" | ")}`);
+  }
+  console.log(`${where}: single-feature refetches: ${[...itemGets].map(([p, n]) => `${p.split("/").pop()} ${n}`).join(", ")}`);
+
+  await clean(page, problems, where);
+  await context.close();
 }
 
 try {
@@ -381,6 +585,16 @@ try {
     check(errors.length === 0, "GCJ-02 page: no console errors besides the failed tiles", errors.join(" | "));
     await shot(page, "mobile-gcj02-tiles-failed.png");
     await context.close();
+  }
+
+  // ---------------------------------------------------------- live updates
+  // The page open on a phone; a crew reports a status, a planner patches
+  // and deletes depots, all through the API as anyone would; the page
+  // must follow within 3 s (polled), in place, without a reload.
+  if (process.env.HM_CREW_TOKEN && process.env.HM_PLANNER_TOKEN) {
+    await liveUpdates(process.env.HM_CREW_TOKEN, process.env.HM_PLANNER_TOKEN);
+  } else {
+    console.log("skip live-update checks: HM_CREW_TOKEN and HM_PLANNER_TOKEN not set");
   }
 
   // ---------------------------------------------------------- bytes on the wire
