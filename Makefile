@@ -4,6 +4,8 @@
 # Both install what they need from Debian and npm on a fresh machine.
 
 GO      ?= go
+# staticcheck comes through the Go module proxy, pinned.
+STATICCHECK ?= v0.8.2
 ADDR    ?= 127.0.0.1:8080
 export CGO_ENABLED ?= 1
 
@@ -25,13 +27,14 @@ web:
 test-deps:
 	scripts/install-test-deps
 
-## test: format, vet, and the whole suite with the race detector on a throwaway PostGIS
+## test: format, vet, staticcheck, and the whole suite with the race detector on a throwaway PostGIS
 test: test-deps web check
 
 check:
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './web/map/node_modules/*'))"; \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK) ./...
 	scripts/with-postgis $(GO) test -race -count=1 ./...
 
 ## bench: Go benchmarks (see README "Benchmarks" for the wrk runs)

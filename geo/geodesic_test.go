@@ -227,7 +227,7 @@ func TestDistancePROJReference(t *testing.T) {
 func TestDistanceCoincident(t *testing.T) {
 	pts := []orb.Point{
 		{0, 0}, {113.3, 34.8}, {-180, 12}, {180, -45}, {0, 90}, {77, 90}, {-33, -90},
-		{1e-300, -1e-300}, {359.999999, 89.999999}, {-0.0, -0.0}, {113.13, 34.58},
+		{1e-300, -1e-300}, {359.999999, 89.999999}, {math.Copysign(0, -1), math.Copysign(0, -1)}, {113.13, 34.58},
 	}
 	for _, p := range pts {
 		if d := Distance(p, p); d != 0 || math.Signbit(d) {
