@@ -271,15 +271,7 @@ func (s *Store) Audit(ctx context.Context, q geo.AuditQuery) ([]geo.AuditEntry, 
 	if q.Ascending() {
 		page = auditSelectSQL + where + " ORDER BY seq"
 	}
-	pageArgs := append([]any(nil), args...)
-	if q.Limit > 0 {
-		pageArgs = append(pageArgs, int64(q.Limit))
-		page += " LIMIT $" + strconv.Itoa(len(pageArgs))
-	}
-	if q.Offset > 0 {
-		pageArgs = append(pageArgs, int64(q.Offset))
-		page += " OFFSET $" + strconv.Itoa(len(pageArgs))
-	}
+	page, pageArgs := paged(page, args, q.Limit, q.Offset)
 	out := []geo.AuditEntry{}
 	var total int
 	err := s.read(ctx, func(tx pgx.Tx) error {

@@ -148,15 +148,7 @@ func (s *Store) Observations(ctx context.Context, featureID string, q geo.Observ
 	where := strings.Join(conds, "")
 	count := observationsCountSQL + where
 	page := observationsSelectSQL + where + observationsOrder
-	pageArgs := append([]any(nil), args...)
-	if q.Limit > 0 {
-		pageArgs = append(pageArgs, int64(q.Limit))
-		page += " LIMIT $" + strconv.Itoa(len(pageArgs))
-	}
-	if q.Offset > 0 {
-		pageArgs = append(pageArgs, int64(q.Offset))
-		page += " OFFSET $" + strconv.Itoa(len(pageArgs))
-	}
+	page, pageArgs := paged(page, args, q.Limit, q.Offset)
 	out := []geo.Observation{}
 	var total int
 	err := s.read(ctx, func(tx pgx.Tx) error {

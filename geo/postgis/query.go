@@ -129,16 +129,24 @@ func (t *table) selection(q geo.Query) (sel selection, ok bool, err error) {
 	}
 	sel.count = t.sql(countSQL) + where
 	sel.page = t.sql(selectSQL) + where + " ORDER BY id"
-	sel.pageArgs = append([]any(nil), sel.args...)
-	if q.Limit > 0 {
-		sel.pageArgs = append(sel.pageArgs, int64(q.Limit))
-		sel.page += " LIMIT $" + strconv.Itoa(len(sel.pageArgs))
-	}
-	if q.Offset > 0 {
-		sel.pageArgs = append(sel.pageArgs, int64(q.Offset))
-		sel.page += " OFFSET $" + strconv.Itoa(len(sel.pageArgs))
-	}
+	sel.page, sel.pageArgs = paged(sel.page, sel.args, q.Limit, q.Offset)
 	return sel, true, nil
+}
+
+// paged returns the statement query with LIMIT and OFFSET parameters
+// appended (each only when positive) and its arguments, a copy of args
+// followed by theirs.
+func paged(query string, args []any, limit, offset int) (string, []any) {
+	out := append([]any(nil), args...)
+	if limit > 0 {
+		out = append(out, int64(limit))
+		query += " LIMIT $" + strconv.Itoa(len(out))
+	}
+	if offset > 0 {
+		out = append(out, int64(offset))
+		query += " OFFSET $" + strconv.Itoa(len(out))
+	}
+	return query, out
 }
 
 // filterValue returns the statement parameter that compares property p
