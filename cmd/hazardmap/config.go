@@ -16,8 +16,15 @@ import (
 // errUsage reports bad command-line use; the usage text was printed.
 var errUsage = errors.New("usage")
 
+// errHelp reports that -h or --help asked for the usage text, which was
+// printed: not a failure.
+var errHelp = errors.New("help")
+
 func exitCode(err error) int {
-	if err == errUsage {
+	switch err {
+	case errHelp:
+		return 0
+	case errUsage:
 		return 2
 	}
 	return 1
@@ -174,7 +181,7 @@ func parse(cmd string, args []string, getenv func(string) string, stderr io.Writ
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				return nil, nil, errUsage
+				return nil, nil, errHelp
 			}
 			return nil, nil, errUsage
 		}

@@ -29,7 +29,7 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
-		if err != errUsage {
+		if err != errUsage && err != errHelp {
 			fmt.Fprintln(os.Stderr, "hazardmap:", err)
 		}
 		os.Exit(exitCode(err))

@@ -176,6 +176,10 @@ func TestHelpDocumentsEverySetting(t *testing.T) {
 	if err := run(context.Background(), []string{"frobnicate"}, func(string) string { return "" }, nil, io.Discard, io.Discard); err != errUsage {
 		t.Errorf("unknown command = %v, want errUsage", err)
 	}
+	var help bytes.Buffer
+	if err := run(context.Background(), []string{"--help"}, func(string) string { return "" }, nil, io.Discard, &help); err != errHelp || exitCode(err) != 0 || !strings.Contains(help.String(), "HAZARDMAP_ADDR") {
+		t.Errorf("--help = %v (exit %d), printed %q; want the usage and exit 0", err, exitCode(err), help.String())
+	}
 	if err := run(context.Background(), []string{"serve", "--no-such-flag"}, func(string) string { return "" }, nil, io.Discard, io.Discard); err != errUsage {
 		t.Errorf("unknown flag = %v, want errUsage", err)
 	}
