@@ -248,20 +248,7 @@ type HistoryQuery struct {
 // and repeated parameters are errors naming the parameter.
 func ParseHistoryQuery(v url.Values, extra ...string) (HistoryQuery, error) {
 	q := HistoryQuery{Limit: DefaultHistoryLimit, Extra: map[string]string{}}
-	names := make([]string, 0, len(v))
-	for name := range v {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	var bad []geo.FieldError
-	for _, name := range names {
-		vals := v[name]
-		if len(vals) != 1 {
-			bad = append(bad, geo.FieldError{Field: name, Detail: "give this parameter once"})
-			continue
-		}
-		raw := vals[0]
-		var err error
+	bad := eachParam(v, func(name, raw string) (err error) {
 		switch name {
 		case "datetime":
 			var iv geo.Interval
@@ -299,10 +286,8 @@ func ParseHistoryQuery(v url.Values, extra ...string) (HistoryQuery, error) {
 			}
 			q.Extra[name] = raw
 		}
-		if err != nil {
-			bad = append(bad, fieldErrors(err, name)...)
-		}
-	}
+		return err
+	})
 	if v.Has("datetime") && (v.Has("from") || v.Has("to")) {
 		bad = append(bad, geo.FieldError{Field: "datetime", Detail: "give datetime or from/to, not both"})
 	}

@@ -102,20 +102,7 @@ const itemsParams = "bbox, bbox-crs, datetime, limit, offset, f"
 // error lists every bad parameter, each under its own name.
 func ParseItemsQuery(sc *geo.Schema, v url.Values) (ItemsQuery, error) {
 	q := ItemsQuery{Limit: DefaultLimit}
-	names := make([]string, 0, len(v))
-	for name := range v {
-		names = append(names, name)
-	}
-	slices.Sort(names) // report in a stable order
-	var bad []geo.FieldError
-	for _, name := range names {
-		vals := v[name]
-		if len(vals) != 1 {
-			bad = append(bad, geo.FieldError{Field: name, Detail: "give this parameter once"})
-			continue
-		}
-		raw := vals[0]
-		var err error
+	bad := eachParam(v, func(name, raw string) (err error) {
 		switch name {
 		case "bbox":
 			var b orb.Bound
@@ -150,10 +137,8 @@ func ParseItemsQuery(sc *geo.Schema, v url.Values) (ItemsQuery, error) {
 				q.raw[name] = raw
 			}
 		}
-		if err != nil {
-			bad = append(bad, fieldErrors(err, name)...)
-		}
-	}
+		return err
+	})
 	if v.Has("bbox-crs") && !v.Has("bbox") {
 		bad = append(bad, geo.FieldError{Field: "bbox-crs", Detail: "given without bbox"})
 	}
@@ -162,6 +147,26 @@ func ParseItemsQuery(sc *geo.Schema, v url.Values) (ItemsQuery, error) {
 	}
 	slices.SortFunc(q.Filters, func(a, b geo.Filter) int { return strings.Compare(a.Property, b.Property) })
 	return q, nil
+}
+
+// eachParam calls parse for every parameter of v, in name order (so errors
+// come in a stable order), and returns the field errors of every
+// parameter given more than once or that parse refused.
+func eachParam(v url.Values, parse func(name, raw string) error) []geo.FieldError {
+	names := make([]string, 0, len(v))
+	for name := range v {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	var bad []geo.FieldError
+	for _, name := range names {
+		if vals := v[name]; len(vals) != 1 {
+			bad = append(bad, geo.FieldError{Field: name, Detail: "give this parameter once"})
+		} else if err := parse(name, vals[0]); err != nil {
+			bad = append(bad, fieldErrors(err, name)...)
+		}
+	}
+	return bad
 }
 
 // fieldErrors returns the field errors of err, or one naming field.
