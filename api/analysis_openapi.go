@@ -21,7 +21,7 @@ func analysisOpenAPI(add func(path string, get obj), schemas, params obj) {
 	params["analysis.ready"] = obj{"name": "ready", "in": "query", "required": false,
 		"description": "true: only depots the readiness rules find ready; false: only depots that are not; any (the default here): no readiness filter. " +
 			"The rules (geo/readiness.go): a depot is not ready when a known attribute blocks (floor above the ground floor without a lift, " +
-			"entrance too narrow for a truck, no manual door, damp, stock not matching the books, less personal kit than team members); " +
+			"a narrow entrance that hinders taking supplies out, no manual door, damp, stock not matching the books, less personal kit than team members); " +
 			"unknown attributes are warnings, never blocking.",
 		"schema": obj{"type": "string", "enum": readyEnum, "default": "any"}}
 	params["analysis.reach-ready"] = obj{"name": "ready", "in": "query", "required": false,

@@ -141,7 +141,7 @@ func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q ItemsQuery, b
 		links:     header,
 		version:   st.version,
 		cacheable: stable,
-		private:   fullView(role),
+		private:   privateView(role),
 	}, nil
 }
 
@@ -167,6 +167,6 @@ func (s *Server) handleFeature(sc *geo.Schema) http.HandlerFunc {
 			s.fail(w, r, err)
 			return
 		}
-		s.serve(w, r, &response{body: body, ctype: typeGeoJSON, etag: etag, modified: f.Updated, version: f.Version, private: fullView(role)})
+		s.serve(w, r, &response{body: body, ctype: typeGeoJSON, etag: etag, modified: f.Updated, version: f.Version, private: privateView(role)})
 	}
 }

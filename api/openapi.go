@@ -19,10 +19,9 @@ type obj = map[string]any
 // ref returns a JSON reference to a component.
 func ref(kind, name string) obj { return obj{"$ref": "#/components/" + kind + "/" + name} }
 
-// openAPI returns the document for links starting with base. full says
-// whether it shows the Private properties (household detail): planners
-// get that document, everyone else one without them.
-func (s *Server) openAPI(base string, full bool) obj {
+// openAPI returns the document for links starting with base, as a client
+// of view (geo.ViewOf) may see it: only the properties visible to view.
+func (s *Server) openAPI(base string, view geo.Role) obj {
 	paths := obj{}
 	add := func(path string, get obj) {
 		head := obj{}
@@ -118,7 +117,7 @@ func (s *Server) openAPI(base string, full bool) obj {
 			params[pname] = filterParameter(p)
 			itemParams = append(itemParams, ref("parameters", pname))
 		}
-		schemas[sc.ID+".properties"] = propertiesSchema(sc, full)
+		schemas[sc.ID+".properties"] = propertiesSchema(sc, view)
 		schemas[sc.ID+".feature"] = featureSchema(sc)
 		schemas[sc.ID+".featureCollection"] = featureCollectionSchema(sc)
 		add(col+"/items", obj{"operationId": "getFeatures_" + sc.ID, "tags": []string{sc.ID},
@@ -186,7 +185,7 @@ func (s *Server) openAPI(base string, full bool) obj {
 	}
 	// The writes, status reports, audit, events and tokens, and every
 	// operation's role and security (auth.go).
-	s.documentAuth(doc, add, full)
+	s.documentAuth(doc, add, view == geo.RolePlanner)
 	return doc
 }
 
@@ -356,15 +355,9 @@ func objectSchema(props []geo.Property) obj {
 }
 
 // propertiesSchema returns the schema of the properties member of a
-// feature of sc; without the Private properties unless full.
-func propertiesSchema(sc *geo.Schema, full bool) obj {
-	props := make([]geo.Property, 0, len(sc.Properties))
-	for _, p := range sc.Properties {
-		if full || !p.Private {
-			props = append(props, p)
-		}
-	}
-	sch := objectSchema(props)
+// feature of sc; only the properties visible to view.
+func propertiesSchema(sc *geo.Schema, view geo.Role) obj {
+	sch := objectSchema(sc.Visible(view))
 	sch["description"] = "The properties of a feature of " + sc.ID + "."
 	return sch
 }

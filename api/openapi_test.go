@@ -14,6 +14,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 	"github.com/go-chi/chi/v5"
 
+	"hazardmap/geo"
 	"hazardmap/web"
 )
 
@@ -91,8 +92,8 @@ func TestOpenAPI(t *testing.T) {
 			for _, p := range sc.Properties {
 				// The public document leaves out household detail
 				// (TestPrivacy checks the planner's document has it).
-				if in := props[p.Name] != nil; in == p.Private {
-					t.Errorf("%s: property %s (private %v) in the public document: %v", sc.ID, p.Name, p.Private, in)
+				if in := props[p.Name] != nil; in != p.VisibleTo(geo.RolePublic) {
+					t.Errorf("%s: property %s (read role %q) in the public document: %v", sc.ID, p.Name, p.ReadRole, in)
 				}
 			}
 		}

@@ -34,18 +34,15 @@ const (
 	typeProblem    = "application/problem+json"
 )
 
-// fullView reports whether role sees the Private properties (household
-// detail): planners and admins do, the public and crews do not.
-func fullView(role geo.Role) bool { return role.AtLeast(geo.RolePlanner) }
+// privateView reports whether role sees properties the public does not
+// (geo.Property.ReadRole: contacts for crews, household detail for
+// planners), so that shared caches must not keep what it is sent.
+func privateView(role geo.Role) bool { return geo.ViewOf(role) != geo.RolePublic }
 
-// viewName names what role sees, for cache keys and ETags: a response
-// built for one view is never served, nor validated, for the other.
-func viewName(role geo.Role) string {
-	if fullView(role) {
-		return "full"
-	}
-	return "public"
-}
+// viewName names what role sees (geo.ViewOf: public, crew or planner), for
+// cache keys and ETags: a response built for one view is never served,
+// nor validated, for another.
+func viewName(role geo.Role) string { return string(geo.ViewOf(role)) }
 
 // featureETag returns the ETag of feature f of sc as GET
 // …/items/{featureId} sends it to a client of role at base: the version,
