@@ -106,8 +106,12 @@ func TestRoundTripUnchanged(t *testing.T) {
 	fs := points(t)
 	sc := schema(t, geo.WaterloggingPoints)
 	for name, read := range map[string]func() (*Table, error){
-		"csv":  func() (*Table, error) { return ReadCSV(bytes.NewReader(csvOf(t, sc.ID, geo.RolePlanner, fs)), sc, geo.RolePlanner) },
-		"xlsx": func() (*Table, error) { return ReadXLSX(bytes.NewReader(xlsxOf(t, sc.ID, geo.RolePlanner, fs)), sc, geo.RolePlanner) },
+		"csv": func() (*Table, error) {
+			return ReadCSV(bytes.NewReader(csvOf(t, sc.ID, geo.RolePlanner, fs)), sc, geo.RolePlanner)
+		},
+		"xlsx": func() (*Table, error) {
+			return ReadXLSX(bytes.NewReader(xlsxOf(t, sc.ID, geo.RolePlanner, fs)), sc, geo.RolePlanner)
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			tab, err := read()
@@ -288,14 +292,14 @@ func TestFileErrors(t *testing.T) {
 	sc := schema(t, geo.Depots)
 	head := "编号 (id),版本 (version),名称 (name)\n"
 	for name, tc := range map[string]struct{ in, want string }{
-		"unknown column":   {"编号 (id),版本 (version),仓库电话\n", "第1行 仓库电话列：不是depots的列"},
-		"no version":       {"编号 (id),名称 (name)\n", "缺少版本 (version)列"},
-		"repeated column":  {"id,version,name,名称\n", "第1行 名称列：与第C列重复"},
-		"text, no header":  {head + "d-1,1,x,,oops\n", "第2行 E列：有内容但没有表头"},
-		"too many rows":    {head + strings.Repeat("d,1,x\n", MaxRows), "超过10001行的上限"},
-		"broken quoting":   {head + "d,1,\"x\n", "不是有效的CSV"},
-		"private column":   {"id,version,keeper_phone\n", "不是depots的列"},
-		"header only":      {"", "文件是空的"},
+		"unknown column":  {"编号 (id),版本 (version),仓库电话\n", "第1行 仓库电话列：不是depots的列"},
+		"no version":      {"编号 (id),名称 (name)\n", "缺少版本 (version)列"},
+		"repeated column": {"id,version,name,名称\n", "第1行 名称列：与第C列重复"},
+		"text, no header": {head + "d-1,1,x,,oops\n", "第2行 E列：有内容但没有表头"},
+		"too many rows":   {head + strings.Repeat("d,1,x\n", MaxRows), "超过10001行的上限"},
+		"broken quoting":  {head + "d,1,\"x\n", "不是有效的CSV"},
+		"private column":  {"id,version,keeper_phone\n", "不是depots的列"},
+		"header only":     {"", "文件是空的"},
 	} {
 		role := geo.RolePlanner
 		if name == "private column" {
