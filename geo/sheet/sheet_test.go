@@ -3,7 +3,6 @@ package sheet
 import (
 	"bytes"
 	"errors"
-	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -339,6 +338,4 @@ func TestColumnNames(t *testing.T) {
 	if _, ok := match(cols, "wkt"); ok {
 		t.Error("depots (points only) have a wkt column")
 	}
-	keys := slices.Collect(maps.Keys(map[string]bool{}))
-	_ = keys
 }
