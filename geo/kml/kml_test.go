@@ -46,7 +46,9 @@ func TestKML(t *testing.T) {
 	out := export(t, geo.WaterloggingPoints, geo.RoleCrew, features())
 	var doc struct {
 		Document struct {
-			Styles  []struct{ ID string `xml:"id,attr"` } `xml:"Style"`
+			Styles []struct {
+				ID string `xml:"id,attr"`
+			} `xml:"Style"`
 			Folders []struct {
 				Name       string `xml:"name"`
 				Placemarks []struct {
