@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -40,8 +39,19 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	if (len(rest) != 1) == (c.synthetic <= 0) || c.collection == "" {
-		fmt.Fprintln(stderr, "usage: hazardmap import FILE --collection ID\n       hazardmap import --synthetic N --collection waterlogging_points")
+		fmt.Fprintln(stderr, "usage: hazardmap import FILE --collection ID [--dry-run] [--apply-good-rows]\n       hazardmap import --synthetic N --collection waterlogging_points")
 		return errUsage
+	}
+	if len(rest) == 1 {
+		if format := sheetFormat(c.format, rest[0]); format != "" {
+			return importSheet(ctx, c, format, rest[0], stdin, stdout, stderr)
+		}
+		if c.format != "" && c.format != "geojson" {
+			return fmt.Errorf("import: --format %q: want xlsx, csv or geojson", c.format)
+		}
+	}
+	if c.dryRun || c.applyGood {
+		return fmt.Errorf("import: --dry-run and --apply-good-rows are for sheets (xlsx, csv); a GeoJSON import is all or nothing")
 	}
 	if _, err := geo.SchemaFor(c.collection); err != nil {
 		return err
@@ -77,50 +87,5 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 		return fmt.Errorf("import %s into %s: %w", source, c.collection, err)
 	}
 	fmt.Fprintf(stdout, "hazardmap: imported %d features into %s\n", len(fs), c.collection)
-	return nil
-}
-
-// exportCmd writes a collection as a GeoJSON FeatureCollection.
-func exportCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	c, rest, err := parse("export", args, getenv, stderr)
-	if err != nil {
-		return err
-	}
-	if len(rest) != 0 || c.collection == "" {
-		fmt.Fprintln(stderr, "usage: hazardmap export --collection ID")
-		return errUsage
-	}
-	store, _, err := openMigrated(ctx, c, stderr)
-	if err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	defer store.Close()
-	fs, _, err := store.Features(ctx, c.collection, geo.Query{})
-	if err != nil {
-		return fmt.Errorf("export %s: %w", c.collection, err)
-	}
-	w := bufio.NewWriter(stdout)
-	buf := []byte(`{"type":"FeatureCollection","features":[`)
-	for i, f := range fs {
-		if i > 0 {
-			buf = append(buf, ",\n"...)
-		} else {
-			buf = append(buf, '\n')
-		}
-		if buf, err = api.AppendFeature(buf, f); err != nil {
-			return fmt.Errorf("export %s: %w", c.collection, err)
-		}
-		if _, err := w.Write(buf); err != nil {
-			return fmt.Errorf("export: %w", err)
-		}
-		buf = buf[:0]
-	}
-	buf = append(buf, "\n]}\n"...)
-	if _, err := w.Write(buf); err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	if err := w.Flush(); err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
 	return nil
 }
