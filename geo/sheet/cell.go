@@ -131,8 +131,9 @@ func parseValue(p geo.Property, raw string) (v any, empty bool, d *detail) {
 		}
 		if p.Format == geo.FormatPhone {
 			if err := geo.ValidatePhone(raw); err != nil {
-				return nil, false, bad("“%s”不是有效的电话号码：手机为1[3-9]开头的11位，座机为区号加7或8位号码（或只写7或8位号码），分机写在“转”之后；Excel可能删去了开头的0，请把该列设为文本",
-					"%q is not a telephone number: %v", raw, err)
+				return nil, false, &detail{
+					fmt.Sprintf("“%s”不是有效的电话号码：手机为1[3-9]开头的11位，座机为区号加7或8位号码（或只写7或8位号码），分机写在“转”之后；Excel可能删去了开头的0，请把该列设为文本", raw),
+					fmt.Sprintf("%q is not a telephone number: %v", raw, err)}
 			}
 		}
 		return raw, false, nil

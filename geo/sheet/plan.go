@@ -219,16 +219,21 @@ func planRow(t *Table, row Row, current map[string]*geo.Feature) RowPlan {
 	case stored != nil && rp.FileVersion == 0 && len(rp.Problems) == 0:
 		problem(colOf(KeyVersion), bad("编号%s已存在：请填写导出时的版本（或清空编号以新增）", "id %s exists: give the version you exported (or clear the id to add a new feature)", rp.ID))
 	}
-	if len(rp.Problems) > 0 {
-		rp.Action = Invalid
-		return rp
-	}
-
 	prepared, err := t.Schema.Prepare(f)
 	if err != nil {
-		for _, fe := range fieldErrors(err) {
-			problem(colOf(fieldKey(fe.Field, cols)), &detail{zh: translate(fe.Detail), en: fe.Detail})
+		// Report what the schema finds too, in the columns not reported
+		// already, so that one pass shows every bad cell.
+		reported := map[string]bool{}
+		for _, p := range rp.Problems {
+			reported[p.Key] = true
 		}
+		for _, fe := range fieldErrors(err) {
+			if key := fieldKey(fe.Field, cols); !reported[key] {
+				problem(colOf(key), &detail{zh: translate(fe.Detail), en: fe.Detail})
+			}
+		}
+	}
+	if len(rp.Problems) > 0 {
 		rp.Action = Invalid
 		return rp
 	}

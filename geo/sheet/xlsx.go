@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/xuri/excelize/v2"
 
@@ -68,6 +69,12 @@ func (e *XLSXEncoder) start() error {
 	if err != nil {
 		return err
 	}
+	// Printed (or rendered to PDF): landscape A3 at 60 %, so that a page
+	// holds a dozen columns at a readable size.
+	landscape, a3, scale := "landscape", 8, uint(60)
+	if err := e.f.SetPageLayout(e.sc.ID, &excelize.PageLayoutOptions{Orientation: &landscape, Size: &a3, AdjustTo: &scale}); err != nil {
+		return err
+	}
 	if e.sw, err = e.f.NewStreamWriter(e.sc.ID); err != nil {
 		return err
 	}
@@ -102,7 +109,11 @@ func (e *XLSXEncoder) start() error {
 func (e *XLSXEncoder) Encode(f *geo.Feature) error {
 	cs := cells(e.cols, e.sc.Redact(f, e.role))
 	vals := make([]any, len(cs))
+	lines := 1
 	for i, c := range cs {
+		if c.kind == listCell {
+			lines = max(lines, strings.Count(c.text, "\n")+1)
+		}
 		x := excelize.Cell{StyleID: e.styles[c.kind]}
 		switch {
 		case c.text == "":
@@ -118,7 +129,9 @@ func (e *XLSXEncoder) Encode(f *geo.Feature) error {
 	e.row++
 	cell, err := excelize.CoordinatesToCellName(1, e.row)
 	if err == nil {
-		err = e.sw.SetRow(cell, vals)
+		// Rows as tall as their lists (up to 8 lines), so that wrapped
+		// cells neither overlap nor hide everything but their first line.
+		err = e.sw.SetRow(cell, vals, excelize.RowOpts{Height: float64(min(lines, 8)) * 15})
 	}
 	if err != nil {
 		return fmt.Errorf("sheet: row %d (%s): %w", e.row, f.ID, err)
