@@ -225,10 +225,10 @@ func TestSheetRoundTrip(t *testing.T) {
 		// nothing is written, not even the good row beside it.
 		path = c.export(coll, "xlsx", "planner")
 		editXLSX(t, path, coll, map[[2]string]any{
-			{"wp-road-suohe-heyin", "duty_contact_phone"}:     "37186572555",
-			{"wp-road-zhengshang-guangwu", "duty_unit"}:       "城建局",
-			{"wp-road-zhongyuan-taojia", "depth_cm"}:          "很深",
-			{"wp-road-zhongyuan-taojia", "location_source"}:   "",
+			{"wp-road-suohe-heyin", "duty_contact_phone"}:   "37186572555",
+			{"wp-road-zhengshang-guangwu", "duty_unit"}:     "城建局",
+			{"wp-road-zhongyuan-taojia", "depth_cm"}:        "很深",
+			{"wp-road-zhongyuan-taojia", "location_source"}: "",
 		})
 		v0 := c.feature(coll, "wp-road-zhengshang-guangwu").Version
 		out, err = c.run("import", path, "--collection", coll)
