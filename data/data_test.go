@@ -455,8 +455,8 @@ func TestDepotFacts(t *testing.T) {
 		{"depot-gaocun", "manual_door", nil},            // same
 		{"depot-chulou-reservoir", "manual_door", true}, // 加装链条及手摇把手
 		{"depot-chulou-reservoir", "level", "facility"},
-		{"depot-zhuchuan", "stock_matches_books", nil},  // 高山镇's 清点建立台账 is about the town as a whole
-		{"depot-sanguanmiao", "team_size", nil},         // 调整应急队员名单
+		{"depot-zhuchuan", "stock_matches_books", nil}, // 高山镇's 清点建立台账 is about the town as a whole
+		{"depot-sanguanmiao", "team_size", nil},        // 调整应急队员名单
 		{"depot-sanguanmiao", "level", "village"},
 	} {
 		f, ok := ids[tc.id]
