@@ -18,7 +18,8 @@ func benchPoints(b *testing.B, n int) []*geo.Feature {
 	for i := range fs {
 		f := base.Clone()
 		f.ID = fmt.Sprintf("wp-%06d", i)
-		f.Geometry = orb.Point{113.3 + float64(i%1000)*1e-4, 34.7 + float64(i/1000)*1e-4}
+		// As a store holds it: normalized (7 decimals).
+		f.Geometry = geo.Normalize(orb.Point{113.3 + float64(i%1000)*1e-4, 34.7 + float64(i/1000)*1e-4})
 		fs[i] = f
 	}
 	return fs
