@@ -221,41 +221,6 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// IssueToken creates a token named name of role that expires after ttl
-// (0: never), stores it (audited as the actor of ctx), and returns it with
-// its secret, which is shown this once: only its hash is stored. A token
-// of role public is refused: a request without a token is public already.
-func IssueToken(ctx context.Context, store geo.TokenStore, name string, role geo.Role, ttl time.Duration) (geo.Token, string, error) {
-	if role == geo.RolePublic {
-		return geo.Token{}, "", geo.InvalidField("role", "a public token is pointless: requests without a token are public; want crew, planner or admin")
-	}
-	if ttl < 0 {
-		return geo.Token{}, "", geo.InvalidField("expires", "must not be negative")
-	}
-	secret, hash := geo.NewTokenSecret()
-	now := time.Now()
-	t := geo.Token{ID: geo.NewID(), Name: strings.TrimSpace(name), Role: role, Hash: hash, Created: now}
-	if ttl > 0 {
-		t.Expires = now.Add(ttl)
-	}
-	if err := store.CreateToken(ctx, t); err != nil {
-		return geo.Token{}, "", fmt.Errorf("api: create token %q: %w", t.Name, err)
-	}
-	return t.Normalize(), secret, nil
-}
-
-// TokenStatus says whether t works at now: "active", "revoked" or
-// "expired".
-func TokenStatus(t geo.Token, now time.Time) string {
-	switch {
-	case t.Revoked != nil:
-		return "revoked"
-	case t.Check(now) != nil:
-		return "expired"
-	}
-	return "active"
-}
-
 // tokenJSON is a token as the admin routes show it: never its hash.
 type tokenJSON struct {
 	ID      string  `json:"id"`
@@ -270,7 +235,7 @@ type tokenJSON struct {
 }
 
 func newTokenJSON(t geo.Token, now time.Time) tokenJSON {
-	out := tokenJSON{ID: t.ID, Name: t.Name, Role: string(t.Role), Created: t.Created.UTC().Format(time.RFC3339), Status: TokenStatus(t, now)}
+	out := tokenJSON{ID: t.ID, Name: t.Name, Role: string(t.Role), Created: t.Created.UTC().Format(time.RFC3339), Status: t.Status(now)}
 	if !t.Expires.IsZero() {
 		e := t.Expires.UTC().Format(time.RFC3339)
 		out.Expires = &e
@@ -422,7 +387,7 @@ func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	t, secret, err := IssueToken(r.Context(), s.store, req.Name, req.Role, req.TTL)
+	t, secret, err := geo.IssueToken(r.Context(), s.store, req.Name, req.Role, req.TTL)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -252,7 +252,7 @@ func TestEventsOutliveServerTimeouts(t *testing.T) {
 	e.ts.Config.ReadTimeout, e.ts.Config.WriteTimeout = 200*time.Millisecond, 200*time.Millisecond
 	e.ts.Start()
 	t.Cleanup(e.ts.Close)
-	_, secret, err := IssueToken(context.Background(), st, "crew", geo.RoleCrew, 0)
+	_, secret, err := geo.IssueToken(context.Background(), st, "crew", geo.RoleCrew, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

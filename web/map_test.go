@@ -133,11 +133,11 @@ func TestMapInBrowser(t *testing.T) {
 	// Tokens for the live-update checks: the script reports a status as a
 	// crew and edits and deletes depots as a planner, through the API, and
 	// watches the open map follow.
-	_, crewToken, err := api.IssueToken(ctx, store, "browser test crew", geo.RoleCrew, time.Hour)
+	_, crewToken, err := geo.IssueToken(ctx, store, "browser test crew", geo.RoleCrew, time.Hour)
 	if err != nil {
 		t.Fatalf("IssueToken(crew) = %v", err)
 	}
-	_, plannerToken, err := api.IssueToken(ctx, store, "browser test planner", geo.RolePlanner, time.Hour)
+	_, plannerToken, err := geo.IssueToken(ctx, store, "browser test planner", geo.RolePlanner, time.Hour)
 	if err != nil {
 		t.Fatalf("IssueToken(planner) = %v", err)
 	}

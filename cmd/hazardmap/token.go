@@ -8,7 +8,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"hazardmap/api"
 	"hazardmap/geo"
 )
 
@@ -59,7 +58,7 @@ func tokenCmd(ctx context.Context, args []string, getenv func(string) string, st
 
 	switch sub {
 	case "create":
-		t, secret, err := api.IssueToken(ctx, store, c.name, role, c.expires)
+		t, secret, err := geo.IssueToken(ctx, store, c.name, role, c.expires)
 		if err != nil {
 			return fmt.Errorf("token create: %w", err)
 		}
@@ -83,7 +82,7 @@ func tokenCmd(ctx context.Context, args []string, getenv func(string) string, st
 			if !t.Expires.IsZero() {
 				expires = t.Expires.Local().Format(time.RFC3339)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Role, api.TokenStatus(t, now), t.Created.Local().Format(time.RFC3339), expires)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Role, t.Status(now), t.Created.Local().Format(time.RFC3339), expires)
 		}
 		if err := tw.Flush(); err != nil {
 			return fmt.Errorf("token list: %w", err)
