@@ -10,6 +10,7 @@ import (
 	"hazardmap/data"
 	"hazardmap/geo"
 	"hazardmap/geo/embedded"
+	"hazardmap/geo/synthetic"
 )
 
 // discard is a ResponseWriter that keeps nothing, so that a benchmark
@@ -57,7 +58,7 @@ func syntheticStore(tb testing.TB, n int) geo.Store {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { st.Close() })
-	if err := st.Import(context.Background(), geo.WaterloggingPoints, api.SyntheticFeatures(n, 1)); err != nil {
+	if err := st.Import(context.Background(), geo.WaterloggingPoints, synthetic.Features(n, 1)); err != nil {
 		tb.Fatalf("Import(%d synthetic) = %v", n, err)
 	}
 	return st

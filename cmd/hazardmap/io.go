@@ -9,6 +9,7 @@ import (
 
 	"hazardmap/api"
 	"hazardmap/geo"
+	"hazardmap/geo/synthetic"
 )
 
 // migrate applies the database migrations and exits.
@@ -52,7 +53,7 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 		if c.collection != geo.WaterloggingPoints {
 			return fmt.Errorf("import --synthetic: only %s has a generator", geo.WaterloggingPoints)
 		}
-		fs = api.SyntheticFeatures(c.synthetic, 1)
+		fs = synthetic.Features(c.synthetic, 1)
 	} else {
 		source = rest[0]
 		var raw []byte
