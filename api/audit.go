@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"hazardmap/geo"
+	"hazardmap/geo/geojson"
 )
 
 // auditJSON is one audit entry as GET /audit writes it: who, when, what,
@@ -37,7 +38,7 @@ func auditFeature(f *geo.Feature) (json.RawMessage, error) {
 	if f == nil {
 		return json.RawMessage("null"), nil
 	}
-	return AppendFeature(nil, f)
+	return geojson.AppendFeature(nil, f)
 }
 
 // handleAudit serves GET /audit (planner): the audit log, newest first,

@@ -1,9 +1,7 @@
 package api
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -284,7 +282,7 @@ func ParseTokenRequest(raw []byte) (TokenRequest, error) {
 		Role      *string `json:"role"`
 		ExpiresIn *string `json:"expires_in"`
 	}
-	if err := strictDecode(raw, &body); err != nil {
+	if err := geo.DecodeJSON("body", raw, &body); err != nil {
 		return TokenRequest{}, err
 	}
 	var req TokenRequest
@@ -325,53 +323,6 @@ func ParseTTL(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%s is not between 1m and 87600h", d)
 	}
 	return d, nil
-}
-
-// strictDecode decodes one JSON object into v, refusing unknown members
-// and trailing data, as an Invalid error that names the body.
-func strictDecode(raw []byte, v any) error {
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.DisallowUnknownFields()
-	if err := d.Decode(v); err != nil {
-		return geo.InvalidField("body", "%s", jsonProblem(err))
-	}
-	if d.More() {
-		return geo.InvalidField("body", "data after the JSON object")
-	}
-	return nil
-}
-
-// jsonProblem describes a decoding error without Go type names.
-func jsonProblem(err error) string {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		if te.Field != "" {
-			return fmt.Sprintf("member %q: want a %s", te.Field, jsonKind(te.Type.Kind().String()))
-		}
-		return "want a JSON object"
-	}
-	msg := err.Error()
-	if strings.HasPrefix(msg, "json: unknown field ") {
-		return "unknown member " + strings.TrimPrefix(msg, "json: unknown field ")
-	}
-	return "not valid JSON: " + strings.TrimPrefix(msg, "json: ")
-}
-
-// jsonKind names a Go kind as the JSON type it decodes from.
-func jsonKind(k string) string {
-	switch k {
-	case "string":
-		return "string"
-	case "float64", "int", "int64":
-		return "number"
-	case "bool":
-		return "boolean"
-	case "map", "struct":
-		return "object"
-	case "slice", "array":
-		return "array"
-	}
-	return "value of the documented type"
 }
 
 // handleCreateToken serves POST /tokens (admin): a new token, whose

@@ -10,6 +10,7 @@ import (
 	"hazardmap/data"
 	"hazardmap/geo"
 	"hazardmap/geo/embedded"
+	"hazardmap/geo/geojson"
 	"hazardmap/geo/synthetic"
 )
 
@@ -38,7 +39,7 @@ func seedStore(tb testing.TB) geo.Store {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		fs, err := api.DecodeFeatureCollection(raw)
+		fs, err := geojson.DecodeFeatureCollection(raw)
 		if err != nil {
 			tb.Fatalf("DecodeFeatureCollection(%s) = %v", c, err)
 		}

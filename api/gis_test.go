@@ -20,6 +20,7 @@ import (
 	"hazardmap/data"
 	"hazardmap/geo"
 	"hazardmap/geo/embedded"
+	"hazardmap/geo/geojson"
 )
 
 // These tests read the API with real GIS clients over a real listener:
@@ -252,7 +253,7 @@ func TestSeedDataset(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := api.DecodeFeatureCollection(raw)
+		want, err := geojson.DecodeFeatureCollection(raw)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -265,7 +266,7 @@ func TestSeedDataset(t *testing.T) {
 		if err != nil || resp.StatusCode != http.StatusOK {
 			t.Fatalf("GET %s items = %d, %v", c, resp.StatusCode, err)
 		}
-		got, err := api.DecodeFeatureCollection(body)
+		got, err := geojson.DecodeFeatureCollection(body)
 		if err != nil {
 			t.Fatalf("the API's %s page does not decode: %v", c, err)
 		}

@@ -18,6 +18,7 @@ import (
 	"hazardmap/api"
 	"hazardmap/geo"
 	"hazardmap/geo/embedded"
+	"hazardmap/geo/geojson"
 	"hazardmap/web"
 )
 
@@ -285,7 +286,7 @@ func TestItemsGeoJSON(t *testing.T) {
 	}
 	// The polygon given clockwise comes back counter-clockwise.
 	r = get(t, h, "GET", "/collections/relocation_sites/items/rs-1")
-	f, err := api.DecodeFeature(r.body, "")
+	f, err := geojson.DecodeFeature(r.body, "")
 	if err != nil {
 		t.Fatalf("DecodeFeature(rs-1) = %v\n%s", err, r.body)
 	}

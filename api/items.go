@@ -9,6 +9,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"hazardmap/geo"
+	"hazardmap/geo/geojson"
 )
 
 // snapshotTries is how many times a page is re-read when a write lands
@@ -124,7 +125,7 @@ func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q ItemsQuery, b
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		if buf, err = AppendFeature(buf, sc.Redact(f, role)); err != nil {
+		if buf, err = geojson.AppendFeature(buf, sc.Redact(f, role)); err != nil {
 			return nil, err
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"hazardmap/geo"
+	"hazardmap/geo/geojson"
 )
 
 // observationsRoute is the route of a waterlogging point's status
@@ -40,7 +41,7 @@ const (
 // are Invalid and name the member.
 func ParseObservation(raw []byte) (geo.Observation, error) {
 	var m map[string]json.RawMessage
-	if err := strictUnmarshal(raw, &m); err != nil || m == nil {
+	if err := geo.DecodeJSON("body", raw, &m); err != nil || m == nil {
 		return geo.Observation{}, geo.InvalidField("body", `a status report is a JSON object such as {"depth_cm": 40, "status": "closed"}`)
 	}
 	var o geo.Observation
@@ -70,7 +71,7 @@ func ParseObservation(raw []byte) (geo.Observation, error) {
 				add(name, "want a string")
 			}
 		case "position":
-			g, err := DecodeGeometry(v, name)
+			g, err := geojson.DecodeGeometry(v, name)
 			if err != nil {
 				bad = append(bad, fieldErrors(err, name)...)
 				break
@@ -150,7 +151,7 @@ func newObservationJSON(o geo.Observation, role geo.Role) observationJSON {
 		out.Note = &note
 		out.Position = json.RawMessage("null")
 		if o.Position != nil {
-			out.Position = AppendGeometry(nil, *o.Position)
+			out.Position = geojson.AppendGeometry(nil, *o.Position)
 		}
 		a := newActorJSON(o.Actor)
 		out.Reporter = &a

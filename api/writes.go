@@ -13,6 +13,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"hazardmap/geo"
+	"hazardmap/geo/geojson"
 )
 
 // This file serves the writes of OGC API – Features – Part 4 (Create,
@@ -66,7 +67,7 @@ func featureBody(sc *geo.Schema, f *geo.Feature, base string, role geo.Role) ([]
 	if err != nil {
 		return nil, "", err
 	}
-	body, err := AppendFeature(make([]byte, 0, 1024), sc.Redact(f, role))
+	body, err := geojson.AppendFeature(make([]byte, 0, 1024), sc.Redact(f, role))
 	if err != nil {
 		return nil, "", err
 	}
@@ -213,7 +214,7 @@ func (s *Server) lost(ctx context.Context, r *http.Request, sc *geo.Schema, id s
 // decodeBodyFeature reads a feature body for the route's featureId: an id
 // in the body, when given, must be that one.
 func decodeBodyFeature(raw []byte, id string) (*geo.Feature, error) {
-	f, err := DecodeFeature(raw, "")
+	f, err := geojson.DecodeFeature(raw, "")
 	if err != nil {
 		return nil, err
 	}
@@ -363,7 +364,7 @@ func (s *Server) handleDelete(sc *geo.Schema) http.HandlerFunc {
 // Anything else is an Invalid error naming the member.
 func ParseMergePatch(raw []byte, id string) (geo.Patch, error) {
 	var m map[string]json.RawMessage
-	if err := strictUnmarshal(raw, &m); err != nil || m == nil {
+	if err := geo.DecodeJSON("body", raw, &m); err != nil || m == nil {
 		return geo.Patch{}, geo.InvalidField("body", "a merge patch is a JSON object such as {\"properties\":{\"status\":\"closed\"}}")
 	}
 	var p geo.Patch
@@ -391,7 +392,7 @@ func ParseMergePatch(raw []byte, id string) (geo.Patch, error) {
 			}
 			p.Properties = props
 		case "geometry":
-			g, err := DecodeGeometry(v, "geometry")
+			g, err := geojson.DecodeGeometry(v, "geometry")
 			if err != nil {
 				return geo.Patch{}, err
 			}
@@ -488,3 +489,6 @@ func (s *Server) documentWrites(paths, schemas, params obj) {
 			})}
 	}
 }
+
+// isNull reports whether a member of a decoded JSON object is null.
+func isNull(raw json.RawMessage) bool { return string(raw) == "null" }

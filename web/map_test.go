@@ -18,6 +18,7 @@ import (
 	"hazardmap/data"
 	"hazardmap/geo"
 	"hazardmap/geo/embedded"
+	"hazardmap/geo/geojson"
 )
 
 // xssName is the name of a waterlogging point the browser test adds: the
@@ -103,7 +104,7 @@ func TestMapInBrowser(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fs, err := api.DecodeFeatureCollection(raw)
+		fs, err := geojson.DecodeFeatureCollection(raw)
 		if err != nil {
 			t.Fatalf("DecodeFeatureCollection(%s) = %v", c, err)
 		}

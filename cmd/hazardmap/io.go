@@ -7,8 +7,8 @@ import (
 	"io"
 	"os"
 
-	"hazardmap/api"
 	"hazardmap/geo"
+	"hazardmap/geo/geojson"
 	"hazardmap/geo/synthetic"
 )
 
@@ -65,7 +65,7 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 		if err != nil {
 			return fmt.Errorf("import: %w", err)
 		}
-		if fs, err = api.DecodeFeatureCollection(raw); err != nil {
+		if fs, err = geojson.DecodeFeatureCollection(raw); err != nil {
 			return fmt.Errorf("import %s: %w", source, err)
 		}
 	}
@@ -108,7 +108,7 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 		} else {
 			buf = append(buf, '\n')
 		}
-		if buf, err = api.AppendFeature(buf, f); err != nil {
+		if buf, err = geojson.AppendFeature(buf, f); err != nil {
 			return fmt.Errorf("export %s: %w", c.collection, err)
 		}
 		if _, err := w.Write(buf); err != nil {

@@ -16,6 +16,7 @@ import (
 	"hazardmap/data"
 	"hazardmap/geo"
 	"hazardmap/geo/embedded"
+	"hazardmap/geo/geojson"
 	"hazardmap/geo/postgis"
 	"hazardmap/web"
 )
@@ -211,7 +212,7 @@ func seed(ctx context.Context, store geo.Store, log *slog.Logger) error {
 		if err != nil {
 			return fmt.Errorf("seed %s: %w", c, err)
 		}
-		fs, err := api.DecodeFeatureCollection(raw)
+		fs, err := geojson.DecodeFeatureCollection(raw)
 		if err != nil {
 			return fmt.Errorf("seed %s: embedded dataset: %w", c, err)
 		}

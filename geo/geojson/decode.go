@@ -1,133 +1,23 @@
-package api
+package geojson
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
-	"strconv"
-	"strings"
 
 	"github.com/paulmach/orb"
 
 	"hazardmap/geo"
 )
 
-// This file is the GeoJSON (RFC 7946) codec of the service: it writes
-// features with lon/lat positions cut to geo.Decimals places and no "crs"
-// member, and reads features strictly, naming the offending member in
-// every error. It is written here rather than taken from orb/geojson so
-// that errors are field-level problems and so that orb/geojson's BSON
-// support (the MongoDB driver) does not come along.
-
-// AppendFeature appends f as a GeoJSON Feature.
-func AppendFeature(buf []byte, f *geo.Feature) ([]byte, error) {
-	buf = append(buf, `{"type":"Feature","id":`...)
-	buf = strconv.AppendQuote(buf, f.ID)
-	buf = append(buf, `,"geometry":`...)
-	buf = AppendGeometry(buf, f.Geometry)
-	buf = append(buf, `,"properties":`...)
-	props, err := json.Marshal(f.Properties)
-	if err != nil {
-		return nil, fmt.Errorf("api: encode properties of %s: %w", f.ID, err)
-	}
-	if f.Properties == nil {
-		props = []byte("{}")
-	}
-	buf = append(buf, props...)
-	return append(buf, '}'), nil
-}
-
-// AppendGeometry appends g as a GeoJSON geometry, or null for nil.
-func AppendGeometry(buf []byte, g orb.Geometry) []byte {
-	if g == nil {
-		return append(buf, "null"...)
-	}
-	if c, ok := g.(orb.Collection); ok {
-		buf = append(buf, `{"type":"GeometryCollection","geometries":[`...)
-		for i, x := range c {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			buf = AppendGeometry(buf, x)
-		}
-		return append(buf, "]}"...)
-	}
-	buf = append(buf, `{"type":"`...)
-	buf = append(buf, g.GeoJSONType()...)
-	buf = append(buf, `","coordinates":`...)
-	buf = appendCoords(buf, g)
-	return append(buf, '}')
-}
-
-func appendCoords(buf []byte, g orb.Geometry) []byte {
-	switch t := g.(type) {
-	case orb.Point:
-		return appendPosition(buf, t)
-	case orb.MultiPoint:
-		return appendPositions(buf, t)
-	case orb.LineString:
-		return appendPositions(buf, t)
-	case orb.Ring:
-		return appendPositions(buf, t)
-	case orb.MultiLineString:
-		buf = append(buf, '[')
-		for i, l := range t {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			buf = appendPositions(buf, l)
-		}
-		return append(buf, ']')
-	case orb.Polygon:
-		buf = append(buf, '[')
-		for i, r := range t {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			buf = appendPositions(buf, r)
-		}
-		return append(buf, ']')
-	case orb.MultiPolygon:
-		buf = append(buf, '[')
-		for i, p := range t {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			buf = appendCoords(buf, p)
-		}
-		return append(buf, ']')
-	}
-	return append(buf, "[]"...)
-}
-
-func appendPositions(buf []byte, ps []orb.Point) []byte {
-	buf = append(buf, '[')
-	for i, p := range ps {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = appendPosition(buf, p)
-	}
-	return append(buf, ']')
-}
-
-const scale = 1e7 // 10^geo.Decimals
-
-func appendPosition(buf []byte, p orb.Point) []byte {
-	buf = append(buf, '[')
-	buf = strconv.AppendFloat(buf, math.Round(p[0]*scale)/scale, 'f', -1, 64)
-	buf = append(buf, ',')
-	buf = strconv.AppendFloat(buf, math.Round(p[1]*scale)/scale, 'f', -1, 64)
-	return append(buf, ']')
-}
-
 // DecodeFeature reads one GeoJSON Feature. Errors are Invalid *geo.Error
-// values whose fields are named from prefix ("" for a request body).
+// values whose fields are named from prefix ("" for a request body, whose
+// errors name "body" and the members; "features[3]" for a member of a
+// collection).
 func DecodeFeature(raw []byte, prefix string) (*geo.Feature, error) {
 	var m map[string]json.RawMessage
-	if err := strictUnmarshal(raw, &m); err != nil {
-		return nil, geo.InvalidField(orRoot(prefix), "not a JSON object: %v", err)
+	if err := geo.DecodeJSON(orRoot(prefix), raw, &m); err != nil {
+		return nil, err
 	}
 	var typ string
 	if err := json.Unmarshal(m["type"], &typ); err != nil || typ != "Feature" {
@@ -166,24 +56,28 @@ func DecodeFeature(raw []byte, prefix string) (*geo.Feature, error) {
 	return f, nil
 }
 
-// DecodeFeatureCollection reads a GeoJSON FeatureCollection.
+// DecodeFeatureCollection reads a GeoJSON FeatureCollection. Members
+// other than type, crs and features (a name, a bbox, links) are ignored.
 func DecodeFeatureCollection(raw []byte) ([]*geo.Feature, error) {
-	var fc struct {
-		Type     string            `json:"type"`
-		CRS      json.RawMessage   `json:"crs"`
-		Features []json.RawMessage `json:"features"`
-	}
-	if err := json.Unmarshal(raw, &fc); err != nil {
-		return nil, geo.InvalidField("body", "not a GeoJSON FeatureCollection: %v", err)
-	}
-	if fc.Type != "FeatureCollection" {
-		return nil, geo.InvalidField("type", `want "FeatureCollection"`)
-	}
-	if err := checkCRS(fc.CRS, "crs"); err != nil {
+	var m map[string]json.RawMessage
+	if err := geo.DecodeJSON("body", raw, &m); err != nil {
 		return nil, err
 	}
-	out := make([]*geo.Feature, 0, len(fc.Features))
-	for i, raw := range fc.Features {
+	var typ string
+	if err := json.Unmarshal(m["type"], &typ); err != nil || typ != "FeatureCollection" {
+		return nil, geo.InvalidField("type", `want "FeatureCollection"`)
+	}
+	if err := checkCRS(m["crs"], "crs"); err != nil {
+		return nil, err
+	}
+	var features []json.RawMessage
+	if raw, ok := m["features"]; ok && !isNull(raw) {
+		if err := json.Unmarshal(raw, &features); err != nil {
+			return nil, geo.InvalidField("features", "want an array of features")
+		}
+	}
+	out := make([]*geo.Feature, 0, len(features))
+	for i, raw := range features {
 		f, err := DecodeFeature(raw, fmt.Sprintf("features[%d]", i))
 		if err != nil {
 			return nil, err
@@ -213,7 +107,7 @@ func checkCRS(raw json.RawMessage, field string) error {
 }
 
 // DecodeGeometry reads a GeoJSON geometry object; JSON null is a nil
-// geometry.
+// geometry. Errors name field and the member below it.
 func DecodeGeometry(raw json.RawMessage, field string) (orb.Geometry, error) {
 	if isNull(raw) {
 		return nil, nil
@@ -263,39 +157,30 @@ func DecodeGeometry(raw json.RawMessage, field string) (orb.Geometry, error) {
 				out = orb.LineString(pts)
 			}
 		}
-	case "MultiLineString", "Polygon":
+	case "MultiLineString":
 		var ls [][][]float64
 		if err = json.Unmarshal(g.Coordinates, &ls); err == nil {
-			var rings [][]orb.Point
-			rings, err = lines(ls)
-			if g.Type == "Polygon" {
-				p := orb.Polygon{}
-				for _, r := range rings {
-					p = append(p, orb.Ring(r))
-				}
-				out = p
-			} else {
-				m := orb.MultiLineString{}
-				for _, r := range rings {
-					m = append(m, orb.LineString(r))
-				}
-				out = m
-			}
+			var lines []orb.LineString
+			lines, err = lists[orb.LineString](ls)
+			out = orb.MultiLineString(lines)
+		}
+	case "Polygon":
+		var rs [][][]float64
+		if err = json.Unmarshal(g.Coordinates, &rs); err == nil {
+			var rings []orb.Ring
+			rings, err = lists[orb.Ring](rs)
+			out = orb.Polygon(rings)
 		}
 	case "MultiPolygon":
 		var ps [][][][]float64
 		if err = json.Unmarshal(g.Coordinates, &ps); err == nil {
 			mp := orb.MultiPolygon{}
-			for _, poly := range ps {
-				var rings [][]orb.Point
-				if rings, err = lines(poly); err != nil {
+			for _, coords := range ps {
+				var rings []orb.Ring
+				if rings, err = lists[orb.Ring](coords); err != nil {
 					break
 				}
-				p := orb.Polygon{}
-				for _, r := range rings {
-					p = append(p, orb.Ring(r))
-				}
-				mp = append(mp, p)
+				mp = append(mp, orb.Polygon(rings))
 			}
 			out = mp
 		}
@@ -329,30 +214,22 @@ func positions(ps [][]float64) ([]orb.Point, error) {
 	return out, nil
 }
 
-func lines(ls [][][]float64) ([][]orb.Point, error) {
-	out := make([][]orb.Point, len(ls))
+// lists reads a list of position lists, each as a T (a line or a ring).
+func lists[T ~[]orb.Point](ls [][][]float64) ([]T, error) {
+	out := make([]T, len(ls))
 	for i, l := range ls {
-		var err error
-		if out[i], err = positions(l); err != nil {
+		pts, err := positions(l)
+		if err != nil {
 			return nil, err
 		}
+		out[i] = pts
 	}
 	return out, nil
 }
 
-func strictUnmarshal(raw []byte, v any) error {
-	d := json.NewDecoder(bytes.NewReader(raw))
-	if err := d.Decode(v); err != nil {
-		return err
-	}
-	if d.More() {
-		return fmt.Errorf("data after the JSON value")
-	}
-	return nil
-}
-
+// isNull reports whether raw is the JSON literal null.
 func isNull(raw json.RawMessage) bool {
-	return strings.TrimSpace(string(raw)) == "null"
+	return string(bytes.TrimSpace(raw)) == "null"
 }
 
 func join(prefix, name string) string {
