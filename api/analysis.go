@@ -18,14 +18,14 @@ import (
 // This file serves the analysis routes: the depots nearest to any point
 // (GET /analysis/nearest-depots) and the reach of every hazard
 // (GET /analysis/reach). The computation is geo's (Store.NearestDepots,
-// geo.ReachOf, geo.DepotReadiness); this file parses the query, encodes
+// geo.ReadReach, geo.DepotReadiness); this file parses the query, encodes
 // the JSON contract and handles the caching headers. Query parsing is in
 // pure functions, table-tested and fuzzed in analysis_test.go.
 
 // Bounds of the k parameter of /analysis/nearest-depots.
 const (
-	DefaultNearestK = 3
-	MaxNearestK     = 50
+	defaultNearestK = 3
+	maxNearestK     = 50
 )
 
 // Formats of /analysis/reach.
@@ -34,11 +34,11 @@ const (
 	formatGeoJSON = "geojson"
 )
 
-// NearestDepotsQuery is a validated query of /analysis/nearest-depots.
-type NearestDepotsQuery struct {
+// nearestDepotsQuery is a validated query of /analysis/nearest-depots.
+type nearestDepotsQuery struct {
 	// Point is the query position [lon, lat] (a crew's GPS position, say).
 	Point orb.Point
-	// K is 1 to MaxNearestK.
+	// K is 1 to maxNearestK.
 	K int
 	// Filter is ready (nil: no readiness filter) and category.
 	Filter geo.DepotFilter
@@ -46,15 +46,15 @@ type NearestDepotsQuery struct {
 
 // Canonical returns q as a query string with every parameter explicit in
 // a fixed order: it keys the ETag.
-func (q NearestDepotsQuery) Canonical() string {
+func (q nearestDepotsQuery) Canonical() string {
 	return "lon=" + strconv.FormatFloat(q.Point[0], 'g', -1, 64) +
 		"&lat=" + strconv.FormatFloat(q.Point[1], 'g', -1, 64) +
 		"&k=" + strconv.Itoa(q.K) + "&ready=" + readyString(q.Filter.Ready) +
 		"&category=" + url.QueryEscape(q.Filter.Category)
 }
 
-// ReachParams is a validated query of /analysis/reach.
-type ReachParams struct {
+// reachParams is a validated query of /analysis/reach.
+type reachParams struct {
 	Query geo.ReachQuery
 	// Format is "json" or "geojson".
 	Format string
@@ -62,7 +62,7 @@ type ReachParams struct {
 
 // Canonical returns p as a query string with every parameter explicit in
 // a fixed order: it keys the response cache and the ETag.
-func (p ReachParams) Canonical() string {
+func (p reachParams) Canonical() string {
 	return "max_distance_m=" + strconv.FormatFloat(p.Query.MaxDistanceM, 'g', -1, 64) +
 		"&collections=" + strings.Join(p.Query.Collections, ",") +
 		"&ready=" + readyString(p.Query.Filter.Ready) +
@@ -76,38 +76,39 @@ func readyString(b *bool) string {
 	return strconv.FormatBool(*b)
 }
 
-// nearestParams and reachParams are the parameters each route takes.
+// nearestParamNames and reachParamNames are the parameters each route
+// takes.
 var (
-	nearestParams = []string{"lon", "lat", "k", "ready", "category", "f"}
-	reachParams   = []string{"max_distance_m", "collections", "ready", "category", "format", "f"}
+	nearestParamNames = []string{"lon", "lat", "k", "ready", "category", "f"}
+	reachParamNames   = []string{"max_distance_m", "collections", "ready", "category", "format", "f"}
 )
 
-// ParseNearestDepotsQuery validates the query string of
+// parseNearestDepotsQuery validates the query string of
 // /analysis/nearest-depots: lon and lat (required), k (default
-// DefaultNearestK), ready (true, false or any; default any), category, f
+// defaultNearestK), ready (true, false or any; default any), category, f
 // (json). Unknown and repeated parameters are errors; the error lists
 // every bad parameter under its own name.
-func ParseNearestDepotsQuery(v url.Values) (NearestDepotsQuery, error) {
-	q := NearestDepotsQuery{K: DefaultNearestK}
+func parseNearestDepotsQuery(v url.Values) (nearestDepotsQuery, error) {
+	q := nearestDepotsQuery{K: defaultNearestK}
 	var bad []geo.FieldError
 	for _, name := range sortedNames(v) {
 		raw, err := single(v, name)
 		if err == nil {
 			switch name {
 			case "lon":
-				q.Point[0], err = ParseLon(raw)
+				q.Point[0], err = parseLon(raw)
 			case "lat":
-				q.Point[1], err = ParseLat(raw)
+				q.Point[1], err = parseLat(raw)
 			case "k":
-				q.K, err = ParseK(raw)
+				q.K, err = parseK(raw)
 			case "ready":
-				q.Filter.Ready, err = ParseReady(raw)
+				q.Filter.Ready, err = geo.ParseReady(raw)
 			case "category":
-				q.Filter.Category, err = ParseCategory(raw)
+				q.Filter.Category, err = parseCategory(raw)
 			case "f":
 				err = parseFormat(raw, false)
 			default:
-				err = geo.InvalidField(name, "unknown parameter; parameters: %s", strings.Join(nearestParams, ", "))
+				err = geo.InvalidField(name, "unknown parameter; parameters: %s", strings.Join(nearestParamNames, ", "))
 			}
 		}
 		if err != nil {
@@ -120,20 +121,21 @@ func ParseNearestDepotsQuery(v url.Values) (NearestDepotsQuery, error) {
 		}
 	}
 	if len(bad) > 0 {
-		return NearestDepotsQuery{}, &geo.Error{Kind: geo.Invalid, Message: "invalid query parameters", Fields: bad}
+		return nearestDepotsQuery{}, &geo.Error{Kind: geo.Invalid, Message: "invalid query parameters", Fields: bad}
 	}
 	return q, nil
 }
 
-// ParseReachQuery validates the query string of /analysis/reach:
+// parseReachQuery validates the query string of /analysis/reach:
 // max_distance_m (default geo.DefaultReachDistanceM), collections (default
 // both hazard collections), ready (true, false or any; default true),
 // category, format (json or geojson; f is an alias). Unknown and repeated
 // parameters are errors; the error lists every bad parameter.
-func ParseReachQuery(v url.Values) (ReachParams, error) {
+func parseReachQuery(v url.Values) (reachParams, error) {
 	yes := true
-	p := ReachParams{Format: formatJSON, Query: geo.ReachQuery{
-		ReachOptions: geo.ReachOptions{MaxDistanceM: geo.DefaultReachDistanceM, Filter: geo.DepotFilter{Ready: &yes}},
+	p := reachParams{Format: formatJSON, Query: geo.ReachQuery{
+		MaxDistanceM: geo.DefaultReachDistanceM,
+		Filter:       geo.DepotFilter{Ready: &yes},
 		Collections:  geo.HazardCollections(),
 	}}
 	var bad []geo.FieldError
@@ -142,23 +144,23 @@ func ParseReachQuery(v url.Values) (ReachParams, error) {
 		if err == nil {
 			switch name {
 			case "max_distance_m":
-				p.Query.MaxDistanceM, err = ParseMaxDistance(raw)
+				p.Query.MaxDistanceM, err = parseMaxDistance(raw)
 			case "collections":
-				p.Query.Collections, err = ParseCollections(raw)
+				p.Query.Collections, err = geo.ParseHazardCollections(raw)
 			case "ready":
-				p.Query.Filter.Ready, err = ParseReady(raw)
+				p.Query.Filter.Ready, err = geo.ParseReady(raw)
 			case "category":
-				p.Query.Filter.Category, err = ParseCategory(raw)
+				p.Query.Filter.Category, err = parseCategory(raw)
 			case "format", "f":
 				var f string
-				if f, err = ParseAnalysisFormat(name, raw); err == nil {
+				if f, err = parseAnalysisFormat(name, raw); err == nil {
 					if name == "f" && v.Has("format") && v.Get("format") != raw {
 						err = geo.InvalidField("f", "f (an alias of format) says %q but format says %q", v.Get("f"), v.Get("format"))
 					}
 					p.Format = f
 				}
 			default:
-				err = geo.InvalidField(name, "unknown parameter; parameters: %s", strings.Join(reachParams, ", "))
+				err = geo.InvalidField(name, "unknown parameter; parameters: %s", strings.Join(reachParamNames, ", "))
 			}
 		}
 		if err != nil {
@@ -166,7 +168,7 @@ func ParseReachQuery(v url.Values) (ReachParams, error) {
 		}
 	}
 	if len(bad) > 0 {
-		return ReachParams{}, &geo.Error{Kind: geo.Invalid, Message: "invalid query parameters", Fields: bad}
+		return reachParams{}, &geo.Error{Kind: geo.Invalid, Message: "invalid query parameters", Fields: bad}
 	}
 	return p, nil
 }
@@ -201,8 +203,8 @@ func parseNumber(field, raw string) (float64, error) {
 	return x, nil
 }
 
-// ParseLon reads the lon parameter: a longitude in [-180, 180] degrees.
-func ParseLon(raw string) (float64, error) {
+// parseLon reads the lon parameter: a longitude in [-180, 180] degrees.
+func parseLon(raw string) (float64, error) {
 	x, err := parseNumber("lon", raw)
 	if err == nil && (x < -180 || x > 180) {
 		err = geo.InvalidField("lon", "want a longitude from -180 to 180, got %g (is it lat?)", x)
@@ -210,8 +212,8 @@ func ParseLon(raw string) (float64, error) {
 	return x, err
 }
 
-// ParseLat reads the lat parameter: a latitude in [-90, 90] degrees.
-func ParseLat(raw string) (float64, error) {
+// parseLat reads the lat parameter: a latitude in [-90, 90] degrees.
+func parseLat(raw string) (float64, error) {
 	x, err := parseNumber("lat", raw)
 	if err == nil && (x < -90 || x > 90) {
 		err = geo.InvalidField("lat", "want a latitude from -90 to 90, got %g (is it lon?)", x)
@@ -219,40 +221,27 @@ func ParseLat(raw string) (float64, error) {
 	return x, err
 }
 
-// ParseK reads the k parameter: an integer from 1 to MaxNearestK.
-func ParseK(raw string) (int, error) {
+// parseK reads the k parameter: an integer from 1 to maxNearestK.
+func parseK(raw string) (int, error) {
 	n, err := strconv.Atoi(raw)
-	if err != nil || n < 1 || n > MaxNearestK {
-		return 0, geo.InvalidField("k", "want an integer from 1 to %d, got %q", MaxNearestK, raw)
+	if err != nil || n < 1 || n > maxNearestK {
+		return 0, geo.InvalidField("k", "want an integer from 1 to %d, got %q", maxNearestK, raw)
 	}
 	return n, nil
 }
 
-// ParseReady reads the ready parameter: "true" or "false" (filter on
-// geo.DepotReadiness), or "any" (no readiness filter, nil).
-func ParseReady(raw string) (*bool, error) {
-	switch raw {
-	case "true", "false":
-		b := raw == "true"
-		return &b, nil
-	case "any":
-		return nil, nil
-	}
-	return nil, geo.InvalidField("ready", "want true, false or any, got %q", raw)
-}
-
-// ParseCategory reads the category parameter: one of
+// parseCategory reads the category parameter: one of
 // geo.DepotCategories().
-func ParseCategory(raw string) (string, error) {
+func parseCategory(raw string) (string, error) {
 	if err := (geo.DepotFilter{Category: raw}).Check(); err != nil || raw == "" {
 		return "", geo.InvalidField("category", "want one of %s, got %q", strings.Join(geo.DepotCategories(), ", "), raw)
 	}
 	return raw, nil
 }
 
-// ParseMaxDistance reads the max_distance_m parameter: metres, from
+// parseMaxDistance reads the max_distance_m parameter: metres, from
 // geo.MinReachDistanceM to geo.MaxReachDistanceM.
-func ParseMaxDistance(raw string) (float64, error) {
+func parseMaxDistance(raw string) (float64, error) {
 	x, err := parseNumber("max_distance_m", raw)
 	if err == nil && (x < geo.MinReachDistanceM || x > geo.MaxReachDistanceM) {
 		err = geo.InvalidField("max_distance_m", "want metres from %g to %g, got %g", float64(geo.MinReachDistanceM), float64(geo.MaxReachDistanceM), x)
@@ -260,28 +249,9 @@ func ParseMaxDistance(raw string) (float64, error) {
 	return x, err
 }
 
-// ParseCollections reads the collections parameter: a comma-separated,
-// non-empty list of distinct hazard collections (geo.HazardCollections),
-// in the order to report them.
-func ParseCollections(raw string) ([]string, error) {
-	var out []string
-	for _, c := range strings.Split(raw, ",") {
-		c = strings.TrimSpace(c)
-		switch {
-		case !slices.Contains(geo.HazardCollections(), c):
-			return nil, geo.InvalidField("collections", "%q is not a hazard collection; want a comma-separated list of %s",
-				c, strings.Join(geo.HazardCollections(), ", "))
-		case slices.Contains(out, c):
-			return nil, geo.InvalidField("collections", "%s is listed twice", c)
-		}
-		out = append(out, c)
-	}
-	return out, nil
-}
-
-// ParseAnalysisFormat reads the format parameter (or its alias f, named
+// parseAnalysisFormat reads the format parameter (or its alias f, named
 // by field) of /analysis/reach: json or geojson.
-func ParseAnalysisFormat(field, raw string) (string, error) {
+func parseAnalysisFormat(field, raw string) (string, error) {
 	if raw == formatJSON || raw == formatGeoJSON {
 		return raw, nil
 	}
@@ -418,7 +388,7 @@ func coordsOf(p orb.Point) []float64 {
 // nearest to a point by ellipsoidal distance, with their readiness,
 // optionally only ready (or not ready) ones of a category.
 func (s *Server) handleNearestDepots(w http.ResponseWriter, r *http.Request) {
-	q, err := ParseNearestDepotsQuery(r.URL.Query())
+	q, err := parseNearestDepotsQuery(r.URL.Query())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -463,7 +433,7 @@ func (s *Server) handleNearestDepots(w http.ResponseWriter, r *http.Request) {
 // nearestDepots answers q from the store. ok is false when a returned
 // depot was not among those read (a write in between): the caller reads
 // again.
-func (s *Server) nearestDepots(ctx context.Context, q NearestDepotsQuery) (out nearestDepotsJSON, ok bool, err error) {
+func (s *Server) nearestDepots(ctx context.Context, q nearestDepotsQuery) (out nearestDepotsJSON, ok bool, err error) {
 	lists, err := s.store.NearestDepots(ctx, geo.NearestQuery{Points: []orb.Point{q.Point}, K: q.K, Filter: q.Filter})
 	if err != nil {
 		return out, false, err
@@ -500,7 +470,7 @@ func (s *Server) nearestDepots(ctx context.Context, q NearestDepotsQuery) (out n
 // Responses are cached per query and data version (the versions of the
 // depots and of the hazard collections asked about).
 func (s *Server) handleReach(w http.ResponseWriter, r *http.Request) {
-	p, err := ParseReachQuery(r.URL.Query())
+	p, err := parseReachQuery(r.URL.Query())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -527,13 +497,13 @@ func (s *Server) handleReach(w http.ResponseWriter, r *http.Request) {
 
 // reachCollections are the collections a reach report reads: the depots,
 // then the hazard collections asked about.
-func reachCollections(p ReachParams) []string {
+func reachCollections(p reachParams) []string {
 	return append([]string{geo.Depots}, p.Query.Collections...)
 }
 
 // reachVersions returns the data versions of the collections p reads, as
 // text (for keys and ETags) and their sum.
-func (s *Server) reachVersions(ctx context.Context, p ReachParams) (string, int64, error) {
+func (s *Server) reachVersions(ctx context.Context, p reachParams) (string, int64, error) {
 	var b strings.Builder
 	var sum int64
 	for _, c := range reachCollections(p) {
@@ -551,7 +521,7 @@ func (s *Server) reachVersions(ctx context.Context, p ReachParams) (string, int6
 // reads the data versions before and after and repeats when a write came
 // in between; a report that never settles is served without an ETag and
 // not cached.
-func (s *Server) buildReach(ctx context.Context, p ReachParams) (*response, error) {
+func (s *Server) buildReach(ctx context.Context, p reachParams) (*response, error) {
 	var (
 		rep      *geo.ReachReport
 		versions string
@@ -563,7 +533,7 @@ func (s *Server) buildReach(ctx context.Context, p ReachParams) (*response, erro
 		if versions, sum, err = s.reachVersions(ctx, p); err != nil {
 			return nil, err
 		}
-		if rep, err = geo.ReachOf(ctx, s.store, p.Query); err != nil {
+		if rep, err = geo.ReadReach(ctx, s.store, p.Query); err != nil {
 			return nil, err
 		}
 		after, _, err := s.reachVersions(ctx, p)
@@ -608,7 +578,7 @@ func summaryOf(s geo.ReachSummary) reachSummaryJSON {
 
 // reachBody is the JSON form of a reach report.
 func reachBody(rep *geo.ReachReport) reachJSON {
-	out := reachJSON{MaxDistanceM: rep.Options.MaxDistanceM, Collections: rep.Collections, Filters: filtersOf(rep.Options.Filter),
+	out := reachJSON{MaxDistanceM: rep.Query.MaxDistanceM, Collections: rep.Query.Collections, Filters: filtersOf(rep.Query.Filter),
 		Summary: summaryOf(rep.Summary), Hazards: make([]hazardReachJSON, 0, len(rep.Hazards))}
 	for _, h := range rep.Hazards {
 		hj := hazardReachJSON{Collection: h.Collection, ID: h.ID, Name: h.Name, Kind: h.Kind, Located: h.Located, Result: h.Result,
@@ -631,7 +601,7 @@ func reachBody(rep *geo.ReachReport) reachJSON {
 // Point at the hazard when no depot qualifies (no_depot); a null geometry
 // for an unlocated hazard. Every hazard is a feature, none is dropped.
 func reachLines(rep *geo.ReachReport) reachLinesJSON {
-	out := reachLinesJSON{Type: "FeatureCollection", MaxDistanceM: rep.Options.MaxDistanceM, Summary: summaryOf(rep.Summary),
+	out := reachLinesJSON{Type: "FeatureCollection", MaxDistanceM: rep.Query.MaxDistanceM, Summary: summaryOf(rep.Summary),
 		Features: make([]reachLineFeature, 0, len(rep.Hazards))}
 	for _, h := range rep.Hazards {
 		f := reachLineFeature{Type: "Feature", ID: h.Collection + "/" + h.ID, Properties: reachLineProps{

@@ -17,7 +17,7 @@ func analysisOpenAPI(add func(path string, get obj), schemas, params obj) {
 		"schema":      obj{"type": "number", "minimum": -90, "maximum": 90}}
 	params["analysis.k"] = obj{"name": "k", "in": "query", "required": false,
 		"description": "How many depots to return, nearest first.",
-		"schema":      obj{"type": "integer", "minimum": 1, "maximum": MaxNearestK, "default": DefaultNearestK}}
+		"schema":      obj{"type": "integer", "minimum": 1, "maximum": maxNearestK, "default": defaultNearestK}}
 	params["analysis.ready"] = obj{"name": "ready", "in": "query", "required": false,
 		"description": "true: only depots the readiness rules find ready; false: only depots that are not; any (the default here): no readiness filter. " +
 			"The rules (geo/readiness.go): a depot is not ready when a known attribute blocks (floor above the ground floor without a lift, " +

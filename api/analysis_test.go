@@ -30,35 +30,35 @@ func TestParseAnalysisValues(t *testing.T) {
 		want  any // nil: an Invalid error on field
 		field string
 	}{
-		{"lon", num(ParseLon), "113.38", 113.38, "lon"},
-		{"lon", num(ParseLon), "-180", -180.0, "lon"},
-		{"lon", num(ParseLon), " 113 ", 113.0, "lon"},
-		{"lon", num(ParseLon), "180.0001", nil, "lon"},
-		{"lon", num(ParseLon), "NaN", nil, "lon"},
-		{"lon", num(ParseLon), "Inf", nil, "lon"},
-		{"lon", num(ParseLon), "0x1p6", nil, "lon"},
-		{"lon", num(ParseLon), "", nil, "lon"},
-		{"lon", num(ParseLon), "113,5", nil, "lon"},
-		{"lat", num(ParseLat), "34.79", 34.79, "lat"},
-		{"lat", num(ParseLat), "90", 90.0, "lat"},
-		{"lat", num(ParseLat), "113.4", nil, "lat"}, // lon and lat swapped
-		{"lat", num(ParseLat), "1e999", nil, "lat"},
-		{"k", func(s string) (any, error) { return ParseK(s) }, "3", 3, "k"},
-		{"k", func(s string) (any, error) { return ParseK(s) }, "50", 50, "k"},
-		{"k", func(s string) (any, error) { return ParseK(s) }, "51", nil, "k"},
-		{"k", func(s string) (any, error) { return ParseK(s) }, "0", nil, "k"},
-		{"k", func(s string) (any, error) { return ParseK(s) }, "1.5", nil, "k"},
-		{"category", func(s string) (any, error) { return ParseCategory(s) }, "fire", "fire", "category"},
-		{"category", func(s string) (any, error) { return ParseCategory(s) }, "Fire", nil, "category"},
-		{"category", func(s string) (any, error) { return ParseCategory(s) }, "", nil, "category"},
-		{"max_distance_m", num(ParseMaxDistance), "3000", 3000.0, "max_distance_m"},
-		{"max_distance_m", num(ParseMaxDistance), "1", 1.0, "max_distance_m"},
-		{"max_distance_m", num(ParseMaxDistance), "1e6", 1e6, "max_distance_m"},
-		{"max_distance_m", num(ParseMaxDistance), "0.5", nil, "max_distance_m"},
-		{"max_distance_m", num(ParseMaxDistance), "1000001", nil, "max_distance_m"},
-		{"max_distance_m", num(ParseMaxDistance), "3km", nil, "max_distance_m"},
-		{"format", func(s string) (any, error) { return ParseAnalysisFormat("format", s) }, "geojson", "geojson", "format"},
-		{"format", func(s string) (any, error) { return ParseAnalysisFormat("format", s) }, "csv", nil, "format"},
+		{"lon", num(parseLon), "113.38", 113.38, "lon"},
+		{"lon", num(parseLon), "-180", -180.0, "lon"},
+		{"lon", num(parseLon), " 113 ", 113.0, "lon"},
+		{"lon", num(parseLon), "180.0001", nil, "lon"},
+		{"lon", num(parseLon), "NaN", nil, "lon"},
+		{"lon", num(parseLon), "Inf", nil, "lon"},
+		{"lon", num(parseLon), "0x1p6", nil, "lon"},
+		{"lon", num(parseLon), "", nil, "lon"},
+		{"lon", num(parseLon), "113,5", nil, "lon"},
+		{"lat", num(parseLat), "34.79", 34.79, "lat"},
+		{"lat", num(parseLat), "90", 90.0, "lat"},
+		{"lat", num(parseLat), "113.4", nil, "lat"}, // lon and lat swapped
+		{"lat", num(parseLat), "1e999", nil, "lat"},
+		{"k", func(s string) (any, error) { return parseK(s) }, "3", 3, "k"},
+		{"k", func(s string) (any, error) { return parseK(s) }, "50", 50, "k"},
+		{"k", func(s string) (any, error) { return parseK(s) }, "51", nil, "k"},
+		{"k", func(s string) (any, error) { return parseK(s) }, "0", nil, "k"},
+		{"k", func(s string) (any, error) { return parseK(s) }, "1.5", nil, "k"},
+		{"category", func(s string) (any, error) { return parseCategory(s) }, "fire", "fire", "category"},
+		{"category", func(s string) (any, error) { return parseCategory(s) }, "Fire", nil, "category"},
+		{"category", func(s string) (any, error) { return parseCategory(s) }, "", nil, "category"},
+		{"max_distance_m", num(parseMaxDistance), "3000", 3000.0, "max_distance_m"},
+		{"max_distance_m", num(parseMaxDistance), "1", 1.0, "max_distance_m"},
+		{"max_distance_m", num(parseMaxDistance), "1e6", 1e6, "max_distance_m"},
+		{"max_distance_m", num(parseMaxDistance), "0.5", nil, "max_distance_m"},
+		{"max_distance_m", num(parseMaxDistance), "1000001", nil, "max_distance_m"},
+		{"max_distance_m", num(parseMaxDistance), "3km", nil, "max_distance_m"},
+		{"format", func(s string) (any, error) { return parseAnalysisFormat("format", s) }, "geojson", "geojson", "format"},
+		{"format", func(s string) (any, error) { return parseAnalysisFormat("format", s) }, "csv", nil, "format"},
 	} {
 		got, err := tc.parse(tc.raw)
 		if tc.want == nil {
@@ -69,41 +69,6 @@ func TestParseAnalysisValues(t *testing.T) {
 		}
 		if err != nil || got != tc.want {
 			t.Errorf("Parse %s(%q) = %v, %v; want %v", tc.name, tc.raw, got, err, tc.want)
-		}
-	}
-}
-
-func TestParseReadyAndCollections(t *testing.T) {
-	for raw, want := range map[string]string{"true": "true", "false": "false", "any": "any"} {
-		got, err := ParseReady(raw)
-		if err != nil || readyString(got) != want {
-			t.Errorf("ParseReady(%q) = %v, %v", raw, got, err)
-		}
-	}
-	for _, raw := range []string{"", "TRUE", "1", "yes", "null"} {
-		if _, err := ParseReady(raw); !slices.Equal(fieldsOf(err), []string{"ready"}) {
-			t.Errorf("ParseReady(%q) = %v, want an error on ready", raw, err)
-		}
-	}
-	for _, tc := range []struct {
-		raw  string
-		want []string
-	}{
-		{"waterlogging_points", []string{"waterlogging_points"}},
-		{"relocation_sites,waterlogging_points", []string{"relocation_sites", "waterlogging_points"}},
-		{" relocation_sites , waterlogging_points ", []string{"relocation_sites", "waterlogging_points"}},
-		{"depots", nil},
-		{"waterlogging_points,waterlogging_points", nil},
-		{"", nil},
-		{"waterlogging_points,", nil},
-	} {
-		got, err := ParseCollections(tc.raw)
-		if tc.want == nil {
-			if !slices.Equal(fieldsOf(err), []string{"collections"}) {
-				t.Errorf("ParseCollections(%q) = %v, %v; want an error on collections", tc.raw, got, err)
-			}
-		} else if err != nil || !slices.Equal(got, tc.want) {
-			t.Errorf("ParseCollections(%q) = %v, %v; want %v", tc.raw, got, err, tc.want)
 		}
 	}
 }
@@ -125,7 +90,7 @@ func TestParseNearestDepotsQuery(t *testing.T) {
 		{"lon=113&lat=34&f=geojson", "", []string{"f"}},
 	} {
 		v, _ := url.ParseQuery(tc.query)
-		q, err := ParseNearestDepotsQuery(v)
+		q, err := parseNearestDepotsQuery(v)
 		if tc.bad != nil {
 			if geo.KindOf(err) != geo.Invalid || !slices.Equal(fieldsOf(err), tc.bad) {
 				t.Errorf("ParseNearestDepotsQuery(%q) = %v, want errors on %v", tc.query, err, tc.bad)
@@ -155,7 +120,7 @@ func TestParseReachQuery(t *testing.T) {
 		{"ready=true&ready=false", "", []string{"ready"}},
 	} {
 		v, _ := url.ParseQuery(tc.query)
-		p, err := ParseReachQuery(v)
+		p, err := parseReachQuery(v)
 		if tc.bad != nil {
 			if geo.KindOf(err) != geo.Invalid || !slices.Equal(fieldsOf(err), tc.bad) {
 				t.Errorf("ParseReachQuery(%q) = %v, want errors on %v", tc.query, err, tc.bad)
@@ -180,7 +145,7 @@ func FuzzParseNearestDepotsQuery(f *testing.F) {
 		if err != nil {
 			return
 		}
-		q, err := ParseNearestDepotsQuery(v)
+		q, err := parseNearestDepotsQuery(v)
 		if err != nil {
 			e := geo.AsError(err)
 			if e == nil || e.Kind != geo.Invalid || len(e.Fields) == 0 {
@@ -188,7 +153,7 @@ func FuzzParseNearestDepotsQuery(f *testing.F) {
 			}
 			return
 		}
-		if !geo.ValidPoint(q.Point) || q.Point[0] < -180 || q.Point[0] > 180 || q.K < 1 || q.K > MaxNearestK || q.Filter.Check() != nil {
+		if !geo.ValidPoint(q.Point) || q.Point[0] < -180 || q.Point[0] > 180 || q.K < 1 || q.K > maxNearestK || q.Filter.Check() != nil {
 			t.Fatalf("ParseNearestDepotsQuery(%q) = %+v: out of range", query, q)
 		}
 	})
@@ -204,7 +169,7 @@ func FuzzParseReachQuery(f *testing.F) {
 		if err != nil {
 			return
 		}
-		p, err := ParseReachQuery(v)
+		p, err := parseReachQuery(v)
 		if err != nil {
 			e := geo.AsError(err)
 			if e == nil || e.Kind != geo.Invalid || len(e.Fields) == 0 {
@@ -269,7 +234,7 @@ func TestNearestDepotsHandler(t *testing.T) {
 
 	// Bad input is a 400 naming the parameters.
 	rec = getJSON(t, s, "/analysis/nearest-depots?lon=113&lat=134&k=99", nil, nil)
-	var p Problem
+	var p problemDetails
 	_ = json.Unmarshal(rec.Body.Bytes(), &p)
 	var fields []string
 	for _, e := range p.Errors {

@@ -29,7 +29,7 @@ type auditJSON struct {
 type auditPage struct {
 	NumberMatched  int         `json:"numberMatched"`
 	NumberReturned int         `json:"numberReturned"`
-	Links          []Link      `json:"links"`
+	Links          []link      `json:"links"`
 	Entries        []auditJSON `json:"entries"`
 }
 
@@ -45,7 +45,7 @@ func auditFeature(f *geo.Feature) (json.RawMessage, error) {
 // filtered by collection (a feature collection or "tokens"), feature_id
 // (with a collection) and datetime (or from/to), a page at a time.
 func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) {
-	q, err := ParseHistoryQuery(r.URL.Query(), "collection", "feature_id")
+	q, err := parseHistoryQuery(r.URL.Query(), "collection", "feature_id")
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -74,7 +74,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a := auth{actor: publicActor()}
 		if values := r.Header.Values("Authorization"); len(values) > 0 {
-			secret, err := ParseBearer(values)
+			secret, err := parseBearer(values)
 			if err != nil {
 				s.fail(w, r, err)
 				return
@@ -91,11 +91,11 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	})
 }
 
-// ParseBearer returns the token of an Authorization header given as
+// parseBearer returns the token of an Authorization header given as
 // values (every field line): exactly one, of the Bearer scheme (any case)
 // with a token68 credential (RFC 6750 §2.1). Anything else is an
 // Unauthorized error that says what was wrong without echoing the value.
-func ParseBearer(values []string) (string, error) {
+func parseBearer(values []string) (string, error) {
 	if len(values) != 1 {
 		return "", geo.Errorf(geo.Unauthorized, "give one Authorization header: Bearer <token>")
 	}
@@ -265,27 +265,27 @@ func (s *Server) handleTokens(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, r, http.StatusOK, map[string]any{"tokens": out})
 }
 
-// TokenRequest is the body of POST /tokens.
-type TokenRequest struct {
+// tokenRequest is the body of POST /tokens.
+type tokenRequest struct {
 	Name string
 	Role geo.Role
 	// TTL is how long the token works; 0 means until revoked.
 	TTL time.Duration
 }
 
-// ParseTokenRequest reads the body of POST /tokens: {"name": "城建局一队",
+// parseTokenRequest reads the body of POST /tokens: {"name": "城建局一队",
 // "role": "crew", "expires_in": "720h"}; expires_in is optional (a Go
 // duration, at least a minute). Errors are Invalid and name the field.
-func ParseTokenRequest(raw []byte) (TokenRequest, error) {
+func parseTokenRequest(raw []byte) (tokenRequest, error) {
 	var body struct {
 		Name      *string `json:"name"`
 		Role      *string `json:"role"`
 		ExpiresIn *string `json:"expires_in"`
 	}
 	if err := geo.DecodeJSON("body", raw, &body); err != nil {
-		return TokenRequest{}, err
+		return tokenRequest{}, err
 	}
-	var req TokenRequest
+	var req tokenRequest
 	var bad []geo.FieldError
 	if body.Name == nil || strings.TrimSpace(*body.Name) == "" {
 		bad = append(bad, geo.FieldError{Field: "name", Detail: "required: whose token it is, e.g. 城建局一队"})
@@ -300,21 +300,21 @@ func ParseTokenRequest(raw []byte) (TokenRequest, error) {
 		req.Role = role
 	}
 	if body.ExpiresIn != nil {
-		d, err := ParseTTL(*body.ExpiresIn)
+		d, err := parseTTL(*body.ExpiresIn)
 		if err != nil {
 			bad = append(bad, geo.FieldError{Field: "expires_in", Detail: err.Error()})
 		}
 		req.TTL = d
 	}
 	if len(bad) > 0 {
-		return TokenRequest{}, &geo.Error{Kind: geo.Invalid, Message: "invalid token request", Fields: bad}
+		return tokenRequest{}, &geo.Error{Kind: geo.Invalid, Message: "invalid token request", Fields: bad}
 	}
 	return req, nil
 }
 
-// ParseTTL reads a token lifetime: a Go duration ("720h") of at least a
+// parseTTL reads a token lifetime: a Go duration ("720h") of at least a
 // minute and at most ten years.
-func ParseTTL(s string) (time.Duration, error) {
+func parseTTL(s string) (time.Duration, error) {
 	d, err := time.ParseDuration(s)
 	if err != nil {
 		return 0, fmt.Errorf("%q is not a duration such as 720h", s)
@@ -333,7 +333,7 @@ func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	req, err := ParseTokenRequest(raw)
+	req, err := parseTokenRequest(raw)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -288,7 +288,7 @@ func TestParseBearer(t *testing.T) {
 		{[]string{"Bearer hm_=x"}, ""},
 		{[]string{"Bearer 令牌"}, ""},
 	} {
-		got, err := ParseBearer(tt.values)
+		got, err := parseBearer(tt.values)
 		if got != tt.want || (err == nil) != (tt.want != "") {
 			t.Errorf("ParseBearer(%q) = %q, %v; want %q", tt.values, got, err, tt.want)
 		}
@@ -303,7 +303,7 @@ func FuzzParseBearer(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
-		got, err := ParseBearer([]string{v})
+		got, err := parseBearer([]string{v})
 		if err != nil {
 			if geo.KindOf(err) != geo.Unauthorized || got != "" {
 				t.Fatalf("ParseBearer(%q) = %q, %v", v, got, err)
@@ -389,7 +389,7 @@ func FuzzParseTokenRequest(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		req, err := ParseTokenRequest(raw)
+		req, err := parseTokenRequest(raw)
 		if err != nil {
 			if geo.KindOf(err) != geo.Invalid {
 				t.Fatalf("ParseTokenRequest(%q) error kind %v", raw, geo.KindOf(err))

@@ -11,7 +11,7 @@ import (
 
 // DefaultCacheBytes is the response-cache budget used when
 // Options.CacheBytes is 0: room for every page a map loads of the seed
-// layers many times over, and for a few MaxLimit pages of a large layer.
+// layers many times over, and for a few maxLimit pages of a large layer.
 const DefaultCacheBytes = 64 << 20
 
 // buildTimeout bounds one build of a response (store query and encoding).

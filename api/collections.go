@@ -9,32 +9,32 @@ import (
 	"hazardmap/geo"
 )
 
-// Collections is the document at /collections.
-type Collections struct {
-	Links       []Link       `json:"links"`
-	Collections []Collection `json:"collections"`
+// collectionsDoc is the document at /collections.
+type collectionsDoc struct {
+	Links       []link          `json:"links"`
+	Collections []collectionDoc `json:"collections"`
 }
 
-// Collection describes one collection, at /collections/{collectionId}.
-type Collection struct {
+// collectionDoc describes one collection, at /collections/{collectionId}.
+type collectionDoc struct {
 	ID string `json:"id"`
 	// Title is the Chinese title, then the English one.
 	Title       string `json:"title"`
 	Description string `json:"description"`
-	Links       []Link `json:"links"`
+	Links       []link `json:"links"`
 	// Extent is computed from the data; nil when no feature is located.
-	Extent   *Extent  `json:"extent,omitempty"`
-	ItemType string   `json:"itemType"`
-	CRS      []string `json:"crs"`
+	Extent   *extentDoc `json:"extent,omitempty"`
+	ItemType string     `json:"itemType"`
+	CRS      []string   `json:"crs"`
 }
 
-// Extent is the extent of a collection's data.
-type Extent struct {
-	Spatial SpatialExtent `json:"spatial"`
+// extentDoc is the extent of a collection's data.
+type extentDoc struct {
+	Spatial spatialExtent `json:"spatial"`
 }
 
-// SpatialExtent is one CRS84 box [minLon, minLat, maxLon, maxLat].
-type SpatialExtent struct {
+// spatialExtent is one CRS84 box [minLon, minLat, maxLon, maxLat].
+type spatialExtent struct {
 	BBox [][4]float64 `json:"bbox"`
 	CRS  string       `json:"crs"`
 }
@@ -68,9 +68,9 @@ func (s *Server) handleCollections(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, err
 		}
-		doc := Collections{
-			Links:       []Link{{Href: base + "/collections", Rel: "self", Type: typeJSON, Title: "This document"}},
-			Collections: make([]Collection, 0, len(infos)),
+		doc := collectionsDoc{
+			Links:       []link{{Href: base + "/collections", Rel: "self", Type: typeJSON, Title: "This document"}},
+			Collections: make([]collectionDoc, 0, len(infos)),
 		}
 		same := len(infos) == len(versions)
 		var total int64
@@ -80,7 +80,7 @@ func (s *Server) handleCollections(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				return nil, err
 			}
-			doc.Collections = append(doc.Collections, collectionDoc(sc, info, base))
+			doc.Collections = append(doc.Collections, describeCollection(sc, info, base))
 			same = same && info.Version == versions[i]
 			total += info.Version
 			if info.Updated.After(rs.modified) {
@@ -122,7 +122,7 @@ func (s *Server) handleCollection(sc *geo.Schema) http.HandlerFunc {
 			if err != nil {
 				return nil, err
 			}
-			body, err := marshal(collectionDoc(sc, info, base))
+			body, err := marshal(describeCollection(sc, info, base))
 			if err != nil {
 				return nil, err
 			}
@@ -138,23 +138,23 @@ func (s *Server) handleCollection(sc *geo.Schema) http.HandlerFunc {
 }
 
 // collectionDoc describes the collection of sc in state info.
-func collectionDoc(sc *geo.Schema, info geo.CollectionInfo, base string) Collection {
+func describeCollection(sc *geo.Schema, info geo.CollectionInfo, base string) collectionDoc {
 	href := base + "/collections/" + sc.ID
-	c := Collection{
+	c := collectionDoc{
 		ID:          sc.ID,
 		Title:       sc.TitleZH + " " + sc.TitleEN,
 		Description: sc.Description,
-		Links: []Link{
+		Links: []link{
 			{Href: href, Rel: "self", Type: typeJSON, Title: "This collection"},
 			{Href: href + "/items", Rel: "items", Type: typeGeoJSON, Title: sc.TitleEN + " (GeoJSON)"},
 		},
 		ItemType: "feature",
-		CRS:      []string{CRS84},
+		CRS:      []string{crs84},
 	}
 	if e := info.Extent; e != nil && info.Located > 0 {
-		c.Extent = &Extent{Spatial: SpatialExtent{
+		c.Extent = &extentDoc{Spatial: spatialExtent{
 			BBox: [][4]float64{{e.Min[0], e.Min[1], e.Max[0], e.Max[1]}},
-			CRS:  CRS84,
+			CRS:  crs84,
 		}}
 	}
 	return c

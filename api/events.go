@@ -372,13 +372,13 @@ func (s *Server) Close() error {
 	return nil
 }
 
-// ParseLastEventID reads where a client resumes: the Last-Event-ID
+// parseLastEventID reads where a client resumes: the Last-Event-ID
 // header that an EventSource sends when it reconnects, else the after
 // query parameter (a client's first connection, or a page that stored the
 // id). The header wins, as a reconnecting EventSource repeats the URL it
 // was opened with. Both are a seq: a non-negative decimal integer; an
 // empty header counts as absent. Errors are Invalid and name the source.
-func ParseLastEventID(header string, query []string) (after int64, resume bool, err error) {
+func parseLastEventID(header string, query []string) (after int64, resume bool, err error) {
 	parse := func(field, raw string) (int64, bool, error) {
 		n, err := strconv.ParseInt(raw, 10, 64)
 		if err != nil || strings.TrimLeft(raw, "0123456789") != "" {
@@ -414,7 +414,7 @@ func parseEventsQuery(r *http.Request) (after int64, resume bool, err error) {
 			return 0, false, err
 		}
 	}
-	return ParseLastEventID(r.Header.Get("Last-Event-ID"), v["after"])
+	return parseLastEventID(r.Header.Get("Last-Event-ID"), v["after"])
 }
 
 // handleEvents serves GET /events: Server-Sent Events of every change,

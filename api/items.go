@@ -23,7 +23,7 @@ const snapshotTries = 3
 // and by equality on Filterable properties.
 func (s *Server) handleItems(sc *geo.Schema) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		q, err := ParseItemsQuery(sc, r.URL.Query())
+		q, err := parseItemsQuery(sc, r.URL.Query())
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -62,7 +62,7 @@ func (s *Server) handleItems(sc *geo.Schema) http.HandlerFunc {
 // page and the version it is labelled with agree: the version is read
 // before and after the features, and the read is repeated when they
 // differ.
-func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q ItemsQuery, base string, role geo.Role) (*response, error) {
+func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q itemsQuery, base string, role geo.Role) (*response, error) {
 	var (
 		st       collectionState
 		features []*geo.Feature
@@ -85,19 +85,19 @@ func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q ItemsQuery, b
 	}
 	href := base + "/collections/" + sc.ID + "/items?"
 	canonical := q.Canonical()
-	links := []Link{{Href: href + canonical, Rel: "self", Type: typeGeoJSON, Title: "This page"}}
+	links := []link{{Href: href + canonical, Rel: "self", Type: typeGeoJSON, Title: "This page"}}
 	var header []string
 	if next := q.Offset + len(features); len(features) > 0 && next < matched {
-		l := Link{Href: href + q.withOffset(next), Rel: "next", Type: typeGeoJSON, Title: "Next page"}
+		l := link{Href: href + q.withOffset(next), Rel: "next", Type: typeGeoJSON, Title: "Next page"}
 		links = append(links, l)
 		header = append(header, "<"+l.Href+`>; rel="next"; type="`+typeGeoJSON+`"`)
 	}
 	if q.Offset > 0 {
-		l := Link{Href: href + q.withOffset(max(0, q.Offset-q.Limit)), Rel: "prev", Type: typeGeoJSON, Title: "Previous page"}
+		l := link{Href: href + q.withOffset(max(0, q.Offset-q.Limit)), Rel: "prev", Type: typeGeoJSON, Title: "Previous page"}
 		links = append(links, l)
 		header = append(header, "<"+l.Href+`>; rel="prev"; type="`+typeGeoJSON+`"`)
 	}
-	links = append(links, Link{Href: base + "/collections/" + sc.ID, Rel: "collection", Type: typeJSON, Title: sc.TitleEN})
+	links = append(links, link{Href: base + "/collections/" + sc.ID, Rel: "collection", Type: typeJSON, Title: sc.TitleEN})
 	linkJSON, err := marshal(links)
 	if err != nil {
 		return nil, err

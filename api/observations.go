@@ -23,11 +23,11 @@ const observationsRoute = "/collections/" + geo.WaterloggingPoints + "/items/{fe
 
 // Paging bounds of the observation history and the audit log.
 const (
-	DefaultHistoryLimit = 100
-	MaxHistoryLimit     = 1000
+	defaultHistoryLimit = 100
+	maxHistoryLimit     = 1000
 )
 
-// ParseObservation reads the body of a status report:
+// parseObservation reads the body of a status report:
 //
 //	{"depth_cm": 40, "status": "closed", "note": "陇海路桥下断路",
 //	 "position": {"type": "Point", "coordinates": [113.37, 34.80]},
@@ -39,7 +39,7 @@ const (
 // if it was queued) are optional. It checks the JSON, not the rules:
 // geo.Observation.Validate does that when the store receives it. Errors
 // are Invalid and name the member.
-func ParseObservation(raw []byte) (geo.Observation, error) {
+func parseObservation(raw []byte) (geo.Observation, error) {
 	var m map[string]json.RawMessage
 	if err := geo.DecodeJSON("body", raw, &m); err != nil || m == nil {
 		return geo.Observation{}, geo.InvalidField("body", `a status report is a JSON object such as {"depth_cm": 40, "status": "closed"}`)
@@ -188,7 +188,7 @@ func (s *Server) handleObserve(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	o, err := ParseObservation(raw)
+	o, err := parseObservation(raw)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -229,31 +229,31 @@ func (s *Server) handleObserve(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, r, http.StatusCreated, observeResponse{Observation: newObservationJSON(stored, roleOf(r)), Current: current, Feature: body})
 }
 
-// HistoryQuery is a validated query of the observation history or the
+// historyQuery is a validated query of the observation history or the
 // audit log: a time range and a page.
-type HistoryQuery struct {
+type historyQuery struct {
 	// From and To bound the times kept: From ≤ t < To; zero for open.
 	From, To time.Time
-	// Limit is 1 to MaxHistoryLimit; Offset is 0 or more.
+	// Limit is 1 to maxHistoryLimit; Offset is 0 or more.
 	Limit, Offset int
 	// Extra holds the other parameters a route accepts (by name), as
 	// given.
 	Extra map[string]string
 }
 
-// ParseHistoryQuery validates the query string of a history route:
+// parseHistoryQuery validates the query string of a history route:
 // datetime (an OGC API instant or interval, ends included), or from
 // (inclusive) and to (exclusive) as RFC 3339 date-times, not both; limit
-// (1 to MaxHistoryLimit, default DefaultHistoryLimit); offset; f=json; and
+// (1 to maxHistoryLimit, default defaultHistoryLimit); offset; f=json; and
 // the extra parameters named, whose values are returned as given. Unknown
 // and repeated parameters are errors naming the parameter.
-func ParseHistoryQuery(v url.Values, extra ...string) (HistoryQuery, error) {
-	q := HistoryQuery{Limit: DefaultHistoryLimit, Extra: map[string]string{}}
+func parseHistoryQuery(v url.Values, extra ...string) (historyQuery, error) {
+	q := historyQuery{Limit: defaultHistoryLimit, Extra: map[string]string{}}
 	bad := eachParam(v, func(name, raw string) (err error) {
 		switch name {
 		case "datetime":
 			var iv geo.Interval
-			if iv, err = ParseDatetime(name, raw); err == nil {
+			if iv, err = parseDatetime(name, raw); err == nil {
 				q.From = iv.Start
 				if !iv.End.IsZero() {
 					// Stores keep microseconds: t ≤ End is t < End's
@@ -272,11 +272,11 @@ func ParseHistoryQuery(v url.Values, extra ...string) (HistoryQuery, error) {
 			}
 		case "limit":
 			q.Limit, err = strconv.Atoi(raw)
-			if err != nil || q.Limit < 1 || q.Limit > MaxHistoryLimit {
-				err = geo.InvalidField(name, "want an integer from 1 to %d, got %q", MaxHistoryLimit, raw)
+			if err != nil || q.Limit < 1 || q.Limit > maxHistoryLimit {
+				err = geo.InvalidField(name, "want an integer from 1 to %d, got %q", maxHistoryLimit, raw)
 			}
 		case "offset":
-			q.Offset, err = ParseOffset(raw)
+			q.Offset, err = parseOffset(raw)
 		case "f":
 			err = parseFormat(raw, false)
 		default:
@@ -296,14 +296,14 @@ func ParseHistoryQuery(v url.Values, extra ...string) (HistoryQuery, error) {
 		bad = append(bad, geo.FieldError{Field: "from", Detail: "must not be after to"})
 	}
 	if len(bad) > 0 {
-		return HistoryQuery{}, &geo.Error{Kind: geo.Invalid, Message: "invalid query parameters", Fields: bad}
+		return historyQuery{}, &geo.Error{Kind: geo.Invalid, Message: "invalid query parameters", Fields: bad}
 	}
 	return q, nil
 }
 
 // values returns q as query parameters at offset, for links: from and to
 // (what datetime became), the extras, limit, offset.
-func (q HistoryQuery) values(offset int) string {
+func (q historyQuery) values(offset int) string {
 	v := url.Values{}
 	if !q.From.IsZero() {
 		v.Set("from", q.From.UTC().Format(time.RFC3339Nano))
@@ -321,13 +321,13 @@ func (q HistoryQuery) values(offset int) string {
 
 // pageLinks returns the self, next and prev links of a page of q at href
 // that returned n of matched.
-func (q HistoryQuery) pageLinks(href string, n, matched int) []Link {
-	links := []Link{{Href: href + "?" + q.values(q.Offset), Rel: "self", Type: typeJSON, Title: "This page"}}
+func (q historyQuery) pageLinks(href string, n, matched int) []link {
+	links := []link{{Href: href + "?" + q.values(q.Offset), Rel: "self", Type: typeJSON, Title: "This page"}}
 	if next := q.Offset + n; n > 0 && next < matched {
-		links = append(links, Link{Href: href + "?" + q.values(next), Rel: "next", Type: typeJSON, Title: "Next page"})
+		links = append(links, link{Href: href + "?" + q.values(next), Rel: "next", Type: typeJSON, Title: "Next page"})
 	}
 	if q.Offset > 0 {
-		links = append(links, Link{Href: href + "?" + q.values(max(0, q.Offset-q.Limit)), Rel: "prev", Type: typeJSON, Title: "Previous page"})
+		links = append(links, link{Href: href + "?" + q.values(max(0, q.Offset-q.Limit)), Rel: "prev", Type: typeJSON, Title: "Previous page"})
 	}
 	return links
 }
@@ -337,7 +337,7 @@ type observationsPage struct {
 	FeatureID      string            `json:"feature_id"`
 	NumberMatched  int               `json:"numberMatched"`
 	NumberReturned int               `json:"numberReturned"`
-	Links          []Link            `json:"links"`
+	Links          []link            `json:"links"`
 	Observations   []observationJSON `json:"observations"`
 }
 
@@ -346,7 +346,7 @@ type observationsPage struct {
 // in a time range, a page at a time with next links.
 func (s *Server) handleObservations(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "featureId")
-	q, err := ParseHistoryQuery(r.URL.Query())
+	q, err := parseHistoryQuery(r.URL.Query())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -378,7 +378,7 @@ func documentHistory(params obj) {
 	params["history.to"] = obj{"name": "to", "in": "query", "required": false,
 		"description": "Only entries made before this RFC 3339 date-time.", "schema": obj{"type": "string", "format": "date-time"}}
 	params["history.limit"] = obj{"name": "limit", "in": "query", "required": false, "description": "The page size; follow the next link for more.",
-		"schema": obj{"type": "integer", "minimum": 1, "maximum": MaxHistoryLimit, "default": DefaultHistoryLimit}}
+		"schema": obj{"type": "integer", "minimum": 1, "maximum": maxHistoryLimit, "default": defaultHistoryLimit}}
 	params["history.offset"] = obj{"name": "offset", "in": "query", "required": false, "description": "How many entries to skip, newest first.",
 		"schema": obj{"type": "integer", "minimum": 0, "default": 0}}
 }

@@ -167,8 +167,8 @@ func (s *Server) openAPI(base string, full bool) obj {
 	doc := obj{
 		"openapi": "3.0.3",
 		"info": obj{
-			"title":       Title,
-			"description": Description + " Every response carries a strong ETag and asks caches to revalidate (Cache-Control: public, max-age=0, must-revalidate); CORS is open to any origin for GET and HEAD.",
+			"title":       serviceTitle,
+			"description": serviceDescription + " Every response carries a strong ETag and asks caches to revalidate (Cache-Control: public, max-age=0, must-revalidate); CORS is open to any origin for GET and HEAD.",
 			"version":     "1.0.0",
 		},
 		"servers": []any{obj{"url": base, "description": "This server"}},
@@ -221,7 +221,7 @@ func baseParameters(html bool) obj {
 		"bbox-crs": obj{
 			"name": "bbox-crs", "in": "query", "required": false,
 			"description": "The CRS of bbox; only CRS84 is supported.",
-			"schema":      obj{"type": "string", "format": "uri", "enum": []string{CRS84}, "default": CRS84},
+			"schema":      obj{"type": "string", "format": "uri", "enum": []string{crs84}, "default": crs84},
 		},
 		"datetime": obj{
 			"name": "datetime", "in": "query", "required": false,
@@ -232,7 +232,7 @@ func baseParameters(html bool) obj {
 		"limit": obj{
 			"name": "limit", "in": "query", "required": false, "style": "form", "explode": false,
 			"description": "The page size. A value above the maximum is a 400, not clamped: follow the next link for more.",
-			"schema":      obj{"type": "integer", "minimum": 1, "maximum": MaxLimit, "default": DefaultLimit},
+			"schema":      obj{"type": "integer", "minimum": 1, "maximum": maxLimit, "default": defaultLimit},
 		},
 		"offset": obj{
 			"name": "offset", "in": "query", "required": false,
@@ -457,7 +457,7 @@ func baseSchemas() obj {
 			"spatial": obj{"type": "object", "properties": obj{
 				"bbox": obj{"type": "array", "minItems": 1, "items": obj{"type": "array", "minItems": 4, "maxItems": 4, "items": obj{"type": "number"}},
 					"description": "minLon, minLat, maxLon, maxLat of every located feature."},
-				"crs": obj{"type": "string", "enum": []string{CRS84}},
+				"crs": obj{"type": "string", "enum": []string{crs84}},
 			}},
 		}},
 		"status": obj{"type": "object", "properties": obj{"status": obj{"type": "string"}}},

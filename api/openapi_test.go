@@ -84,7 +84,7 @@ func TestOpenAPI(t *testing.T) {
 				}
 			}
 			limit := op.Parameters.GetByInAndName("query", "limit").Schema.Value
-			if *limit.Max != MaxLimit || limit.Default != float64(DefaultLimit) {
+			if *limit.Max != maxLimit || limit.Default != float64(defaultLimit) {
 				t.Errorf("%s limit schema: max %v default %v", sc.ID, *limit.Max, limit.Default)
 			}
 			props := doc.Components.Schemas[sc.ID+".properties"].Value.Properties

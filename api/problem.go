@@ -12,9 +12,9 @@ import (
 	"hazardmap/geo"
 )
 
-// Problem is an RFC 9457 problem details body. Errors lists the fields of
+// problemDetails is an RFC 9457 problem details body. Errors lists the fields of
 // the input that were wrong, each by name.
-type Problem struct {
+type problemDetails struct {
 	Type     string           `json:"type"`
 	Title    string           `json:"title"`
 	Status   int              `json:"status"`
@@ -24,20 +24,20 @@ type Problem struct {
 	// RequestID lets an operator find the log line of a failed request.
 	RequestID string `json:"request_id,omitempty"`
 	// Current is the extension member of a 412: the version the write
-	// did not name (see Current).
-	Current *Current `json:"current,omitempty"`
+	// did not name (see currentVersion).
+	Current *currentVersion `json:"current,omitempty"`
 
 	// header holds fields to send with the problem (ETag, Retry-After,
 	// Allow); it is not part of the body.
 	header http.Header
 }
 
-// Current describes the current version of a feature, in the body of a
+// currentVersion describes the current version of a feature, in the body of a
 // 412 (Precondition Failed): the ETag to send in If-Match next time, the
 // version and time of the last write, and the feature itself as the
 // client's role may see it, so that a crew can see what changed before
 // trying again.
-type Current struct {
+type currentVersion struct {
 	ETag    string          `json:"etag"`
 	Version int64           `json:"version"`
 	Updated string          `json:"updated"`
@@ -65,7 +65,7 @@ const (
 type httpError struct {
 	cond    condition
 	err     *geo.Error
-	current *Current
+	current *currentVersion
 	header  http.Header
 }
 
@@ -77,7 +77,7 @@ func (e *httpError) Unwrap() error { return e.err }
 
 // errPreconditionFailed reports that If-Match named no current version of
 // the feature; cur is the current one, sent in the body and as ETag.
-func errPreconditionFailed(cur *Current) error {
+func errPreconditionFailed(cur *currentVersion) error {
 	return &httpError{cond: preconditionFailed, current: cur,
 		err:    geo.Errorf(geo.Conflict, "the feature has changed since the version named in If-Match; the current version is in \"current\": review it and retry with its ETag"),
 		header: http.Header{"Etag": {cur.ETag}}}
@@ -158,7 +158,7 @@ func statusOf(err error) int {
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	k := geo.KindOf(err)
 	status := statusOf(err)
-	p := Problem{
+	p := problemDetails{
 		Type:      "about:blank",
 		Title:     http.StatusText(status),
 		Status:    status,
@@ -201,7 +201,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	writeProblem(w, p)
 }
 
-func writeProblem(w http.ResponseWriter, p Problem) {
+func writeProblem(w http.ResponseWriter, p problemDetails) {
 	h := w.Header()
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("Cache-Control", "no-store")

@@ -60,7 +60,7 @@ func featureETag(sc *geo.Schema, f *geo.Feature, base string, role geo.Role) str
 // of role: without what role may not see, with its links; and its ETag.
 func featureBody(sc *geo.Schema, f *geo.Feature, base string, role geo.Role) ([]byte, string, error) {
 	href := base + "/collections/" + sc.ID
-	links, err := marshal([]Link{
+	links, err := marshal([]link{
 		{Href: href + "/items/" + f.ID, Rel: "self", Type: typeGeoJSON, Title: "This feature"},
 		{Href: href, Rel: "collection", Type: typeJSON, Title: sc.TitleEN},
 	})
@@ -96,12 +96,12 @@ func (s *Server) writeFeature(w http.ResponseWriter, r *http.Request, status int
 	_, _ = w.Write(body)
 }
 
-// ParseETags reads an If-Match (or If-None-Match) field value: "*", or a
+// parseETags reads an If-Match (or If-None-Match) field value: "*", or a
 // comma-separated list of entity tags (RFC 9110 §8.8.3), each returned as
 // written, W/ prefix and quotes included; empty list elements are
 // skipped. star reports "*". A malformed value is an Invalid error naming
 // field.
-func ParseETags(field, value string) (tags []string, star bool, err error) {
+func parseETags(field, value string) (tags []string, star bool, err error) {
 	v := strings.TrimSpace(value)
 	if v == "*" {
 		return nil, true, nil
@@ -152,7 +152,7 @@ func ifMatch(r *http.Request) ([]string, error) {
 	if len(values) == 0 {
 		return nil, errPreconditionRequired("this write needs If-Match with the feature's current ETag (from GET of the feature), so that two crews never overwrite each other's edits unseen")
 	}
-	tags, star, err := ParseETags("If-Match", strings.Join(values, ","))
+	tags, star, err := parseETags("If-Match", strings.Join(values, ","))
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +194,7 @@ func (s *Server) stale(sc *geo.Schema, f *geo.Feature, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return errPreconditionFailed(&Current{ETag: etag, Version: f.Version, Updated: f.Updated.UTC().Format(time.RFC3339Nano), Feature: body})
+	return errPreconditionFailed(&currentVersion{ETag: etag, Version: f.Version, Updated: f.Updated.UTC().Format(time.RFC3339Nano), Feature: body})
 }
 
 // lost turns the Conflict of a store write that lost a race after the
@@ -292,7 +292,7 @@ func (s *Server) handleReplace(sc *geo.Schema) http.HandlerFunc {
 }
 
 // handlePatch serves PATCH /collections/{collectionId}/items/{featureId}
-// (planner): a JSON Merge Patch of the feature (ParseMergePatch), applied
+// (planner): a JSON Merge Patch of the feature (parseMergePatch), applied
 // if If-Match names its current version.
 func (s *Server) handlePatch(sc *geo.Schema) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -307,7 +307,7 @@ func (s *Server) handlePatch(sc *geo.Schema) http.HandlerFunc {
 			s.fail(w, r, err)
 			return
 		}
-		p, err := ParseMergePatch(raw, id)
+		p, err := parseMergePatch(raw, id)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -351,7 +351,7 @@ func (s *Server) handleDelete(sc *geo.Schema) http.HandlerFunc {
 	}
 }
 
-// ParseMergePatch reads a JSON Merge Patch (RFC 7396) of a GeoJSON
+// parseMergePatch reads a JSON Merge Patch (RFC 7396) of a GeoJSON
 // Feature whose id is id: an object with any of
 //   - "properties": an object whose members replace the feature's (a
 //     property's array value replaces the whole array; null sets the
@@ -362,7 +362,7 @@ func (s *Server) handleDelete(sc *geo.Schema) http.HandlerFunc {
 //     a client may send back what it read.
 //
 // Anything else is an Invalid error naming the member.
-func ParseMergePatch(raw []byte, id string) (geo.Patch, error) {
+func parseMergePatch(raw []byte, id string) (geo.Patch, error) {
 	var m map[string]json.RawMessage
 	if err := geo.DecodeJSON("body", raw, &m); err != nil || m == nil {
 		return geo.Patch{}, geo.InvalidField("body", "a merge patch is a JSON object such as {\"properties\":{\"status\":\"closed\"}}")
