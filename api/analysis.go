@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"math"
 	"net/http"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"hazardmap/geo"
+	"hazardmap/geo/geojson"
 )
 
 // This file serves the analysis routes: the depots nearest to any point
@@ -279,19 +281,14 @@ type lonLat struct {
 	Lat float64 `json:"lat"`
 }
 
-type pointGeometry struct {
-	Type        string    `json:"type"`
-	Coordinates []float64 `json:"coordinates"`
-}
-
 type nearestDepotJSON struct {
-	ID        string        `json:"id"`
-	Name      string        `json:"name"`
-	Level     string        `json:"level"`
-	Ready     bool          `json:"ready"`
-	Reasons   []geo.Reason  `json:"reasons"`
-	DistanceM float64       `json:"distance_m"`
-	Geometry  pointGeometry `json:"geometry"`
+	ID        string          `json:"id"`
+	Name      string          `json:"name"`
+	Level     string          `json:"level"`
+	Ready     bool            `json:"ready"`
+	Reasons   []geo.Reason    `json:"reasons"`
+	DistanceM float64         `json:"distance_m"`
+	Geometry  json.RawMessage `json:"geometry"`
 }
 
 type nearestDepotsJSON struct {
@@ -361,10 +358,10 @@ type reachLineProps struct {
 }
 
 type reachLineFeature struct {
-	Type       string         `json:"type"`
-	ID         string         `json:"id"`
-	Geometry   any            `json:"geometry"`
-	Properties reachLineProps `json:"properties"`
+	Type       string          `json:"type"`
+	ID         string          `json:"id"`
+	Geometry   json.RawMessage `json:"geometry"`
+	Properties reachLineProps  `json:"properties"`
 }
 
 type reachLinesJSON struct {
@@ -377,12 +374,6 @@ type reachLinesJSON struct {
 // metres rounds a distance to the centimetre, the precision the stores
 // promise.
 func metres(d float64) float64 { return math.Round(d*100) / 100 }
-
-// coordsOf returns p as GeoJSON coordinates, rounded as stored features are.
-func coordsOf(p orb.Point) []float64 {
-	q := geo.Normalize(p).(orb.Point)
-	return []float64{q[0], q[1]}
-}
 
 // handleNearestDepots serves GET /analysis/nearest-depots: the k depots
 // nearest to a point by ellipsoidal distance, with their readiness,
@@ -458,7 +449,7 @@ func (s *Server) nearestDepots(ctx context.Context, q nearestDepotsQuery) (out n
 		name, _ := d.Properties["name"].(string)
 		level, _ := d.Properties["level"].(string)
 		out.Depots = append(out.Depots, nearestDepotJSON{ID: n.ID, Name: name, Level: level, Ready: rd.Ready, Reasons: rd.Reasons,
-			DistanceM: metres(n.DistanceM), Geometry: pointGeometry{Type: "Point", Coordinates: coordsOf(n.Point)}})
+			DistanceM: metres(n.DistanceM), Geometry: geojson.AppendGeometry(nil, n.Point)})
 	}
 	return out, ok, nil
 }
@@ -606,14 +597,16 @@ func reachLines(rep *geo.ReachReport) reachLinesJSON {
 	for _, h := range rep.Hazards {
 		f := reachLineFeature{Type: "Feature", ID: h.Collection + "/" + h.ID, Properties: reachLineProps{
 			HazardCollection: h.Collection, HazardID: h.ID, HazardName: h.Name, Result: h.Result, Uncertain: h.Uncertain}}
+		var g orb.Geometry
 		switch {
 		case h.Depot != nil:
 			id, name, d := h.Depot.ID, h.Depot.Name, metres(h.Depot.DistanceM)
 			f.Properties.DepotID, f.Properties.DepotName, f.Properties.DistanceM = &id, &name, &d
-			f.Geometry = obj{"type": "LineString", "coordinates": [][]float64{coordsOf(h.Point), coordsOf(h.Depot.Point)}}
+			g = orb.LineString{h.Point, h.Depot.Point}
 		case h.Located:
-			f.Geometry = pointGeometry{Type: "Point", Coordinates: coordsOf(h.Point)}
+			g = h.Point
 		}
+		f.Geometry = geojson.AppendGeometry(nil, g)
 		out.Features = append(out.Features, f)
 	}
 	return out

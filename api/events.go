@@ -543,25 +543,3 @@ func (s *Server) backfill(ctx context.Context, w http.ResponseWriter, after, hea
 	}
 	return nil
 }
-
-// documentEvents documents GET /events.
-func documentEvents(add func(string, obj), params obj) {
-	params["events.after"] = obj{"name": "after", "in": "query", "required": false,
-		"description": "Resume after this event id (a seq); the Last-Event-ID header, which a reconnecting EventSource sends, wins over it.",
-		"schema":      obj{"type": "integer", "minimum": 0}}
-	params["Last-Event-ID"] = obj{"name": "Last-Event-ID", "in": "header", "required": false,
-		"description": "The id of the last event received: the stream resumes after it and misses nothing.",
-		"schema":      obj{"type": "string"}}
-	add("/events", obj{"operationId": "getEvents", "tags": []string{"Capabilities"}, "summary": "Live updates: every change, as Server-Sent Events",
-		"description": "An event per change, on every instance: `id:` the change's seq, `event:` the action (create, replace, patch, delete, import, seed, observe, revoke), " +
-			"`data:` {collection, id, action, version, time}, never feature data — refetch the feature through the API. Token changes go to admins only. " +
-			"The stream opens with an event `ready` whose id is where it starts; a comment line every 15 s keeps it alive; `reset` tells a client that was away too long to refetch everything. " +
-			"A client too slow to keep up is disconnected and resumes with Last-Event-ID.",
-		"parameters": []any{ref("parameters", "events.after"), ref("parameters", "Last-Event-ID"), ref("parameters", "f")},
-		"responses": obj{
-			"200": obj{"description": "The event stream.", "content": content(obj{"text/event-stream": obj{"type": "string"}})},
-			"400": ref("responses", "BadRequest"),
-			"500": ref("responses", "ServerError"),
-			"503": ref("responses", "Unavailable"),
-		}})
-}
