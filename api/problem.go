@@ -203,7 +203,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 func writeProblem(w http.ResponseWriter, p problemDetails) {
 	h := w.Header()
-	h.Set("Content-Type", "application/problem+json")
+	h.Set("Content-Type", typeProblem)
 	h.Set("Cache-Control", "no-store")
 	h.Del("ETag")
 	h.Del("Last-Modified")
