@@ -3,7 +3,6 @@ package api
 import (
 	"math"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -84,38 +83,32 @@ var (
 // every bad parameter under its own name.
 func parseNearestDepotsQuery(v url.Values) (nearestDepotsQuery, error) {
 	q := nearestDepotsQuery{K: defaultNearestK}
-	var bad []geo.FieldError
-	for _, name := range sortedNames(v) {
-		raw, err := single(v, name)
-		if err == nil {
-			switch name {
-			case "lon":
-				q.Point[0], err = parseLon(raw)
-			case "lat":
-				q.Point[1], err = parseLat(raw)
-			case "k":
-				q.K, err = parseK(raw)
-			case "ready":
-				q.Filter.Ready, err = geo.ParseReady(raw)
-			case "category":
-				q.Filter.Category, err = parseCategory(raw)
-			case "f":
-				err = parseFormat(raw, false)
-			default:
-				err = geo.InvalidField(name, "unknown parameter; parameters: %s", strings.Join(nearestParamNames, ", "))
-			}
+	bad := eachParam(v, func(name, raw string) (err error) {
+		switch name {
+		case "lon":
+			q.Point[0], err = parseLon(raw)
+		case "lat":
+			q.Point[1], err = parseLat(raw)
+		case "k":
+			q.K, err = parseK(raw)
+		case "ready":
+			q.Filter.Ready, err = geo.ParseReady(raw)
+		case "category":
+			q.Filter.Category, err = parseCategory(raw)
+		case "f":
+			err = parseFormat(raw, false)
+		default:
+			err = geo.InvalidField(name, "unknown parameter; parameters: %s", strings.Join(nearestParamNames, ", "))
 		}
-		if err != nil {
-			bad = append(bad, fieldErrors(err, name)...)
-		}
-	}
+		return err
+	})
 	for _, name := range []string{"lon", "lat"} {
 		if !v.Has(name) {
 			bad = append(bad, geo.FieldError{Field: name, Detail: "required: the position to search from, WGS-84 degrees"})
 		}
 	}
-	if len(bad) > 0 {
-		return nearestDepotsQuery{}, &geo.Error{Kind: geo.Invalid, Message: "invalid query parameters", Fields: bad}
+	if err := invalidQuery(bad); err != nil {
+		return nearestDepotsQuery{}, err
 	}
 	return q, nil
 }
@@ -132,59 +125,33 @@ func parseReachQuery(v url.Values) (reachParams, error) {
 		Filter:       geo.DepotFilter{Ready: &yes},
 		Collections:  geo.HazardCollections(),
 	}}
-	var bad []geo.FieldError
-	for _, name := range sortedNames(v) {
-		raw, err := single(v, name)
-		if err == nil {
-			switch name {
-			case "max_distance_m":
-				p.Query.MaxDistanceM, err = parseMaxDistance(raw)
-			case "collections":
-				p.Query.Collections, err = geo.ParseHazardCollections(raw)
-			case "ready":
-				p.Query.Filter.Ready, err = geo.ParseReady(raw)
-			case "category":
-				p.Query.Filter.Category, err = parseCategory(raw)
-			case "format", "f":
-				var f string
-				if f, err = parseAnalysisFormat(name, raw); err == nil {
-					if name == "f" && v.Has("format") && v.Get("format") != raw {
-						err = geo.InvalidField("f", "f (an alias of format) says %q but format says %q", v.Get("f"), v.Get("format"))
-					}
-					p.Format = f
+	bad := eachParam(v, func(name, raw string) (err error) {
+		switch name {
+		case "max_distance_m":
+			p.Query.MaxDistanceM, err = parseMaxDistance(raw)
+		case "collections":
+			p.Query.Collections, err = geo.ParseHazardCollections(raw)
+		case "ready":
+			p.Query.Filter.Ready, err = geo.ParseReady(raw)
+		case "category":
+			p.Query.Filter.Category, err = parseCategory(raw)
+		case "format", "f":
+			var f string
+			if f, err = parseAnalysisFormat(name, raw); err == nil {
+				if name == "f" && v.Has("format") && v.Get("format") != raw {
+					err = geo.InvalidField("f", "f (an alias of format) says %q but format says %q", v.Get("f"), v.Get("format"))
 				}
-			default:
-				err = geo.InvalidField(name, "unknown parameter; parameters: %s", strings.Join(reachParamNames, ", "))
+				p.Format = f
 			}
+		default:
+			err = geo.InvalidField(name, "unknown parameter; parameters: %s", strings.Join(reachParamNames, ", "))
 		}
-		if err != nil {
-			bad = append(bad, fieldErrors(err, name)...)
-		}
-	}
-	if len(bad) > 0 {
-		return reachParams{}, &geo.Error{Kind: geo.Invalid, Message: "invalid query parameters", Fields: bad}
+		return err
+	})
+	if err := invalidQuery(bad); err != nil {
+		return reachParams{}, err
 	}
 	return p, nil
-}
-
-// sortedNames returns the parameter names of v in order, so that errors
-// are reported in a stable order.
-func sortedNames(v url.Values) []string {
-	names := make([]string, 0, len(v))
-	for name := range v {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	return names
-}
-
-// single returns the one value of parameter name, or an error when it is
-// repeated.
-func single(v url.Values, name string) (string, error) {
-	if vals := v[name]; len(vals) == 1 {
-		return vals[0], nil
-	}
-	return "", geo.InvalidField(name, "give this parameter once")
 }
 
 // parseNumber reads a finite decimal number for parameter field.

@@ -15,8 +15,6 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"hazardmap/geo"
-	"hazardmap/geo/postgis"
-	"hazardmap/geo/postgis/pgtest"
 )
 
 // Household detail of the test data: names and a phone number that must
@@ -49,17 +47,7 @@ func forEachStore(t *testing.T, f func(t *testing.T, st geo.Store)) {
 		f(t, st)
 	})
 	t.Run("postgis", func(t *testing.T) {
-		dbURL := pgtest.NewDatabase(t)
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		st, err := postgis.Open(ctx, dbURL, nil)
-		if err != nil {
-			t.Fatalf("postgis.Open = %v", err)
-		}
-		t.Cleanup(func() { st.Close() })
-		if err := st.Migrate(ctx); err != nil {
-			t.Fatalf("Migrate = %v", err)
-		}
+		st := OpenPostGIS(t)
 		Seed(t, st, privateFixtures())
 		f(t, st)
 	})

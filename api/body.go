@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 
 	"hazardmap/geo"
@@ -30,7 +31,7 @@ const (
 func readBody(w http.ResponseWriter, r *http.Request, limit int64, types ...string) ([]byte, error) {
 	ct := r.Header.Get("Content-Type")
 	mt, params, err := mime.ParseMediaType(ct)
-	if err != nil || !contains(types, mt) {
+	if err != nil || !slices.Contains(types, mt) {
 		return nil, errUnsupportedMedia(ct, types...)
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
@@ -48,15 +49,6 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64, types ...stri
 		return nil, geo.Wrap(geo.Invalid, err, "could not read the request body")
 	}
 	return raw, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // isNull reports whether a member of a decoded JSON object is null.

@@ -110,14 +110,8 @@ func (s *Server) handleCollection(sc *geo.Schema) http.HandlerFunc {
 			s.fail(w, r, err)
 			return
 		}
-		v, err := s.dataVersion(r.Context(), sc.ID)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
 		base := s.baseURL(r)
-		key := "collection\x00" + sc.ID + "\x00" + strconv.FormatInt(v, 10) + "\x00" + base
-		rs, err := s.cache.get(r.Context(), key, sc.ID, v, func(ctx context.Context) (*response, error) {
+		s.serveCached(w, r, sc.ID, "collection\x00"+sc.ID+"\x00"+base, func(ctx context.Context) (*response, error) {
 			info, err := s.store.Collection(ctx, sc.ID)
 			if err != nil {
 				return nil, err
@@ -129,15 +123,10 @@ func (s *Server) handleCollection(sc *geo.Schema) http.HandlerFunc {
 			return &response{body: body, ctype: typeJSON, modified: info.Updated, version: info.Version,
 				cacheable: true, etag: makeETag(info.Version, "collection", sc.ID, base)}, nil
 		})
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		s.serve(w, r, rs)
 	}
 }
 
-// collectionDoc describes the collection of sc in state info.
+// describeCollection describes the collection of sc in state info.
 func describeCollection(sc *geo.Schema, info geo.CollectionInfo, base string) collectionDoc {
 	href := base + "/collections/" + sc.ID
 	c := collectionDoc{

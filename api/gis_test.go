@@ -36,14 +36,14 @@ const toolTimeout = 2 * time.Minute
 // backend opens an empty store of one kind for a test.
 type backend struct {
 	name string
-	open func(t *testing.T) geo.Store
+	open func(t testing.TB) geo.Store
 }
 
 // backends returns every store kind the GIS tests run against: the
 // embedded store always, PostGIS when postgisBackend finds a database.
 func backends() []backend {
 	return []backend{
-		{"embedded", func(t *testing.T) geo.Store {
+		{"embedded", func(t testing.TB) geo.Store {
 			st, err := embedded.Open(t.TempDir())
 			if err != nil {
 				t.Fatalf("embedded.Open = %v", err)
@@ -51,7 +51,7 @@ func backends() []backend {
 			t.Cleanup(func() { st.Close() })
 			return st
 		}},
-		{"postgis", openPostGIS},
+		{"postgis", api.OpenPostGIS},
 	}
 }
 

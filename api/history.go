@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -70,7 +71,7 @@ func parseHistoryQuery(v url.Values, extra ...string) (historyQuery, error) {
 		case "f":
 			err = parseFormat(raw, false)
 		default:
-			if !contains(extra, name) {
+			if !slices.Contains(extra, name) {
 				all := append([]string{"datetime", "from", "to", "limit", "offset", "f"}, extra...)
 				err = geo.InvalidField(name, "unknown parameter; parameters: %s", strings.Join(all, ", "))
 				break
@@ -85,8 +86,8 @@ func parseHistoryQuery(v url.Values, extra ...string) (historyQuery, error) {
 	if len(bad) == 0 && !q.From.IsZero() && !q.To.IsZero() && q.From.After(q.To) {
 		bad = append(bad, geo.FieldError{Field: "from", Detail: "must not be after to"})
 	}
-	if len(bad) > 0 {
-		return historyQuery{}, &geo.Error{Kind: geo.Invalid, Message: "invalid query parameters", Fields: bad}
+	if err := invalidQuery(bad); err != nil {
+		return historyQuery{}, err
 	}
 	return q, nil
 }

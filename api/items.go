@@ -37,24 +37,13 @@ func (s *Server) handleItems(sc *geo.Schema) http.HandlerFunc {
 				return
 			}
 		}
-		v, err := s.dataVersion(r.Context(), sc.ID)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
 		base := s.baseURL(r)
-		canonical := q.Canonical()
 		// The key names the view: a planner's page (household detail) is
 		// never served to anyone else.
-		key := "items\x00" + sc.ID + "\x00" + strconv.FormatInt(v, 10) + "\x00" + base + "\x00" + canonical + "\x00" + viewName(role)
-		rs, err := s.cache.get(r.Context(), key, sc.ID, v, func(ctx context.Context) (*response, error) {
+		key := "items\x00" + sc.ID + "\x00" + base + "\x00" + q.Canonical() + "\x00" + viewName(role)
+		s.serveCached(w, r, sc.ID, key, func(ctx context.Context) (*response, error) {
 			return s.buildItems(ctx, sc, q, base, role)
 		})
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		s.serve(w, r, rs)
 	}
 }
 

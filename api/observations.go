@@ -174,26 +174,20 @@ func (s *Server) handleObserve(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	var version int64
-	if len(r.Header.Values("If-Match")) > 0 {
-		tags, err := ifMatch(r)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		cur, err := s.featureIfMatch(r.Context(), r, sc, id, tags)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		version = cur.Version
+	var (
+		f      *geo.Feature
+		stored geo.Observation
+	)
+	observe := func(id string, version int64) (err error) {
+		f, stored, err = s.store.AddObservation(r.Context(), id, version, o)
+		return err
 	}
-	f, stored, err := s.store.AddObservation(r.Context(), id, version, o)
-	if err != nil {
+	if len(r.Header.Values("If-Match")) > 0 {
+		err = s.writeIfMatch(r, sc, "observe", nil, observe)
+	} else if err = observe(id, 0); err != nil {
 		err = fmt.Errorf("api: observe %s: %w", id, err)
-		if version > 0 {
-			err = s.errIfRaced(r.Context(), r, sc, id, err)
-		}
+	}
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}

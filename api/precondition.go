@@ -2,9 +2,12 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/go-chi/chi/v5"
 
 	"hazardmap/geo"
 )
@@ -132,4 +135,32 @@ func (s *Server) errIfRaced(ctx context.Context, r *http.Request, sc *geo.Schema
 		return ferr
 	}
 	return s.errChanged(r, sc, f)
+}
+
+// writeIfMatch runs a write of the feature featureId of sc (op names it
+// in errors) that If-Match must name, in the order a client learns what
+// is wrong: a request without If-Match is refused (428) before its body
+// is read; then readBody (nil for none) reads and checks the body; then
+// the tags are checked against the feature's current version (412); then
+// write runs with that version. A Conflict from write (another write came
+// in between) is the 412 of the newer version.
+func (s *Server) writeIfMatch(r *http.Request, sc *geo.Schema, op string, readBody func(id string) error, write func(id string, version int64) error) error {
+	id := chi.URLParam(r, "featureId")
+	tags, err := ifMatch(r)
+	if err != nil {
+		return err
+	}
+	if readBody != nil {
+		if err := readBody(id); err != nil {
+			return err
+		}
+	}
+	cur, err := s.featureIfMatch(r.Context(), r, sc, id, tags)
+	if err != nil {
+		return err
+	}
+	if err := write(id, cur.Version); err != nil {
+		return s.errIfRaced(r.Context(), r, sc, id, fmt.Errorf("api: %s %s/%s: %w", op, sc.ID, id, err))
+	}
+	return nil
 }

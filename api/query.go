@@ -142,8 +142,8 @@ func parseItemsQuery(sc *geo.Schema, v url.Values) (itemsQuery, error) {
 	if v.Has("bbox-crs") && !v.Has("bbox") {
 		bad = append(bad, geo.FieldError{Field: "bbox-crs", Detail: "given without bbox"})
 	}
-	if len(bad) > 0 {
-		return itemsQuery{}, &geo.Error{Kind: geo.Invalid, Message: "invalid query parameters", Fields: bad}
+	if err := invalidQuery(bad); err != nil {
+		return itemsQuery{}, err
 	}
 	slices.SortFunc(q.Filters, func(a, b geo.Filter) int { return strings.Compare(a.Property, b.Property) })
 	return q, nil
@@ -167,6 +167,15 @@ func eachParam(v url.Values, parse func(name, raw string) error) []geo.FieldErro
 		}
 	}
 	return bad
+}
+
+// invalidQuery returns the error of a query with the bad parameters, nil
+// when there are none.
+func invalidQuery(bad []geo.FieldError) error {
+	if len(bad) == 0 {
+		return nil
+	}
+	return &geo.Error{Kind: geo.Invalid, Message: "invalid query parameters", Fields: bad}
 }
 
 // fieldErrors returns the field errors of err, or one naming field.
@@ -296,28 +305,15 @@ func parseFormat(raw string, html bool) error {
 // parameter is f; html says whether f=html is offered there. It reports
 // whether f=html was given.
 func parseSimpleQuery(v url.Values, html bool) (wantHTML bool, err error) {
-	names := make([]string, 0, len(v))
-	for name := range v {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	var bad []geo.FieldError
-	for _, name := range names {
-		vals := v[name]
-		switch {
-		case name != "f":
-			bad = append(bad, geo.FieldError{Field: name, Detail: "unknown parameter; this request takes only f"})
-		case len(vals) != 1:
-			bad = append(bad, geo.FieldError{Field: name, Detail: "give this parameter once"})
-		default:
-			if err := parseFormat(vals[0], html); err != nil {
-				bad = append(bad, fieldErrors(err, name)...)
-			}
-			wantHTML = vals[0] == "html"
+	bad := eachParam(v, func(name, raw string) error {
+		if name != "f" {
+			return geo.InvalidField(name, "unknown parameter; this request takes only f")
 		}
-	}
-	if len(bad) > 0 {
-		return false, &geo.Error{Kind: geo.Invalid, Message: "invalid query parameters", Fields: bad}
+		wantHTML = raw == "html"
+		return parseFormat(raw, html)
+	})
+	if err := invalidQuery(bad); err != nil {
+		return false, err
 	}
 	return wantHTML, nil
 }

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/go-chi/chi/v5"
-
 	"hazardmap/geo"
 	"hazardmap/geo/geojson"
 )
@@ -14,9 +12,14 @@ import (
 // Replace, Update (a JSON Merge Patch, patch.go) and Delete, each behind
 // If-Match (precondition.go).
 
-// decodeBodyFeature reads a feature body for the route's featureId: an id
-// in the body, when given, must be that one.
-func decodeBodyFeature(raw []byte, id string) (*geo.Feature, error) {
+// readFeatureBody reads a GeoJSON Feature from the body of r for the
+// route's featureId id ("" on POST): an id in the body, when given, must
+// be that one.
+func readFeatureBody(w http.ResponseWriter, r *http.Request, id string) (*geo.Feature, error) {
+	raw, err := readBody(w, r, maxFeatureBody, typeGeoJSON, typeJSON)
+	if err != nil {
+		return nil, err
+	}
 	f, err := geojson.DecodeFeature(raw, "")
 	if err != nil {
 		return nil, err
@@ -27,17 +30,22 @@ func decodeBodyFeature(raw []byte, id string) (*geo.Feature, error) {
 	return f, nil
 }
 
+// stored returns feature id of sc as the store keeps it after a write
+// (normalized geometry, canonical properties), so that the answer and its
+// ETag are those a GET gives; f when it cannot be read back.
+func (s *Server) stored(r *http.Request, sc *geo.Schema, f *geo.Feature) *geo.Feature {
+	if got, err := s.store.Feature(r.Context(), sc.ID, f.ID); err == nil {
+		return got
+	}
+	return f
+}
+
 // handleCreate serves POST /collections/{collectionId}/items (planner):
 // a GeoJSON Feature, with or without an id (the store makes one), is
 // created; 201 with its Location and ETag.
 func (s *Server) handleCreate(sc *geo.Schema) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		raw, err := readBody(w, r, maxFeatureBody, typeGeoJSON, typeJSON)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		f, err := decodeBodyFeature(raw, "")
+		f, err := readFeatureBody(w, r, "")
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -46,11 +54,7 @@ func (s *Server) handleCreate(sc *geo.Schema) http.HandlerFunc {
 			s.fail(w, r, fmt.Errorf("api: create in %s: %w", sc.ID, err))
 			return
 		}
-		// Read back what the store keeps (normalized geometry, canonical
-		// properties), so the body and ETag are those a GET gives.
-		if stored, err := s.store.Feature(r.Context(), sc.ID, f.ID); err == nil {
-			f = stored
-		}
+		f = s.stored(r, sc, f)
 		w.Header().Set("Location", s.baseURL(r)+"/collections/"+sc.ID+"/items/"+f.ID)
 		s.writeFeature(w, r, http.StatusCreated, sc, f)
 	}
@@ -61,36 +65,19 @@ func (s *Server) handleCreate(sc *geo.Schema) http.HandlerFunc {
 // current version.
 func (s *Server) handleReplace(sc *geo.Schema) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		id := chi.URLParam(r, "featureId")
-		tags, err := ifMatch(r)
+		var f *geo.Feature
+		err := s.writeIfMatch(r, sc, "replace", func(id string) (err error) {
+			f, err = readFeatureBody(w, r, id)
+			return err
+		}, func(id string, version int64) error {
+			f.ID, f.Version = id, version
+			return s.store.Replace(r.Context(), sc.ID, f)
+		})
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		raw, err := readBody(w, r, maxFeatureBody, typeGeoJSON, typeJSON)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		f, err := decodeBodyFeature(raw, id)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		cur, err := s.featureIfMatch(r.Context(), r, sc, id, tags)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		f.ID, f.Version = id, cur.Version
-		if err := s.store.Replace(r.Context(), sc.ID, f); err != nil {
-			s.fail(w, r, s.errIfRaced(r.Context(), r, sc, id, fmt.Errorf("api: replace %s/%s: %w", sc.ID, id, err)))
-			return
-		}
-		if stored, err := s.store.Feature(r.Context(), sc.ID, id); err == nil {
-			f = stored
-		}
-		s.writeFeature(w, r, http.StatusOK, sc, f)
+		s.writeFeature(w, r, http.StatusOK, sc, s.stored(r, sc, f))
 	}
 }
 
@@ -99,30 +86,20 @@ func (s *Server) handleReplace(sc *geo.Schema) http.HandlerFunc {
 // if If-Match names its current version.
 func (s *Server) handlePatch(sc *geo.Schema) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		id := chi.URLParam(r, "featureId")
-		tags, err := ifMatch(r)
+		var p geo.Patch
+		var f *geo.Feature
+		err := s.writeIfMatch(r, sc, "patch", func(id string) error {
+			raw, err := readBody(w, r, maxFeatureBody, typeMergePatch, typeJSON)
+			if err == nil {
+				p, err = parseMergePatch(raw, id)
+			}
+			return err
+		}, func(id string, version int64) (err error) {
+			f, err = s.store.Patch(r.Context(), sc.ID, id, version, p)
+			return err
+		})
 		if err != nil {
 			s.fail(w, r, err)
-			return
-		}
-		raw, err := readBody(w, r, maxFeatureBody, typeMergePatch, typeJSON)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		p, err := parseMergePatch(raw, id)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		cur, err := s.featureIfMatch(r.Context(), r, sc, id, tags)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		f, err := s.store.Patch(r.Context(), sc.ID, id, cur.Version, p)
-		if err != nil {
-			s.fail(w, r, s.errIfRaced(r.Context(), r, sc, id, fmt.Errorf("api: patch %s/%s: %w", sc.ID, id, err)))
 			return
 		}
 		s.writeFeature(w, r, http.StatusOK, sc, f)
@@ -134,19 +111,11 @@ func (s *Server) handlePatch(sc *geo.Schema) http.HandlerFunc {
 // version; 204.
 func (s *Server) handleDelete(sc *geo.Schema) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		id := chi.URLParam(r, "featureId")
-		tags, err := ifMatch(r)
+		err := s.writeIfMatch(r, sc, "delete", nil, func(id string, version int64) error {
+			return s.store.Delete(r.Context(), sc.ID, id, version)
+		})
 		if err != nil {
 			s.fail(w, r, err)
-			return
-		}
-		cur, err := s.featureIfMatch(r.Context(), r, sc, id, tags)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		if err := s.store.Delete(r.Context(), sc.ID, id, cur.Version); err != nil {
-			s.fail(w, r, s.errIfRaced(r.Context(), r, sc, id, fmt.Errorf("api: delete %s/%s: %w", sc.ID, id, err)))
 			return
 		}
 		w.Header().Set("Cache-Control", "no-store")
