@@ -85,6 +85,13 @@ type env struct {
 
 func newEnv(t testing.TB, st geo.Store, opts Options) *env {
 	t.Helper()
+	// The settings of hazardmap serve, unless the test sets its own.
+	if opts.CacheBytes == 0 {
+		opts.CacheBytes = DefaultCacheBytes
+	}
+	if opts.WritesPerMinute == 0 {
+		opts.WritesPerMinute = DefaultWritesPerMinute
+	}
 	e := &env{t: t, store: st, srv: NewServer(st, opts), tokens: map[geo.Role]string{}, ids: map[geo.Role]string{}}
 	e.ts = httptest.NewServer(e.srv)
 	t.Cleanup(func() {

@@ -87,7 +87,7 @@ func BenchmarkItems(b *testing.B) {
 		for _, mode := range []struct {
 			name  string
 			cache int64
-		}{{"warm", 0}, {"cold", -1}} {
+		}{{"warm", api.DefaultCacheBytes}, {"cold", 0}} {
 			for _, enc := range []string{"identity", "gzip"} {
 				b.Run(layer.name+"/"+mode.name+"/"+enc, func(b *testing.B) {
 					h := api.NewServer(layer.store, api.Options{CacheBytes: mode.cache})

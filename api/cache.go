@@ -11,8 +11,8 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-// DefaultCacheBytes is the response-cache budget used when
-// Options.CacheBytes is 0: room for every page a map loads of the seed
+// DefaultCacheBytes is the response-cache budget hazardmap serve uses
+// unless told otherwise: room for every page a map loads of the seed
 // layers many times over, and for a few maxLimit pages of a large layer.
 const DefaultCacheBytes = 64 << 20
 

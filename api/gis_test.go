@@ -104,7 +104,7 @@ func checkGeoJSON(t *testing.T, files ...string) {
 func serveFixtures(t *testing.T, b backend) (*httptest.Server, geo.Store) {
 	st := b.open(t)
 	api.Seed(t, st, api.Fixtures())
-	srv := httptest.NewServer(api.NewServer(st, api.Options{}))
+	srv := httptest.NewServer(api.NewServer(st, api.Options{CacheBytes: api.DefaultCacheBytes}))
 	t.Cleanup(srv.Close)
 	return srv, st
 }
@@ -244,7 +244,7 @@ func TestCheckGeoJSON(t *testing.T) {
 // every file comes out of the API, and every page is valid GeoJSON.
 func TestSeedDataset(t *testing.T) {
 	st := seedStore(t)
-	srv := httptest.NewServer(api.NewServer(st, api.Options{}))
+	srv := httptest.NewServer(api.NewServer(st, api.Options{CacheBytes: api.DefaultCacheBytes}))
 	defer srv.Close()
 	dir := t.TempDir()
 	var files []string

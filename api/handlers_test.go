@@ -487,8 +487,8 @@ func TestFeature(t *testing.T) {
 }
 
 func TestConditionalRequestsAndCacheInvalidation(t *testing.T) {
-	for _, cacheBytes := range []int64{0, -1} {
-		t.Run(map[int64]string{0: "cache", -1: "nocache"}[cacheBytes], func(t *testing.T) {
+	for _, cacheBytes := range []int64{api.DefaultCacheBytes, 0} {
+		t.Run(map[int64]string{api.DefaultCacheBytes: "cache", 0: "nocache"}[cacheBytes], func(t *testing.T) {
 			st := api.OpenFixtureStore(t)
 			h := api.NewServer(st, api.Options{CacheBytes: cacheBytes})
 			target := "/collections/waterlogging_points/items?status=closed"

@@ -12,9 +12,9 @@ import (
 // minutes, or a planner editing by hand, stays far below the limit; a
 // runaway script does not.
 
-// DefaultWritesPerMinute is the per-token write rate of Options when it
-// is 0: a crew reporting every few minutes, or a planner editing by hand,
-// stays far below it; a runaway script does not.
+// DefaultWritesPerMinute is the per-token write rate hazardmap serve
+// uses unless told otherwise: a crew reporting every few minutes, or a
+// planner editing by hand, stays far below it; a runaway script does not.
 const DefaultWritesPerMinute = 60
 
 // newLimiter returns the per-token write limiter of Options, or nil when
@@ -22,11 +22,8 @@ const DefaultWritesPerMinute = 60
 // instances behind a balancer a token may write up to n times the rate.
 func (s *Server) newLimiter() *httprate.RateLimiter {
 	n := s.opts.WritesPerMinute
-	if n < 0 {
+	if n <= 0 {
 		return nil
-	}
-	if n == 0 {
-		n = DefaultWritesPerMinute
 	}
 	return httprate.NewRateLimiter(n, time.Minute,
 		httprate.WithKeyFuncs(func(r *http.Request) (string, error) { return authOf(r.Context()).actor.ID, nil }),

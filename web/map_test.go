@@ -144,7 +144,7 @@ func TestMapInBrowser(t *testing.T) {
 	}
 
 	streams := &streamSwitch{cancel: map[int]context.CancelFunc{}}
-	srv := httptest.NewServer(streams.wrap(api.NewServer(store, api.Options{Map: Handler("")})))
+	srv := httptest.NewServer(streams.wrap(api.NewServer(store, api.Options{Map: Handler(""), CacheBytes: api.DefaultCacheBytes, WritesPerMinute: api.DefaultWritesPerMinute})))
 	defer srv.Close()
 	// The same data with GCJ-02 tiles that do not exist (the API answers
 	// 404): the page must shift features and fall back to the outlines.

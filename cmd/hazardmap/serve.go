@@ -78,14 +78,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
-	cacheBytes := c.cacheBytes
-	if cacheBytes == 0 {
-		cacheBytes = -1 // api: negative turns the cache off, 0 means its default
-	}
 	handler := api.NewServer(store, api.Options{
 		Logger:          log,
 		Map:             web.Handler(tileOrigin, web.Tiles(c.tileURL, c.tileAttribution, c.tileDatum)),
-		CacheBytes:      cacheBytes,
+		CacheBytes:      c.cacheBytes,
 		BaseURL:         c.baseURL,
 		WritesPerMinute: c.writeRate,
 	})
