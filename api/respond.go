@@ -249,7 +249,8 @@ func quality(ranges []acceptRange, major string, exact ...string) float64 {
 }
 
 // mediaRange splits one element of an Accept or Accept-Encoding header
-// into its lower-case value and q-value (1 when absent or malformed).
+// into its lower-case value and q-value: 1 when absent, 0 (not
+// acceptable) when malformed.
 func mediaRange(part string) (string, float64) {
 	v, params, err := mime.ParseMediaType(strings.TrimSpace(part))
 	if err != nil {
