@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"encoding/json"
 
 	"hazardmap/geo"
@@ -42,9 +41,8 @@ func parseMergePatch(raw []byte, id string) (geo.Patch, error) {
 			if isNull(v) {
 				return geo.Patch{}, geo.InvalidField("properties", "null would remove every property; name the properties to change")
 			}
-			d := json.NewDecoder(bytes.NewReader(v))
 			var props map[string]any
-			if err := d.Decode(&props); err != nil {
+			if err := json.Unmarshal(v, &props); err != nil {
 				return geo.Patch{}, geo.InvalidField("properties", "want an object")
 			}
 			p.Properties = props
