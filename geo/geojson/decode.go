@@ -142,48 +142,17 @@ func DecodeGeometry(raw json.RawMessage, field string) (orb.Geometry, error) {
 	var out orb.Geometry
 	switch g.Type {
 	case "Point":
-		var p []float64
-		if err = json.Unmarshal(g.Coordinates, &p); err == nil {
-			out, err = position(p)
-		}
-	case "MultiPoint", "LineString":
-		var ps [][]float64
-		if err = json.Unmarshal(g.Coordinates, &ps); err == nil {
-			var pts []orb.Point
-			pts, err = positions(ps)
-			if g.Type == "MultiPoint" {
-				out = orb.MultiPoint(pts)
-			} else {
-				out = orb.LineString(pts)
-			}
-		}
+		out, err = decode(g.Coordinates, position)
+	case "MultiPoint":
+		out, err = decode(g.Coordinates, multiPoint)
+	case "LineString":
+		out, err = decode(g.Coordinates, lineString)
 	case "MultiLineString":
-		var ls [][][]float64
-		if err = json.Unmarshal(g.Coordinates, &ls); err == nil {
-			var lines []orb.LineString
-			lines, err = lists[orb.LineString](ls)
-			out = orb.MultiLineString(lines)
-		}
+		out, err = decode(g.Coordinates, multiLineString)
 	case "Polygon":
-		var rs [][][]float64
-		if err = json.Unmarshal(g.Coordinates, &rs); err == nil {
-			var rings []orb.Ring
-			rings, err = lists[orb.Ring](rs)
-			out = orb.Polygon(rings)
-		}
+		out, err = decode(g.Coordinates, polygon)
 	case "MultiPolygon":
-		var ps [][][][]float64
-		if err = json.Unmarshal(g.Coordinates, &ps); err == nil {
-			mp := orb.MultiPolygon{}
-			for _, coords := range ps {
-				var rings []orb.Ring
-				if rings, err = lists[orb.Ring](coords); err != nil {
-					break
-				}
-				mp = append(mp, orb.Polygon(rings))
-			}
-			out = mp
-		}
+		out, err = decode(g.Coordinates, multiPolygon)
 	default:
 		return nil, geo.InvalidField(field+".type", "unknown geometry type %q", g.Type)
 	}
@@ -192,6 +161,35 @@ func DecodeGeometry(raw json.RawMessage, field string) (orb.Geometry, error) {
 	}
 	return out, nil
 }
+
+// decode reads the coordinates raw as C and makes them a geometry with
+// f.
+func decode[C any, G orb.Geometry](raw json.RawMessage, f func(C) (G, error)) (orb.Geometry, error) {
+	var c C
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return nil, err
+	}
+	g, err := f(c)
+	if err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// each converts every element of in with f; the first error stops it.
+func each[In, Out any](in []In, f func(In) (Out, error)) ([]Out, error) {
+	out := make([]Out, len(in))
+	for i, x := range in {
+		var err error
+		if out[i], err = f(x); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// The coordinates of each geometry type, from the nesting of arrays of
+// numbers that encoding/json reads.
 
 func position(p []float64) (orb.Point, error) {
 	switch len(p) {
@@ -203,29 +201,17 @@ func position(p []float64) (orb.Point, error) {
 	return orb.Point{}, fmt.Errorf("a position is [lon, lat], got %d numbers", len(p))
 }
 
-func positions(ps [][]float64) ([]orb.Point, error) {
-	out := make([]orb.Point, len(ps))
-	for i, p := range ps {
-		var err error
-		if out[i], err = position(p); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
+func multiPoint(ps [][]float64) (orb.MultiPoint, error) { return each(ps, position) }
 
-// lists reads a list of position lists, each as a T (a line or a ring).
-func lists[T ~[]orb.Point](ls [][][]float64) ([]T, error) {
-	out := make([]T, len(ls))
-	for i, l := range ls {
-		pts, err := positions(l)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = pts
-	}
-	return out, nil
-}
+func lineString(ps [][]float64) (orb.LineString, error) { return each(ps, position) }
+
+func ring(ps [][]float64) (orb.Ring, error) { return each(ps, position) }
+
+func multiLineString(ls [][][]float64) (orb.MultiLineString, error) { return each(ls, lineString) }
+
+func polygon(rs [][][]float64) (orb.Polygon, error) { return each(rs, ring) }
+
+func multiPolygon(ps [][][][]float64) (orb.MultiPolygon, error) { return each(ps, polygon) }
 
 // isNull reports whether raw is the JSON literal null.
 func isNull(raw json.RawMessage) bool {
