@@ -150,7 +150,7 @@ func (s *Server) handleFeature(sc *geo.Schema) http.HandlerFunc {
 			return
 		}
 		// The body shows what the role may see; its ETag (featureETag,
-		// writes.go) is the one a write's If-Match must send back.
+		// feature.go) is the one a write's If-Match must send back.
 		role := roleOf(r)
 		body, etag, err := featureBody(sc, f, s.baseURL(r), role)
 		if err != nil {

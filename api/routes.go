@@ -64,7 +64,7 @@ func (s *Server) routes() http.Handler {
 	handle(http.MethodPost, observationsRoute, geo.RoleCrew, s.handleObserve)
 	read("/audit", geo.RolePlanner, s.handleAudit) // audit.go
 	get("/events", s.handleEvents)                 // events.go: live updates (SSE)
-	read("/tokens", geo.RoleAdmin, s.handleTokens) // auth.go: token management
+	read("/tokens", geo.RoleAdmin, s.handleTokens) // tokens.go: token management
 	handle(http.MethodPost, "/tokens", geo.RoleAdmin, s.handleCreateToken)
 	handle(http.MethodDelete, "/tokens/{tokenId}", geo.RoleAdmin, s.handleRevokeToken)
 	get("/analysis/nearest-depots", s.handleNearestDepots) // analysis.go

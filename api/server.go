@@ -60,9 +60,9 @@ type Server struct {
 	// rules holds the least role of every route, by "METHOD pattern"
 	// (routes.go, enforced by guard in auth.go).
 	rules map[string]geo.Role
-	// limiter caps each token's writes; nil when off (auth.go).
+	// limiter caps each token's writes; nil when off (ratelimit.go).
 	limiter *httprate.RateLimiter
-	// events fans the store's changes out to the SSE clients (events.go).
+	// events fans the store's changes out to the SSE clients (hub.go).
 	events *hub
 }
 
