@@ -127,25 +127,41 @@ func responseRef(name string) *openapi3.ResponseRef {
 	return &openapi3.ResponseRef{Ref: "#/components/responses/" + name}
 }
 
-// sharedResponses names the component response of each shared status.
-var sharedResponses = map[int]string{
-	http.StatusNotModified:           "NotModified",
-	http.StatusBadRequest:            "BadRequest",
-	http.StatusUnauthorized:          "Unauthorized",
-	http.StatusForbidden:             "Forbidden",
-	http.StatusNotFound:              "NotFound",
-	http.StatusConflict:              "Conflict",
-	http.StatusPreconditionFailed:    "PreconditionFailed",
-	http.StatusRequestEntityTooLarge: "PayloadTooLarge",
-	http.StatusUnsupportedMediaType:  "UnsupportedMediaType",
-	http.StatusPreconditionRequired:  "PreconditionRequired",
-	http.StatusTooManyRequests:       "TooManyRequests",
-	http.StatusInternalServerError:   "ServerError",
-	http.StatusServiceUnavailable:    "Unavailable",
+// sharedResponse names the component response of a shared status.
+func sharedResponse(status int) string {
+	switch status {
+	case http.StatusNotModified:
+		return "NotModified"
+	case http.StatusBadRequest:
+		return "BadRequest"
+	case http.StatusUnauthorized:
+		return "Unauthorized"
+	case http.StatusForbidden:
+		return "Forbidden"
+	case http.StatusNotFound:
+		return "NotFound"
+	case http.StatusConflict:
+		return "Conflict"
+	case http.StatusPreconditionFailed:
+		return "PreconditionFailed"
+	case http.StatusRequestEntityTooLarge:
+		return "PayloadTooLarge"
+	case http.StatusUnsupportedMediaType:
+		return "UnsupportedMediaType"
+	case http.StatusPreconditionRequired:
+		return "PreconditionRequired"
+	case http.StatusTooManyRequests:
+		return "TooManyRequests"
+	case http.StatusInternalServerError:
+		return "ServerError"
+	case http.StatusServiceUnavailable:
+		return "Unavailable"
+	}
+	panic("api: no shared response for status " + strconv.Itoa(status))
 }
 
 // responses returns the responses of an operation: those of own by
-// status, and the shared responses (sharedResponses) of the statuses in
+// status, and the shared responses (sharedResponse) of the statuses in
 // shared.
 func responses(own map[int]*openapi3.Response, shared ...int) *openapi3.Responses {
 	rs := openapi3.NewResponses()
@@ -153,7 +169,7 @@ func responses(own map[int]*openapi3.Response, shared ...int) *openapi3.Response
 		rs.Set(strconv.Itoa(code), &openapi3.ResponseRef{Value: r})
 	}
 	for _, code := range shared {
-		rs.Set(strconv.Itoa(code), responseRef(sharedResponses[code]))
+		rs.Set(strconv.Itoa(code), responseRef(sharedResponse(code)))
 	}
 	return rs
 }
@@ -241,9 +257,9 @@ func (d document) documentShared() {
 		{http.StatusTooManyRequests, "Over the token's write rate on this instance; retry after Retry-After seconds.",
 			openapi3.Headers{"Retry-After": header("Seconds to wait.", integer())}},
 	} {
-		d.response(sharedResponses[r.status], problem(r.desc, r.headers))
+		d.response(sharedResponse(r.status), problem(r.desc, r.headers))
 	}
-	d.response(sharedResponses[http.StatusNotModified], answer("Not modified: the If-None-Match or If-Modified-Since of the request still holds.", nil, nil))
+	d.response(sharedResponse(http.StatusNotModified), answer("Not modified: the If-None-Match or If-Modified-Since of the request still holds.", nil, nil))
 	for name, p := range baseParameters() {
 		d.parameter(name, p)
 	}
@@ -264,10 +280,10 @@ func (d document) documentSecurity(rules map[string]geo.Role) {
 		for method, op := range item.Operations() {
 			role := rules[strings.ToUpper(method)+" "+path]
 			op.Extensions = map[string]any{"x-role": string(role)}
-			op.Responses.Set(strconv.Itoa(http.StatusUnauthorized), responseRef(sharedResponses[http.StatusUnauthorized]))
+			op.Responses.Set(strconv.Itoa(http.StatusUnauthorized), responseRef(sharedResponse(http.StatusUnauthorized)))
 			if role != geo.RolePublic {
 				op.Security = &openapi3.SecurityRequirements{bearer}
-				op.Responses.Set(strconv.Itoa(http.StatusForbidden), responseRef(sharedResponses[http.StatusForbidden]))
+				op.Responses.Set(strconv.Itoa(http.StatusForbidden), responseRef(sharedResponse(http.StatusForbidden)))
 			}
 		}
 	}

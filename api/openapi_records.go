@@ -12,9 +12,11 @@ import (
 // record and read back: status reports, the audit log, the event stream
 // and the tokens.
 
-// historyParams are the parameters of the history routes (observations,
-// audit), after their own.
-var historyParams = []string{"history.datetime", "history.from", "history.to", "history.limit", "history.offset", "f"}
+// historyParams returns the parameters of a history route (observations,
+// audit): its own, then those of every history.
+func historyParams(own ...string) openapi3.Parameters {
+	return paramRefs(append(own, "history.datetime", "history.from", "history.to", "history.limit", "history.offset", "f")...)
+}
 
 // pageSchema is a page of a history: its counts, links and the entries
 // under member.
@@ -71,7 +73,7 @@ func (d document) documentObservations() {
 
 	d.read(observationsRoute, &openapi3.Operation{OperationID: "getObservations", Tags: []string{geo.WaterloggingPoints},
 		Summary:    "The status reports of a waterlogging point, newest first",
-		Parameters: paramRefs(append([]string{"featureId"}, historyParams...)...),
+		Parameters: historyParams("featureId"),
 		Responses: responses(map[int]*openapi3.Response{200: answer("A page of the history, with next and prev links.",
 			jsonContent(typeJSON, pageSchema("observations", schemaRef("observation"), openapi3.Schemas{"feature_id": str()})), nil)},
 			400, 404, 500, 503)})
@@ -114,7 +116,7 @@ func (d document) documentAudit() {
 	}))
 	d.read("/audit", &openapi3.Operation{OperationID: "getAudit", Tags: []string{"Audit"}, Summary: "The audit log, newest first (planner)",
 		Description: "Every write: who (token id, name, role), when, what, and the feature before and after, recorded in the same transaction as the write.",
-		Parameters:  paramRefs(append([]string{"audit.collection", "audit.feature_id"}, historyParams...)...),
+		Parameters:  historyParams("audit.collection", "audit.feature_id"),
 		Responses: responses(map[int]*openapi3.Response{200: answer("A page of entries, with next and prev links.",
 			jsonContent(typeJSON, pageSchema("entries", schemaRef("auditEntry"), nil)), nil)}, 400, 500, 503)})
 }

@@ -79,12 +79,13 @@ func enum[T any](values ...T) opt {
 	}
 }
 
-var (
-	nullable opt = func(s *openapi3.Schema) { s.Nullable = true }
-	unique   opt = func(s *openapi3.Schema) { s.UniqueItems = true }
-	// closed refuses members other than the declared ones.
-	closed opt = func(s *openapi3.Schema) { s.AdditionalProperties = openapi3.AdditionalProperties{Has: ptr(false)} }
-)
+func nullable(s *openapi3.Schema) { s.Nullable = true }
+func unique(s *openapi3.Schema)   { s.UniqueItems = true }
+
+// closed refuses members other than the declared ones.
+func closed(s *openapi3.Schema) {
+	s.AdditionalProperties = openapi3.AdditionalProperties{Has: ptr(false)}
+}
 
 // constant is a string that is always value (a GeoJSON type, say).
 func constant(value string) *openapi3.SchemaRef { return str(enum(value)) }
