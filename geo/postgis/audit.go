@@ -46,9 +46,25 @@ FROM unnest($6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[], $11::
 )
 
 // appendAudit appends entries to the audit log of the write transaction
-// tx, made by actor at time at, numbers them (setting their Seq) and
-// queues the notification. It is the last step of every write.
+// tx, made by actor at time at, numbers them (setting their Seq), queues
+// the notification and records the answer of the idempotency key that ctx
+// may carry. It (or appendResult) is the last step of every write.
 func appendAudit(ctx context.Context, tx pgx.Tx, actor geo.Actor, at time.Time, entries []geo.AuditEntry) error {
+	return appendResult(ctx, tx, actor, at, geo.WriteResult{Entries: entries})
+}
+
+// appendResult is appendAudit for a write that wrote more than features
+// (a report, a proposal): res holds it, for the answer of an idempotent
+// write (completeClaim).
+func appendResult(ctx context.Context, tx pgx.Tx, actor geo.Actor, at time.Time, res geo.WriteResult) error {
+	if err := numberAudit(ctx, tx, actor, at, res.Entries); err != nil {
+		return err
+	}
+	return completeClaim(ctx, tx, res)
+}
+
+// numberAudit stores entries, numbered from the change counter.
+func numberAudit(ctx context.Context, tx pgx.Tx, actor geo.Actor, at time.Time, entries []geo.AuditEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
