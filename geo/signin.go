@@ -216,11 +216,7 @@ func (c SignInCode) AuditFeature() *Feature {
 // SignInStore keeps one-time sign-in codes; every Store is one. Writes
 // are audited under TokensCollection with the token's id.
 type SignInStore interface {
-	// CreateSignInCode stores c, which must pass SignInCode.Validate (else
-	// Invalid), with Issuer the actor of ctx, and appends an audit entry
-	// (ActionLink, version 0). A hash or token id already stored (as a
-	// code or a token) is a Conflict.
-	CreateSignInCode(ctx context.Context, c SignInCode) error
+	SignInIssuer
 	// RedeemSignInCode exchanges the code whose hash is codeHash, at now,
 	// for a new token with hash tokenHash (SignInCode.Token), in one
 	// transaction: it marks the code used, stores the token and appends
@@ -232,12 +228,22 @@ type SignInStore interface {
 	RedeemSignInCode(ctx context.Context, codeHash, tokenHash []byte, now time.Time) (Token, error)
 }
 
+// SignInIssuer stores sign-in codes: the part of SignInStore that
+// IssueSignInCode needs (the CLI's store may be a running server's).
+type SignInIssuer interface {
+	// CreateSignInCode stores c, which must pass SignInCode.Validate (else
+	// Invalid), with Issuer the actor of ctx, and appends an audit entry
+	// (ActionLink, version 0). A hash or token id already stored (as a
+	// code or a token) is a Conflict.
+	CreateSignInCode(ctx context.Context, c SignInCode) error
+}
+
 // IssueSignInCode makes a sign-in code for a new token called name with
 // role, working for codeTTL (SignInCodeTTL when 0) from now, whose token
 // works for tokenTTL from its exchange (0: until revoked), and stores it.
 // It returns the code as stored and the code itself, in groups
 // ("7KQ2-M9XD-…"), to put in a link (SignInLink) — it is never stored.
-func IssueSignInCode(ctx context.Context, store SignInStore, name string, role Role, tokenTTL, codeTTL time.Duration, now time.Time) (SignInCode, string, error) {
+func IssueSignInCode(ctx context.Context, store SignInIssuer, name string, role Role, tokenTTL, codeTTL time.Duration, now time.Time) (SignInCode, string, error) {
 	if codeTTL == 0 {
 		codeTTL = SignInCodeTTL
 	}

@@ -97,6 +97,10 @@ type record struct {
 	Updated    time.Time      `json:"updated"`
 }
 
+// IsLocked reports whether err is Open's failure to lock a file that
+// another process holds open.
+func IsLocked(err error) bool { return errors.Is(err, bolterrors.ErrTimeout) }
+
 // Open opens (creating if needed) the store in directory dir.
 func Open(dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
