@@ -385,3 +385,41 @@ func (i *Idempotent) Answer(res WriteResult) (StoredResponse, error) {
 func ErrClaimLost(key string) error {
 	return Errorf(Conflict, "the Idempotency-Key %q is no longer held by this request (it lapsed after %v, or its write already happened); retry to get the answer", key, IdempotencyLease)
 }
+
+// Idempotently runs write under key the way the flow above says, for the
+// request whose fingerprint is fp, at now: it claims the key; when it
+// holds it, it runs write with WithIdempotency(ctx, claim, respond) and
+// then releases the claim (with a context that outlives ctx, so that a
+// client going away does not leave the key held for the whole lease).
+//
+// It returns the outcome and the answer: the stored one on
+// IdempotencyReplay, the one respond made for this write on
+// IdempotencyClaimed (nil if the write wrote nothing), none on
+// IdempotencyInFlight and IdempotencyMismatch; and write's error. The
+// HTTP layer maps the outcomes to the draft's answers: replay the stored
+// response, 409, 422.
+func Idempotently(ctx context.Context, store IdempotencyStore, key string, fp []byte, now time.Time,
+	respond func(WriteResult) (StoredResponse, error), write func(ctx context.Context) error) (IdempotencyOutcome, *StoredResponse, error) {
+	c, err := store.ClaimIdempotencyKey(ctx, key, fp, now)
+	if err != nil {
+		return 0, nil, err
+	}
+	if c.Outcome != IdempotencyClaimed {
+		return c.Outcome, c.Response, nil
+	}
+	var made *StoredResponse
+	err = write(WithIdempotency(ctx, c, func(res WriteResult) (StoredResponse, error) {
+		r, err := respond(res)
+		if err == nil {
+			made = &r
+		}
+		return r, err
+	}))
+	if err != nil {
+		made = nil // the write rolled back, and its answer with it
+	}
+	if rerr := store.ReleaseIdempotencyKey(context.WithoutCancel(ctx), c); rerr != nil && err == nil {
+		err = rerr
+	}
+	return c.Outcome, made, err
+}

@@ -76,30 +76,16 @@ func answer(res geo.WriteResult) (geo.StoredResponse, error) {
 	}, Body: []byte(b.String())}, nil
 }
 
-// idempotent runs write under key as the API does: it claims the key; if
-// it holds it, it runs write with the claim in the context and releases
-// the claim. It returns the claim's outcome and the answer: the stored one
-// of a replay, or the one this write made.
+// idempotent runs write under key as the API does (geo.Idempotently),
+// answering with answer.
 func idempotent(t *testing.T, s geo.Store, wctx context.Context, key string, fp []byte, now time.Time,
 	write func(ctx context.Context) error) (geo.IdempotencyOutcome, *geo.StoredResponse, error) {
 	t.Helper()
-	c, err := s.ClaimIdempotencyKey(ctx, key, fp, now)
-	if err != nil {
-		t.Fatalf("ClaimIdempotencyKey(%q) = %v", key, err)
+	out, resp, err := geo.Idempotently(wctx, s, key, fp, now, answer, write)
+	if out == 0 {
+		t.Fatalf("Idempotently(%q) = %v", key, err)
 	}
-	if c.Outcome != geo.IdempotencyClaimed {
-		return c.Outcome, c.Response, nil
-	}
-	var made *geo.StoredResponse
-	err = write(geo.WithIdempotency(wctx, c, func(res geo.WriteResult) (geo.StoredResponse, error) {
-		r, err := answer(res)
-		made = &r
-		return r, err
-	}))
-	if rerr := s.ReleaseIdempotencyKey(ctx, c); rerr != nil {
-		t.Fatalf("ReleaseIdempotencyKey = %v", rerr)
-	}
-	return c.Outcome, made, err
+	return out, resp, err
 }
 
 func claim(t *testing.T, s geo.Store, key string, fp []byte, now time.Time) geo.IdempotencyClaim {
