@@ -9,10 +9,11 @@ import "context"
 //
 // Every method that writes either writes all it was asked to or nothing,
 // and in the same transaction appends one AuditEntry per feature (or
-// token) it wrote, recording ActorFrom(ctx) (see Ledger). A write that
-// fails — Invalid, NotFound, Conflict, or an actor that fails
-// Actor.Validate — appends no entry and no Change. Stores do not
-// authorize: the API checks roles before it calls a write.
+// token) it wrote, recording ActorFrom(ctx) (see Ledger), and records the
+// answer of the idempotency key that ctx may carry (WithIdempotency). A
+// write that fails — Invalid, NotFound, Conflict, or an actor that fails
+// Actor.Validate — appends no entry and no Change and records no answer.
+// Stores do not authorize: the API checks roles before it calls a write.
 type Store interface {
 	Ledger
 	TokenStore

@@ -83,26 +83,40 @@ func deleteKey(tx *bolt.Tx, r *geo.IdempotencyRecord) error {
 	return tx.Bucket(idempotencyBucket).Delete([]byte(r.Key))
 }
 
-// ClaimIdempotencyKey decides on key in one bbolt transaction (see
-// geo.IdempotencyStore); bbolt runs one writing transaction at a time, so
-// of concurrent claims one is granted.
+// ClaimIdempotencyKey decides on key (see geo.IdempotencyStore): in a
+// read transaction, and when that grants a claim, again in a writing one,
+// which stores it. bbolt runs one writing transaction at a time, so of
+// concurrent claims one is granted; a replay or a refusal costs no write.
 func (s *Store) ClaimIdempotencyKey(ctx context.Context, key string, fingerprint []byte, now time.Time) (geo.IdempotencyClaim, error) {
 	if err := geo.CheckClaim(key, fingerprint, now); err != nil {
 		return geo.IdempotencyClaim{}, err
 	}
 	now = now.UTC().Truncate(time.Microsecond)
 	var c geo.IdempotencyClaim
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	decide := func(tx *bolt.Tx) (*geo.IdempotencyRecord, *geo.IdempotencyRecord, error) {
 		old, err := getKey(tx, key)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		var r *geo.IdempotencyRecord
-		if c, r = geo.Decide(old, key, fingerprint, now); r == nil {
-			return nil
-		}
-		return putKey(tx, old, r)
+		c, r = geo.Decide(old, key, fingerprint, now)
+		return old, r, nil
+	}
+	var grant bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		_, r, err := decide(tx)
+		grant = r != nil
+		return err
 	})
+	if err == nil && grant {
+		err = s.db.Update(func(tx *bolt.Tx) error {
+			old, r, err := decide(tx)
+			if err != nil || r == nil {
+				return err
+			}
+			return putKey(tx, old, r)
+		})
+	}
 	if err != nil {
 		return geo.IdempotencyClaim{}, fmt.Errorf("embedded: claim idempotency key: %w", err)
 	}
@@ -110,18 +124,33 @@ func (s *Store) ClaimIdempotencyKey(ctx context.Context, key string, fingerprint
 }
 
 // ReleaseIdempotencyKey forgets claim c if it is still in flight with its
-// nonce.
+// nonce. A completed claim (the usual case) costs a read only.
 func (s *Store) ReleaseIdempotencyKey(ctx context.Context, c geo.IdempotencyClaim) error {
 	if c.Outcome != geo.IdempotencyClaimed {
 		return nil
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	held := func(tx *bolt.Tx) (*geo.IdempotencyRecord, error) {
 		r, err := getKey(tx, c.Key)
 		if err != nil || r == nil || r.Response != nil || !bytes.Equal(r.Nonce, c.Nonce) {
-			return err
+			return nil, err
 		}
-		return deleteKey(tx, r)
+		return r, nil
+	}
+	var inFlight bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		r, err := held(tx)
+		inFlight = r != nil
+		return err
 	})
+	if err == nil && inFlight {
+		err = s.db.Update(func(tx *bolt.Tx) error {
+			r, err := held(tx)
+			if err != nil || r == nil {
+				return err
+			}
+			return deleteKey(tx, r)
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("embedded: release idempotency key: %w", err)
 	}

@@ -16,7 +16,8 @@ import (
 const (
 	selectKeySQL = `
 SELECT fingerprint, nonce, claimed, expires, status, header, body
-FROM idempotency_keys WHERE key = $1 FOR UPDATE`
+FROM idempotency_keys WHERE key = $1`
+	lockKeySQL = selectKeySQL + ` FOR UPDATE`
 	// insertKeySQL claims a key nobody holds. Of concurrent inserts of one
 	// key the primary key lets one through; the others wait for it to
 	// commit and then insert nothing.
@@ -41,15 +42,18 @@ DELETE FROM idempotency_keys WHERE key IN (
     SELECT key FROM idempotency_keys WHERE expires < $1 ORDER BY expires LIMIT $2 FOR UPDATE SKIP LOCKED)`
 )
 
-// selectKey reads and locks the record of key; nil when there is none.
-func selectKey(ctx context.Context, tx pgx.Tx, key string) (*geo.IdempotencyRecord, error) {
+// selectKey reads the record of key with q (selectKeySQL, or lockKeySQL
+// in a transaction); nil when there is none.
+func selectKey(ctx context.Context, db interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, q, key string) (*geo.IdempotencyRecord, error) {
 	r := &geo.IdempotencyRecord{Key: key}
 	var (
 		status *int
 		header []byte
 		body   []byte
 	)
-	err := tx.QueryRow(ctx, selectKeySQL, key).Scan(&r.Fingerprint, &r.Nonce, &r.Claimed, &r.Expires, &status, &header, &body)
+	err := db.QueryRow(ctx, q, key).Scan(&r.Fingerprint, &r.Nonce, &r.Claimed, &r.Expires, &status, &header, &body)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
@@ -69,19 +73,28 @@ func selectKey(ctx context.Context, tx pgx.Tx, key string) (*geo.IdempotencyReco
 	return r, nil
 }
 
-// ClaimIdempotencyKey decides on key in one transaction (see
-// geo.IdempotencyStore).
+// ClaimIdempotencyKey decides on key (see geo.IdempotencyStore): first
+// with one plain read, which settles a replay or a refusal without a
+// transaction that writes; when that would grant a claim, again in a
+// transaction that locks the row (or inserts it) and stores the claim.
 func (s *Store) ClaimIdempotencyKey(ctx context.Context, key string, fingerprint []byte, now time.Time) (geo.IdempotencyClaim, error) {
 	if err := geo.CheckClaim(key, fingerprint, now); err != nil {
 		return geo.IdempotencyClaim{}, err
 	}
 	now = now.UTC().Truncate(time.Microsecond)
-	var c geo.IdempotencyClaim
-	err := s.write(ctx, func(tx pgx.Tx) error {
+	old, err := selectKey(ctx, s.pool, selectKeySQL, key)
+	if err != nil {
+		return geo.IdempotencyClaim{}, fail(err, "postgis: read idempotency key")
+	}
+	c, r := geo.Decide(old, key, fingerprint, now)
+	if r == nil {
+		return c, nil
+	}
+	err = s.write(ctx, func(tx pgx.Tx) error {
 		// Two rounds at most: a claim that loses the race to insert reads
 		// the winner's row in the second.
 		for range 2 {
-			old, err := selectKey(ctx, tx, key)
+			old, err := selectKey(ctx, tx, lockKeySQL, key)
 			if err != nil {
 				return err
 			}
