@@ -22,12 +22,9 @@ import (
 	"hazardmap/geo/embedded"
 )
 
-// runErr runs the program and returns its error, standard output and
-// standard error.
-func runErr(env map[string]string, args ...string) (error, string, string) {
-	var out, errs bytes.Buffer
-	err := run(context.Background(), args, func(k string) string { return env[k] }, strings.NewReader(""), &out, &errs)
-	return err, out.String(), errs.String()
+// runErr runs the program and returns its error.
+func runErr(env map[string]string, args ...string) error {
+	return run(context.Background(), args, func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, io.Discard)
 }
 
 // decodeQR reads the QR code that writeQR drew in out back into text.
@@ -154,7 +151,7 @@ func TestCLIWritesThroughRunningServer(t *testing.T) {
 	if out := runOK(t, env, "export", "--collection", "depots"); !strings.Contains(out, `"cli-depot"`) || !json.Valid([]byte(out)) {
 		t.Errorf("export through the server lacks the depot or is not JSON: %.200s", out)
 	}
-	if err, _, _ := runErr(env, "import", file, "--collection", "depots"); err == nil || !strings.Contains(err.Error(), "already") {
+	if err := runErr(env, "import", file, "--collection", "depots"); err == nil || !strings.Contains(err.Error(), "already") {
 		t.Errorf("importing the same id again = %v, want the store's conflict", err)
 	}
 
@@ -246,13 +243,13 @@ func TestCLIWhenNoServerAnswers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	err, _, _ = runErr(env, "token", "create", "--role", "crew", "--name", "二队")
+	err = runErr(env, "token", "create", "--role", "crew", "--name", "二队")
 	if err == nil || !strings.Contains(err.Error(), "locked by another process") || !strings.Contains(err.Error(), "no hazardmap serve answers") {
 		t.Errorf("token create with the store held and no server = %v; want both said", err)
 	}
 	// --link needs a base URL when no server can tell it.
 	s.Close()
-	err, _, _ = runErr(env, "token", "create", "--role", "crew", "--name", "二队", "--link")
+	err = runErr(env, "token", "create", "--role", "crew", "--name", "二队", "--link")
 	if err == nil || !strings.Contains(err.Error(), "--base-url") {
 		t.Errorf("token create --link without a base URL = %v", err)
 	}
@@ -261,7 +258,7 @@ func TestCLIWhenNoServerAnswers(t *testing.T) {
 		{"--link", "--link-expires", "0s", "--base-url", "https://x.example.org"},
 		{"--link", "--base-url", "x.example.org"},
 	} {
-		err, _, _ := runErr(env, append([]string{"token", "create", "--role", "crew", "--name", "三队"}, args...)...)
+		err := runErr(env, append([]string{"token", "create", "--role", "crew", "--name", "三队"}, args...)...)
 		if err == nil {
 			t.Errorf("token create %v succeeded", args)
 		}
