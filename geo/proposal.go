@@ -239,6 +239,17 @@ func (p LocationProposal) Decide(status, reason string, now time.Time, actor Act
 	return p, nil
 }
 
+// AuditEntry returns the audit entry of a step a on p that leaves its
+// feature f as it is (f nil when the feature is gone): Before and After
+// are f, Version is f's (0 when gone).
+func (p LocationProposal) AuditEntry(a Action, f *Feature) AuditEntry {
+	e := AuditEntry{Collection: p.Collection, FeatureID: p.FeatureID, Action: a, Before: f, After: f}
+	if f != nil {
+		e.Version = f.Version
+	}
+	return e
+}
+
 // LocationPatch returns the patch that accepting p makes to its feature:
 // the geometry becomes the proposed point, location_precision_m the
 // measured accuracy, location_source says who stood there, when, how the

@@ -145,16 +145,6 @@ func getProposal(tx *bolt.Tx, id int64) (geo.LocationProposal, error) {
 	return decodeProposal(idKey(id), raw)
 }
 
-// sameFeature returns the audit entry of a proposal step that leaves its
-// feature f (nil when gone) as it is.
-func sameFeature(p geo.LocationProposal, a geo.Action, f *geo.Feature) geo.AuditEntry {
-	e := geo.AuditEntry{Collection: p.Collection, FeatureID: p.FeatureID, Action: a, Before: f, After: f}
-	if f != nil {
-		e.Version = f.Version
-	}
-	return e
-}
-
 // ProposeLocation records a pending proposal with its audit entry (see
 // geo.FieldStore).
 func (s *Store) ProposeLocation(ctx context.Context, p geo.LocationProposal) (geo.LocationProposal, error) {
@@ -173,7 +163,7 @@ func (s *Store) ProposeLocation(ctx context.Context, p geo.LocationProposal) (ge
 	if err != nil {
 		return p, err
 	}
-	w := write{audit: []geo.AuditEntry{sameFeature(rec, geo.ActionPropose, f)}}
+	w := write{audit: []geo.AuditEntry{rec.AuditEntry(geo.ActionPropose, f)}}
 	w.result.Proposal = &rec
 	w.extra = func(tx *bolt.Tx) error {
 		id, err := tx.Bucket(proposalsBucket).NextSequence()
@@ -283,7 +273,7 @@ func (s *Store) RejectLocation(ctx context.Context, id int64, reason string) (ge
 	if col, ok := s.collections[p.Collection]; ok {
 		f = col.features[p.FeatureID]
 	}
-	w := write{audit: []geo.AuditEntry{sameFeature(p, geo.ActionReject, f)}}
+	w := write{audit: []geo.AuditEntry{p.AuditEntry(geo.ActionReject, f)}}
 	w.result.Proposal = &p
 	w.extra = func(tx *bolt.Tx) error { return putProposal(tx, p) }
 	if err := s.commit(ctx, at, actor, w); err != nil {

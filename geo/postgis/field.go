@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -82,16 +80,6 @@ func scanProposal(row pgx.Row) (geo.LocationProposal, error) {
 	return p, nil
 }
 
-// proposalEntry returns the audit entry of a proposal step that leaves
-// its feature f (nil when gone) as it is.
-func proposalEntry(p geo.LocationProposal, a geo.Action, f *geo.Feature) geo.AuditEntry {
-	e := geo.AuditEntry{Collection: p.Collection, FeatureID: p.FeatureID, Action: a, Before: f, After: f}
-	if f != nil {
-		e.Version = f.Version
-	}
-	return e
-}
-
 // ProposeLocation records a pending proposal with its audit entry, in one
 // transaction that holds the collection's state row (see
 // geo.FieldStore).
@@ -131,7 +119,7 @@ func (s *Store) ProposeLocation(ctx context.Context, p geo.LocationProposal) (ge
 			return err
 		}
 		return appendResult(ctx, tx, actor, rec.Time, geo.WriteResult{Proposal: &rec,
-			Entries: []geo.AuditEntry{proposalEntry(rec, geo.ActionPropose, f)}})
+			Entries: []geo.AuditEntry{rec.AuditEntry(geo.ActionPropose, f)}})
 	})
 	if err != nil {
 		return p, fail(err, "postgis: propose location of %s/%s", p.Collection, p.FeatureID)
@@ -255,7 +243,7 @@ func (s *Store) RejectLocation(ctx context.Context, id int64, reason string) (ge
 			return err
 		}
 		return appendResult(ctx, tx, actor, p.Decided, geo.WriteResult{Proposal: &p,
-			Entries: []geo.AuditEntry{proposalEntry(p, geo.ActionReject, f)}})
+			Entries: []geo.AuditEntry{p.AuditEntry(geo.ActionReject, f)}})
 	})
 	if err != nil {
 		return p, fail(err, "postgis: reject location proposal %d", id)
@@ -278,41 +266,17 @@ func (s *Store) LocationProposals(ctx context.Context, q geo.ProposalQuery) ([]g
 	if err := q.Check(); err != nil {
 		return nil, 0, err
 	}
-	var (
-		conds []string
-		args  []any
-	)
-	param := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
+	var f filter
 	if q.Status != "" {
-		conds = append(conds, "status = "+param(q.Status))
+		f.add("status =", q.Status)
 	}
 	if q.Collection != "" {
-		conds = append(conds, "collection = "+param(q.Collection))
+		f.add("collection =", q.Collection)
 	}
 	if q.FeatureID != "" {
-		conds = append(conds, "feature_id = "+param(q.FeatureID))
+		f.add("feature_id =", q.FeatureID)
 	}
-	where := ""
-	if len(conds) > 0 {
-		where = " WHERE " + strings.Join(conds, " AND ")
-	}
-	page, pageArgs := paged(proposalsSelectSQL+where+" ORDER BY id", args, q.Limit, q.Offset)
-	out := []geo.LocationProposal{}
-	var total int
-	err := s.read(ctx, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, proposalsCountSQL+where, args...).Scan(&total); err != nil || total <= q.Offset {
-			return err
-		}
-		rows, err := tx.Query(ctx, page, pageArgs...)
-		if err != nil {
-			return err
-		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (geo.LocationProposal, error) { return scanProposal(r) })
-		return err
-	})
+	out, total, err := readPage(ctx, s, proposalsCountSQL, proposalsSelectSQL, f, " ORDER BY id", q.Limit, q.Offset, scanProposal)
 	if err != nil {
 		return nil, 0, fail(err, "postgis: location proposals")
 	}
