@@ -174,6 +174,17 @@ func (c SignInCode) Normalize() SignInCode {
 	return c
 }
 
+// Receive returns c as a store records it, issued by actor: checked
+// (Validate), normalized (Normalize), with Issuer set. Both stores call it.
+func (c SignInCode) Receive(actor Actor) (SignInCode, error) {
+	if err := c.Validate(); err != nil {
+		return c, err
+	}
+	c = c.Normalize()
+	c.Issuer = actor
+	return c, nil
+}
+
 // Check returns an Unauthorized error if c cannot be exchanged at now:
 // used, revoked or expired. The message is the same for all three, so
 // that it tells a guesser nothing.

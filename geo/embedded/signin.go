@@ -74,11 +74,9 @@ func (s *Store) CreateSignInCode(ctx context.Context, c geo.SignInCode) error {
 	if err != nil {
 		return err
 	}
-	if err := c.Validate(); err != nil {
+	if c, err = c.Receive(actor); err != nil {
 		return err
 	}
-	c = c.Normalize()
-	c.Issuer = actor
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.tokens[c.TokenID]; ok {

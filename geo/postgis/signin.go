@@ -59,11 +59,9 @@ func (s *Store) CreateSignInCode(ctx context.Context, c geo.SignInCode) error {
 	if err != nil {
 		return err
 	}
-	if err := c.Validate(); err != nil {
+	if c, err = c.Receive(actor); err != nil {
 		return err
 	}
-	c = c.Normalize()
-	c.Issuer = actor
 	var ttl *int64
 	if c.TokenTTL > 0 {
 		us := c.TokenTTL.Microseconds()
