@@ -50,7 +50,7 @@ func backends() []backend {
 			t.Cleanup(func() { st.Close() })
 			return st
 		}},
-		{"postgis", openPostGIS},
+		{"postgis", func(t *testing.T) geo.Store { return openPostGIS(t) }},
 	}
 }
 
