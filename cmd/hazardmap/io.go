@@ -95,7 +95,11 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 		return fmt.Errorf("export: %w", err)
 	}
 	defer store.Close()
-	fs, _, err := store.Features(ctx, c.collection, geo.Query{})
+	var fs []*geo.Feature
+	err = store.Read(ctx, func(v geo.View) (err error) {
+		fs, _, err = v.Features(ctx, c.collection, geo.Query{})
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("export %s: %w", c.collection, err)
 	}
