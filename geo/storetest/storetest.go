@@ -62,6 +62,7 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 	}
 	cases = append(cases, ledgerCases()...)
 	cases = append(cases, reachCases()...)
+	cases = append(cases, viewCases()...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
