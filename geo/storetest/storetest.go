@@ -83,8 +83,8 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 
 var ctx = context.Background()
 
-// point returns a valid waterlogging point at lon, lat (nil geometry when
-// lon and lat are both NaN is not used; pass a nil geometry explicitly).
+// point returns a valid waterlogging point id at g (nil for an unlocated
+// one) with status.
 func point(id string, g orb.Geometry, status any) *geo.Feature {
 	return &geo.Feature{ID: id, Geometry: g, Properties: map[string]any{
 		"name":                 "测试积水点 " + id,
