@@ -207,9 +207,6 @@ func toRecord(f *geo.Feature) (record, error) {
 	return r, nil
 }
 
-// Dir returns the data directory the store was opened on.
-func (s *Store) Dir() string { return filepath.Dir(s.db.Path()) }
-
 // Close ends every subscription and closes the bbolt file.
 func (s *Store) Close() error {
 	s.notifier.Close()
