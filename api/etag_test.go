@@ -8,11 +8,10 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 
 	"hazardmap/geo"
+	"hazardmap/geo/storetest"
 )
 
 // TestETagNamesTheData checks that a page's ETag names exactly the data
@@ -39,40 +38,10 @@ func TestETagNamesTheData(t *testing.T) {
 		if err := write(); err != nil { // from here on, every version is encoded
 			t.Fatalf("write = %v", err)
 		}
-		const writes, readers = 40, 2
-		var (
-			done   atomic.Bool
-			failed atomic.Bool
-			wg     sync.WaitGroup
-		)
-		fail := func(format string, args ...any) {
-			if failed.CompareAndSwap(false, true) {
-				t.Errorf(format, args...)
-			}
-		}
-		wg.Go(func() {
-			defer done.Store(true)
-			for i := 0; i < writes && !failed.Load(); i++ {
-				if err := write(); err != nil {
-					fail("write %d = %v", i, err)
-					return
-				}
-			}
+		hs := []http.Handler{NewServer(st, Options{}), NewServer(st, Options{CacheBytes: -1})}
+		storetest.WhileWriting(t, 40, func(int) error { return write() }, 2*len(hs), func(r int) error {
+			return pageAgrees(hs[r%len(hs)])
 		})
-		for _, opts := range []Options{{}, {CacheBytes: -1}} {
-			h := NewServer(st, opts)
-			for range readers {
-				wg.Go(func() {
-					for first := true; first || !done.Load(); first = false {
-						if err := pageAgrees(h); err != nil {
-							fail("cache bytes %d: %v", opts.CacheBytes, err)
-							return
-						}
-					}
-				})
-			}
-		}
-		wg.Wait()
 	})
 }
 

@@ -66,6 +66,32 @@ func viewIsOneSnapshot(t *testing.T, s geo.Store) {
 		t.Fatalf("fixture depot is not ready: %+v", geo.DepotReadiness(d.Properties))
 	}
 
+	write := func(i int) error {
+		k := int64(i + 1)
+		p := geo.Patch{Properties: map[string]any{"damp": dampAt(k + 1)}, SetGeometry: true, Geometry: snapshotAt(k + 1)}
+		if _, err := s.Patch(ctx, geo.Depots, "d", k, p); err != nil {
+			return fmt.Errorf("Patch(depots/d, version %d) = %w", k, err)
+		}
+		if _, err := s.Patch(ctx, geo.WaterloggingPoints, "p", k, geo.Patch{Properties: map[string]any{"depth_cm": float64(k)}}); err != nil {
+			return fmt.Errorf("Patch(waterlogging_points/p, version %d) = %w", k, err)
+		}
+		return nil
+	}
+	reads := WhileWriting(t, snapshotWrites, write, snapshotReaders, func(r int) error {
+		return s.Read(ctx, func(v geo.View) error { return checkSnapshot(v, r%2 == 0, dampAt) })
+	})
+	t.Logf("%d writes to each collection; reads %v", snapshotWrites, reads)
+}
+
+// WhileWriting calls write(0), write(1), … write(writes-1) in one
+// goroutine while each of readers goroutines calls read(r), r its
+// number, over and over: at least once, and until the writer is done. It
+// reports the first error of any of them (t.Errorf), which stops them
+// all, and returns how many reads each reader made. It measures no time:
+// how the calls interleave is up to the scheduler, so a check of a
+// snapshot is only as strong as its reads are many.
+func WhileWriting(t *testing.T, writes int, write func(i int) error, readers int, read func(r int) error) []int {
+	t.Helper()
 	var (
 		done   atomic.Bool
 		failed atomic.Bool
@@ -78,25 +104,18 @@ func viewIsOneSnapshot(t *testing.T, s geo.Store) {
 	}
 	wg.Go(func() {
 		defer done.Store(true)
-		for k := int64(1); k <= snapshotWrites && !failed.Load(); k++ {
-			p := geo.Patch{Properties: map[string]any{"damp": dampAt(k + 1)}, SetGeometry: true, Geometry: snapshotAt(k + 1)}
-			if _, err := s.Patch(ctx, geo.Depots, "d", k, p); err != nil {
-				fail("writer: Patch(depots/d, version %d) = %v", k, err)
-				return
-			}
-			if _, err := s.Patch(ctx, geo.WaterloggingPoints, "p", k, geo.Patch{Properties: map[string]any{"depth_cm": float64(k)}}); err != nil {
-				fail("writer: Patch(waterlogging_points/p, version %d) = %v", k, err)
+		for i := 0; i < writes && !failed.Load(); i++ {
+			if err := write(i); err != nil {
+				fail("write %d: %v", i, err)
 				return
 			}
 		}
 	})
-	reads := make([]int, snapshotReaders)
-	for r := range snapshotReaders {
+	reads := make([]int, readers)
+	for r := range readers {
 		wg.Go(func() {
-			// Every reader reads at least once, and goes on until the
-			// writer is done.
-			for first := true; first || !done.Load(); first = false {
-				if err := s.Read(ctx, func(v geo.View) error { return checkSnapshot(v, r%2 == 0, dampAt) }); err != nil {
+			for first := true; first || (!done.Load() && !failed.Load()); first = false {
+				if err := read(r); err != nil {
 					fail("reader %d, read %d: %v", r, reads[r], err)
 					return
 				}
@@ -105,7 +124,7 @@ func viewIsOneSnapshot(t *testing.T, s geo.Store) {
 		})
 	}
 	wg.Wait()
-	t.Logf("%d writes to each collection; reads %v", snapshotWrites, reads)
+	return reads
 }
 
 // checkSnapshot reads the state of viewIsOneSnapshot through v and
