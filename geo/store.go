@@ -98,10 +98,10 @@ type Store interface {
 // exactly the data that its Stamp names. PostGIS reads in one read-only
 // REPEATABLE READ transaction; the embedded store holds its read lock.
 //
-// A View is valid only until the function it was given to returns, and
-// is not safe for concurrent use. Unknown collections are NotFound
-// errors; an error of a View method leaves the View unusable on PostGIS
-// (the transaction is aborted), so fn should return it.
+// A View is valid only until the function it was given to returns (its
+// methods fail after that), and is not safe for concurrent use. Unknown collections are NotFound
+// errors. fn should return the error of a View method: on PostGIS a
+// statement that failed aborts the transaction, and the View with it.
 type View interface {
 	// Collections returns the state of every collection, in Schemas order.
 	Collections(ctx context.Context) ([]CollectionInfo, error)
