@@ -241,7 +241,11 @@ func (cs *controlServer) routes() http.Handler {
 		cs.answer(w, r, http.StatusOK, map[string]int{"imported": len(fs)}, err)
 	})
 	mux.HandleFunc("GET /v1/export", func(w http.ResponseWriter, r *http.Request) {
-		fs, _, err := cs.store.Features(r.Context(), r.URL.Query().Get("collection"), geo.Query{})
+		var fs []*geo.Feature
+		err := cs.store.Read(r.Context(), func(v geo.View) (err error) {
+			fs, _, err = v.Features(r.Context(), r.URL.Query().Get("collection"), geo.Query{})
+			return err
+		})
 		if err != nil {
 			cs.answer(w, r, 0, nil, err)
 			return

@@ -103,7 +103,11 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 		err = r.export(ctx, c.collection, w)
 	} else {
 		var fs []*geo.Feature
-		if fs, _, err = store.(geo.Store).Features(ctx, c.collection, geo.Query{}); err == nil {
+		err = store.(geo.Store).Read(ctx, func(v geo.View) (err error) {
+			fs, _, err = v.Features(ctx, c.collection, geo.Query{})
+			return err
+		})
+		if err == nil {
 			err = writeFeatureCollection(w, fs)
 		}
 	}

@@ -9,8 +9,9 @@
 //
 // All reads of features and tokens are served from an in-memory copy that
 // is changed only after the bbolt transaction has committed, under the
-// same lock; the file is the truth and the copy is rebuilt from it on
-// Open. The audit log and the observations, which only grow, stay on disk
+// store's write lock; the file is the truth and the copy is rebuilt from
+// it on Open. Read holds the read lock while its View is in use, so a
+// View sees no write until it is done. The audit log and the observations, which only grow, stay on disk
 // and are read through bbolt's read transactions (a consistent snapshot
 // each), so memory does not grow with the history.
 //
@@ -211,9 +212,6 @@ func toRecord(f *geo.Feature) (record, error) {
 	return r, nil
 }
 
-// Dir returns the data directory the store was opened on.
-func (s *Store) Dir() string { return filepath.Dir(s.db.Path()) }
-
 // Close ends every subscription and closes the bbolt file.
 func (s *Store) Close() error {
 	s.notifier.Close()
@@ -243,9 +241,11 @@ func (s *Store) schema(c string) (*geo.Schema, error) {
 }
 
 // Collections returns the state of every collection.
-func (s *Store) Collections(ctx context.Context) ([]geo.CollectionInfo, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+func (v *view) Collections(ctx context.Context) ([]geo.CollectionInfo, error) {
+	s, err := v.store()
+	if err != nil {
+		return nil, err
+	}
 	out := make([]geo.CollectionInfo, 0, len(s.order))
 	for _, c := range s.order {
 		out = append(out, s.info(c))
@@ -254,16 +254,18 @@ func (s *Store) Collections(ctx context.Context) ([]geo.CollectionInfo, error) {
 }
 
 // Collection returns the state of collection c.
-func (s *Store) Collection(ctx context.Context, c string) (geo.CollectionInfo, error) {
+func (v *view) Collection(ctx context.Context, c string) (geo.CollectionInfo, error) {
+	s, err := v.store()
+	if err != nil {
+		return geo.CollectionInfo{}, err
+	}
 	if _, err := s.schema(c); err != nil {
 		return geo.CollectionInfo{}, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	return s.info(c), nil
 }
 
-// Version returns the data version of collection c.
+// Version returns the data version of collection c now.
 func (s *Store) Version(ctx context.Context, c string) (int64, error) {
 	if _, err := s.schema(c); err != nil {
 		return 0, err
@@ -295,7 +297,11 @@ func (s *Store) info(c string) geo.CollectionInfo {
 }
 
 // Features returns the features of c matching q, in id order.
-func (s *Store) Features(ctx context.Context, c string, q geo.Query) ([]*geo.Feature, int, error) {
+func (v *view) Features(ctx context.Context, c string, q geo.Query) ([]*geo.Feature, int, error) {
+	s, err := v.store()
+	if err != nil {
+		return nil, 0, err
+	}
 	sc, err := s.schema(c)
 	if err != nil {
 		return nil, 0, err
@@ -303,8 +309,6 @@ func (s *Store) Features(ctx context.Context, c string, q geo.Query) ([]*geo.Fea
 	if err := sc.CheckQuery(q); err != nil {
 		return nil, 0, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	col := s.collections[c]
 	out := []*geo.Feature{}
 	total := 0
