@@ -9,6 +9,7 @@ require (
 	github.com/jackc/pgx/v5 v5.13.0
 	github.com/jackc/tern/v2 v2.3.4
 	github.com/paulmach/orb v0.14.0
+	github.com/piglig/go-qr v1.1.0
 	github.com/twpayne/go-kml/v3 v3.2.1
 	github.com/xuri/excelize/v2 v2.11.1
 	go.etcd.io/bbolt v1.5.0

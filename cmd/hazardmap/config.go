@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"hazardmap/api"
+	"hazardmap/geo"
 	"hazardmap/web"
 )
 
@@ -54,10 +56,14 @@ type config struct {
 	output    string
 	dryRun    bool
 	applyGood bool
-	// token create: the new token's role, name and lifetime (0: never).
-	role    string
-	name    string
-	expires time.Duration
+	// token create: the new token's role, name and lifetime (0: never);
+	// with link, a one-time sign-in link working for linkExpires instead
+	// of the secret.
+	role        string
+	name        string
+	expires     time.Duration
+	link        bool
+	linkExpires time.Duration
 }
 
 // setting is one flag with the environment variable that sets its default.
@@ -72,6 +78,29 @@ func str(field func(*config) *string) func(*flag.FlagSet, *config, string, strin
 		fs.StringVar(field(c), name, def, help)
 		return nil
 	}
+}
+
+// nonNegative binds a flag whose value is a count of 0 or more, 0 turning
+// its feature off (the one convention of every such setting); def comes
+// from the environment or the table, and a bad one is an error at once.
+func nonNegative[T int | int64](fs *flag.FlagSet, p *T, name, def, help string) error {
+	parse := func(s string) (T, error) {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 0 || int64(T(n)) != n {
+			return 0, fmt.Errorf("want a non-negative integer (0 turns it off), got %q", s)
+		}
+		return T(n), nil
+	}
+	n, err := parse(def)
+	if err != nil {
+		return fmt.Errorf("--%s, as its environment variable sets it: %w", name, err)
+	}
+	*p = n
+	fs.Func(name, help, func(s string) (err error) {
+		*p, err = parse(s)
+		return err
+	})
+	return nil
 }
 
 func settings() []setting {
@@ -111,16 +140,11 @@ func settings() []setting {
 				})
 				return nil
 			}},
-		{"cache-bytes", "HAZARDMAP_CACHE_BYTES", "67108864", "bytes of encoded responses kept in memory per instance; 0 turns the cache off", []string{"serve"},
+		{"cache-bytes", "HAZARDMAP_CACHE_BYTES", strconv.Itoa(api.DefaultCacheBytes), "bytes of encoded responses kept in memory per instance; 0 turns the cache off", []string{"serve"},
 			func(fs *flag.FlagSet, c *config, name, def, help string) error {
-				n, err := strconv.ParseInt(def, 10, 64)
-				if err != nil || n < 0 {
-					return fmt.Errorf("HAZARDMAP_CACHE_BYTES=%q: want a non-negative integer", def)
-				}
-				fs.Int64Var(&c.cacheBytes, name, n, help)
-				return nil
+				return nonNegative(fs, &c.cacheBytes, name, def, help)
 			}},
-		{"base-url", "HAZARDMAP_BASE_URL", "", "public URL of the service (scheme, host, path prefix) for links in responses; empty uses the request's Host", []string{"serve"},
+		{"base-url", "HAZARDMAP_BASE_URL", "", "public URL of the service (scheme, host, path prefix) for links in responses and sign-in links; empty uses the request's Host (token create --link: the running server's)", []string{"serve", "token"},
 			str(func(c *config) *string { return &c.baseURL })},
 		{"synthetic", "", "0", "import N generated features (marked synthetic, for load tests) instead of reading FILE", []string{"import"},
 			func(fs *flag.FlagSet, c *config, name, def, help string) error {
@@ -142,14 +166,9 @@ func settings() []setting {
 			str(func(c *config) *string { return &c.logFormat })},
 		{"collection", "", "", "collection id: waterlogging_points, relocation_sites or depots", []string{"import", "export"},
 			str(func(c *config) *string { return &c.collection })},
-		{"write-rate", "HAZARDMAP_WRITE_RATE", "60", "writes per minute one token may make on this instance (429 beyond); -1 turns the limit off", []string{"serve"},
+		{"write-rate", "HAZARDMAP_WRITE_RATE", strconv.Itoa(api.DefaultWritesPerMinute), "writes per minute one token may make on this instance (429 beyond); 0 turns the limit off", []string{"serve"},
 			func(fs *flag.FlagSet, c *config, name, def, help string) error {
-				n, err := strconv.Atoi(def)
-				if err != nil || n < -1 || n == 0 {
-					return fmt.Errorf("HAZARDMAP_WRITE_RATE=%q: want a positive integer, or -1 for no limit", def)
-				}
-				fs.IntVar(&c.writeRate, name, n, help)
-				return nil
+				return nonNegative(fs, &c.writeRate, name, def, help)
 			}},
 		{"format", "", "", "export: geojson (default), xlsx, csv, kml or gpx; import: xlsx or csv (default: by the file's extension; otherwise GeoJSON)", []string{"import", "export"},
 			str(func(c *config) *string { return &c.format })},
@@ -169,9 +188,19 @@ func settings() []setting {
 			str(func(c *config) *string { return &c.role })},
 		{"name", "", "", `whose token it is, e.g. "城建局一队"`, []string{"token"},
 			str(func(c *config) *string { return &c.name })},
-		{"expires", "", "0", "lifetime of the new token, e.g. 720h; 0 means until revoked", []string{"token"},
+		{"expires", "", "0", "lifetime of the new token, e.g. 720h (with --link: from sign-in); 0 means until revoked", []string{"token"},
 			func(fs *flag.FlagSet, c *config, name, def, help string) error {
 				fs.DurationVar(&c.expires, name, 0, help)
+				return nil
+			}},
+		{"link", "", "false", "token create: print a one-time sign-in link and its QR code instead of the token", []string{"token"},
+			func(fs *flag.FlagSet, c *config, name, def, help string) error {
+				fs.BoolVar(&c.link, name, false, help)
+				return nil
+			}},
+		{"link-expires", "", "15m", "how long a sign-in link works (at most 24h)", []string{"token"},
+			func(fs *flag.FlagSet, c *config, name, def, help string) error {
+				fs.DurationVar(&c.linkExpires, name, geo.SignInCodeTTL, help)
 				return nil
 			}},
 	}, reachSettings()...)
@@ -247,6 +276,8 @@ Commands:
                                          depots skipped and why, as a table (or CSV for Excel)
   hazardmap token create --role ROLE --name NAME [--expires 720h]
                                          make an API token (crew, planner, admin); prints it once
+  hazardmap token create --role crew --name NAME --link [--link-expires 15m] [--base-url URL]
+                                         print a one-time sign-in link and its QR code for a phone
   hazardmap token list                   every token: id, name, role, status, times
   hazardmap token revoke ID              stop a token working, at once
   hazardmap help                         this text

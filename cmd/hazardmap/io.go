@@ -2,12 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
-	"hazardmap/api"
 	"hazardmap/geo"
+	"hazardmap/geo/embedded"
+	"hazardmap/geo/geojson"
+	"hazardmap/geo/synthetic"
 )
 
 // migrate applies the database migrations and exits.
@@ -62,7 +66,7 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 		if c.collection != geo.WaterloggingPoints {
 			return fmt.Errorf("import --synthetic: only %s has a generator", geo.WaterloggingPoints)
 		}
-		fs = api.SyntheticFeatures(c.synthetic, 1)
+		fs = synthetic.Features(c.synthetic, 1)
 	} else {
 		source = rest[0]
 		var raw []byte
@@ -74,11 +78,11 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 		if err != nil {
 			return fmt.Errorf("import: %w", err)
 		}
-		if fs, err = api.DecodeFeatureCollection(raw); err != nil {
+		if fs, err = geojson.DecodeFeatureCollection(raw); err != nil {
 			return fmt.Errorf("import %s: %w", source, err)
 		}
 	}
-	store, _, err := openMigrated(ctx, c, stderr)
+	store, err := openCLI(ctx, c, stderr)
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
@@ -86,6 +90,64 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 	if err := store.Import(ctx, c.collection, fs); err != nil {
 		return fmt.Errorf("import %s into %s: %w", source, c.collection, err)
 	}
-	fmt.Fprintf(stdout, "hazardmap: imported %d features into %s\n", len(fs), c.collection)
+	fmt.Fprintf(stdout, "hazardmap: imported %d features into %s%s\n", len(fs), c.collection, via(store))
 	return nil
+}
+
+// writeFeatureCollection writes fs as a GeoJSON FeatureCollection, one
+// feature per line.
+func writeFeatureCollection(w io.Writer, fs []*geo.Feature) error {
+	buf := []byte(`{"type":"FeatureCollection","features":[`)
+	var err error
+	for i, f := range fs {
+		if i > 0 {
+			buf = append(buf, ",\n"...)
+		} else {
+			buf = append(buf, '\n')
+		}
+		if buf, err = geojson.AppendFeature(buf, f); err != nil {
+			return err
+		}
+		if _, err := w.Write(buf); err != nil {
+			return err
+		}
+		buf = buf[:0]
+	}
+	buf = append(buf, "\n]}\n"...)
+	_, err = w.Write(buf)
+	return err
+}
+
+// openCLI returns the store a CLI command works on. With the embedded
+// store (no database URL) that is the running server's, over its control
+// socket, when one answers there: the server holds the file. Otherwise
+// the command opens the store itself (and migrates PostGIS). When neither
+// works the error says why both failed.
+func openCLI(ctx context.Context, c *config, stderr io.Writer) (cliStore, error) {
+	if c.databaseURL == "" {
+		r, err := dialControl(ctx, c.dataDir)
+		if err == nil {
+			return r, nil
+		}
+		if !errors.Is(err, errNoServer) {
+			return nil, err
+		}
+	}
+	store, _, err := openMigrated(ctx, c, stderr)
+	if err != nil {
+		if embedded.IsLocked(err) {
+			return nil, fmt.Errorf("%w\nand no hazardmap serve answers on %s: is another command using the store? (run it again when it is done)",
+				err, filepath.Join(c.dataDir, controlSocket))
+		}
+		return nil, err
+	}
+	return store, nil
+}
+
+// via says where a CLI write went, for its report.
+func via(s cliStore) string {
+	if r, ok := s.(*remote); ok {
+		return " (through the running server, " + r.path + ")"
+	}
+	return ""
 }

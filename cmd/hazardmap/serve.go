@@ -16,6 +16,7 @@ import (
 	"hazardmap/data"
 	"hazardmap/geo"
 	"hazardmap/geo/embedded"
+	"hazardmap/geo/geojson"
 	"hazardmap/geo/postgis"
 	"hazardmap/web"
 )
@@ -35,6 +36,12 @@ const (
 	// prepareRetry is the pause between attempts to migrate and seed while
 	// the database is unreachable at start-up.
 	prepareRetry = 2 * time.Second
+	// pruneEvery is how often expired idempotency keys are deleted, at
+	// most pruneBatch × pruneBatches at a time, so that pruning is a
+	// small, bounded piece of work however many keys expired at once.
+	pruneEvery   = 10 * time.Minute
+	pruneBatch   = 1000
+	pruneBatches = 10
 )
 
 // serve runs the HTTP server until ctx is cancelled (SIGINT, SIGTERM), then
@@ -77,17 +84,23 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
-	cacheBytes := c.cacheBytes
-	if cacheBytes == 0 {
-		cacheBytes = -1 // api: negative turns the cache off, 0 means its default
-	}
 	handler := api.NewServer(store, api.Options{
 		Logger:          log,
 		Map:             web.Handler(tileOrigin, web.Tiles(c.tileURL, c.tileAttribution, c.tileDatum)),
-		CacheBytes:      cacheBytes,
+		CacheBytes:      c.cacheBytes,
 		BaseURL:         c.baseURL,
 		WritesPerMinute: c.writeRate,
 	})
+	// With the embedded store this process holds the file: the CLI's
+	// writes (token create, import…) come through the control socket.
+	if c.databaseURL == "" {
+		stopControl, err := serveControl(ctx, c.dataDir, store, c.baseURL, log)
+		if err != nil {
+			return err
+		}
+		defer stopControl()
+	}
+	go pruneKeys(ctx, store, log)
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -123,6 +136,35 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// pruneKeys deletes expired idempotency keys every pruneEvery until ctx
+// ends (on every instance: deleting what another deleted is no work).
+func pruneKeys(ctx context.Context, store geo.Store, log *slog.Logger) {
+	tick := time.NewTicker(pruneEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		total := 0
+		for range pruneBatches {
+			n, err := store.PruneIdempotencyKeys(ctx, time.Now(), pruneBatch)
+			if err != nil {
+				log.Warn("pruning idempotency keys", "error", err)
+				break
+			}
+			total += n
+			if n < pruneBatch {
+				break
+			}
+		}
+		if total > 0 {
+			log.Info("pruned expired idempotency keys", "deleted", total)
+		}
+	}
 }
 
 func storeName(c *config) string {
@@ -211,7 +253,7 @@ func seed(ctx context.Context, store geo.Store, log *slog.Logger) error {
 		if err != nil {
 			return fmt.Errorf("seed %s: %w", c, err)
 		}
-		fs, err := api.DecodeFeatureCollection(raw)
+		fs, err := geojson.DecodeFeatureCollection(raw)
 		if err != nil {
 			return fmt.Errorf("seed %s: embedded dataset: %w", c, err)
 		}

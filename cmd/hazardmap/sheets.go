@@ -16,8 +16,8 @@ import (
 	"strings"
 	"time"
 
-	"hazardmap/api"
 	"hazardmap/geo"
+	"hazardmap/geo/geojson"
 	"hazardmap/geo/gpx"
 	"hazardmap/geo/kml"
 	"hazardmap/geo/sheet"
@@ -25,9 +25,6 @@ import (
 
 // Export formats.
 var exportFormats = []string{"geojson", "xlsx", "csv", "kml", "gpx"}
-
-// exportPage is how many features export reads from the store at a time.
-const exportPage = 1000
 
 // encoderFor returns the encoder of format for features of sc as role
 // may see them, writing to w.
@@ -69,7 +66,7 @@ func (e *geoJSONEncoder) Encode(f *geo.Feature) error {
 	e.buf = append(e.buf, '\n')
 	e.n++
 	var err error
-	if e.buf, err = api.AppendFeature(e.buf, e.sc.Redact(f, e.role)); err != nil {
+	if e.buf, err = geojson.AppendFeature(e.buf, e.sc.Redact(f, e.role)); err != nil {
 		return err
 	}
 	_, err = e.w.Write(e.buf)
@@ -84,23 +81,13 @@ func (e *geoJSONEncoder) Close() error {
 	return e.w.Flush()
 }
 
-// eachFeature calls fn with every feature of c in id order, a page at a
-// time, so that a large collection is never held whole.
-func eachFeature(ctx context.Context, store geo.Store, c string, fn func(*geo.Feature) error) error {
-	for offset := 0; ; offset += exportPage {
-		fs, _, err := store.Features(ctx, c, geo.Query{Limit: exportPage, Offset: offset})
-		if err != nil {
-			return err
-		}
-		for _, f := range fs {
-			if err := fn(f); err != nil {
-				return err
-			}
-		}
-		if len(fs) < exportPage {
-			return nil
-		}
+// features returns every feature of c from one snapshot: the store's,
+// or the running server's over the control socket.
+func features(ctx context.Context, store cliStore, c string) ([]*geo.Feature, error) {
+	if r, ok := store.(*remote); ok {
+		return r.features(ctx, c)
 	}
+	return readAll(ctx, store.(geo.Store), c)
 }
 
 // exportCmd writes a collection in one of exportFormats, as a role may
@@ -128,11 +115,17 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 	if format == "" {
 		format = "geojson"
 	}
-	store, _, err := openMigrated(ctx, c, stderr)
+	store, err := openCLI(ctx, c, stderr)
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
 	defer store.Close()
+	// Read everything from one snapshot, then encode: a read must not
+	// hold the store while the file is written.
+	fs, err := features(ctx, store, c.collection)
+	if err != nil {
+		return fmt.Errorf("export %s: %w", c.collection, err)
+	}
 
 	w, done := stdout, func() error { return nil }
 	if c.output != "" && c.output != "-" {
@@ -147,8 +140,10 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	if err := eachFeature(ctx, store, c.collection, enc.Encode); err != nil {
-		return fmt.Errorf("export %s: %w", c.collection, err)
+	for _, f := range fs {
+		if err := enc.Encode(f); err != nil {
+			return fmt.Errorf("export %s: %w", c.collection, err)
+		}
 	}
 	if err := enc.Close(); err != nil {
 		return fmt.Errorf("export %s: %w", c.collection, err)
@@ -221,7 +216,7 @@ func importSheet(ctx context.Context, c *config, format, file string, stdin io.R
 	}
 	fmt.Fprintf(stdout, "读取 read %s (%s%s): %d 行 rows, %d 列 columns\n", file, format, enc, len(t.Rows), len(t.Columns))
 
-	store, _, err := openMigrated(ctx, c, stderr)
+	store, err := openCLI(ctx, c, stderr)
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
@@ -248,8 +243,8 @@ func importSheet(ctx context.Context, c *config, format, file string, stdin io.R
 		err = store.Apply(ctx, c.collection, batch)
 		if err == nil {
 			printPlan(stdout, plan)
-			fmt.Fprintf(stdout, "已写入 written: %d (新建 created %d, 更新 updated %d), 审计为 audited as import\n",
-				batch.Len(), len(batch.Create), len(batch.Replace))
+			fmt.Fprintf(stdout, "已写入 written: %d (新建 created %d, 更新 updated %d), 审计为 audited as import%s\n",
+				batch.Len(), len(batch.Create), len(batch.Replace), via(store))
 			return nil
 		}
 		k := geo.KindOf(err)
@@ -262,8 +257,20 @@ func importSheet(ctx context.Context, c *config, format, file string, stdin io.R
 }
 
 // storedFeatures returns the stored features of the ids in t.
-func storedFeatures(ctx context.Context, store geo.Store, c string, t *sheet.Table) (map[string]*geo.Feature, error) {
+func storedFeatures(ctx context.Context, cs cliStore, c string, t *sheet.Table) (map[string]*geo.Feature, error) {
 	out := map[string]*geo.Feature{}
+	store, local := cs.(geo.Store)
+	if !local {
+		// The running server's store: the whole collection in one request.
+		fs, err := features(ctx, cs, c)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range fs {
+			out[f.ID] = f
+		}
+		return out, nil
+	}
 	for _, row := range t.Rows {
 		id, _ := t.Cell(row, sheet.KeyID)
 		if id == "" || out[id] != nil || geo.ValidateID(id) != nil {

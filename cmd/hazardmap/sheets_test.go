@@ -342,7 +342,7 @@ func TestExportGIS(t *testing.T) {
 			var fs []*geo.Feature
 			c.with(func(s geo.Store) {
 				var err error
-				if fs, _, err = s.Features(context.Background(), coll, geo.Query{}); err != nil {
+				if fs, err = readAll(context.Background(), s, coll); err != nil {
 					t.Fatal(err)
 				}
 			})

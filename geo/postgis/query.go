@@ -14,9 +14,9 @@ import (
 )
 
 // Features returns the features of c matching q in id order, and the total
-// that matched before paging, both from one snapshot.
-func (s *Store) Features(ctx context.Context, c string, q geo.Query) ([]*geo.Feature, int, error) {
-	t, err := s.table(c)
+// that matched before paging.
+func (v *view) Features(ctx context.Context, c string, q geo.Query) ([]*geo.Feature, int, error) {
+	t, err := v.s.table(c)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -32,20 +32,17 @@ func (s *Store) Features(ctx context.Context, c string, q geo.Query) ([]*geo.Fea
 		return out, 0, nil
 	}
 	var total int
-	err = s.read(ctx, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, sel.count, sel.args...).Scan(&total); err != nil {
-			return err
-		}
-		if total <= max(q.Offset, 0) {
-			return nil
-		}
-		rows, err := tx.Query(ctx, sel.page, sel.pageArgs...)
-		if err != nil {
-			return err
-		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (*geo.Feature, error) { return scanFeature(r) })
-		return err
-	})
+	if err := v.tx.QueryRow(ctx, sel.count, sel.args...).Scan(&total); err != nil {
+		return nil, 0, fail(err, "postgis: features %s", c)
+	}
+	if total <= max(q.Offset, 0) {
+		return out, total, nil
+	}
+	rows, err := v.tx.Query(ctx, sel.page, sel.pageArgs...)
+	if err != nil {
+		return nil, 0, fail(err, "postgis: features %s", c)
+	}
+	out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (*geo.Feature, error) { return scanFeature(r) })
 	if err != nil {
 		return nil, 0, fail(err, "postgis: features %s", c)
 	}
