@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"math"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -462,4 +463,35 @@ func TestLibreOfficeReadsExport(t *testing.T) {
 		t.Fatalf("pdftoppm: %v\n%s", err, b)
 	}
 	t.Logf("wrote %s", filepath.Join(outDir, "sheet-depots.png"))
+}
+
+// TestSheetThroughRunningServer exports and imports a sheet while serve
+// holds the embedded store: both go through the control socket, with the
+// features' versions, and the write is the server's (audited, on /events).
+func TestSheetThroughRunningServer(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"HAZARDMAP_DATA_DIR": dir}
+	base, stop := start(t, env)
+	defer stop()
+	path := filepath.Join(t.TempDir(), "depots.xlsx")
+	runOK(t, env, "export", "--collection", geo.Depots, "--format", "xlsx", "--output", path)
+	editXLSX(t, path, geo.Depots, map[[2]string]any{{"depot-kouzi", "keeper_name"}: "测试保管人"})
+	out := runOK(t, env, "import", path, "--collection", geo.Depots)
+	if !strings.Contains(out, "已写入 written: 1") || !strings.Contains(out, "through the running server") || !strings.Contains(out, "未变 unchanged 21") {
+		t.Fatalf("import through the server:\n%s", out)
+	}
+	res, err := http.Get(base + "/collections/depots/items/depot-kouzi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var f struct {
+		Properties map[string]any `json:"properties"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&f); err != nil || f.Properties["name"] != "汜水镇口子村应急装备" {
+		t.Fatalf("GET depot-kouzi: %v %v", err, f.Properties)
+	}
+	if _, shown := f.Properties["keeper_name"]; shown {
+		t.Error("the public sees the keeper")
+	}
 }
