@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"hazardmap/geo"
-	"hazardmap/geo/geojson"
 	"hazardmap/geo/gpx"
 	"hazardmap/geo/kml"
 	"hazardmap/geo/sheet"
@@ -38,47 +37,8 @@ func encoderFor(format string, w io.Writer, sc *geo.Schema, role geo.Role, now t
 		return kml.NewEncoder(w, sc, role)
 	case "gpx":
 		return gpx.NewEncoder(w, sc, role, now)
-	case "geojson":
-		return newGeoJSONEncoder(w, sc, role), nil
 	}
 	return nil, fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(exportFormats, ", "))
-}
-
-// geoJSONEncoder writes a FeatureCollection, one feature per line.
-type geoJSONEncoder struct {
-	w    *bufio.Writer
-	sc   *geo.Schema
-	role geo.Role
-	buf  []byte
-	n    int
-}
-
-func newGeoJSONEncoder(w io.Writer, sc *geo.Schema, role geo.Role) *geoJSONEncoder {
-	e := &geoJSONEncoder{w: bufio.NewWriter(w), sc: sc, role: role}
-	e.buf = append(e.buf, `{"type":"FeatureCollection","features":[`...)
-	return e
-}
-
-func (e *geoJSONEncoder) Encode(f *geo.Feature) error {
-	if e.n > 0 {
-		e.buf = append(e.buf, ',')
-	}
-	e.buf = append(e.buf, '\n')
-	e.n++
-	var err error
-	if e.buf, err = geojson.AppendFeature(e.buf, e.sc.Redact(f, e.role)); err != nil {
-		return err
-	}
-	_, err = e.w.Write(e.buf)
-	e.buf = e.buf[:0]
-	return err
-}
-
-func (e *geoJSONEncoder) Close() error {
-	if _, err := e.w.Write(append(e.buf, "\n]}\n"...)); err != nil {
-		return err
-	}
-	return e.w.Flush()
 }
 
 // features returns every feature of c from one snapshot: the store's,
@@ -135,6 +95,19 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 		}
 		w, done = f, f.Close
 		defer f.Close()
+	}
+	if format == "geojson" {
+		bw := bufio.NewWriter(w)
+		for i, f := range fs {
+			fs[i] = sc.Redact(f, role)
+		}
+		if err := writeFeatureCollection(bw, fs); err != nil {
+			return fmt.Errorf("export %s: %w", c.collection, err)
+		}
+		if err := bw.Flush(); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		return done()
 	}
 	enc, err := encoderFor(format, w, sc, role, time.Now())
 	if err != nil {
