@@ -18,8 +18,8 @@ func TestImport(t *testing.T) {
 	file := sheetOf(
 		[]string{"id", "version", "duty_unit"},
 		[]string{"wp-a", "3", "荥阳市城建局排水所"}, // an edit
-		[]string{"wp-b", "1", "市城建局"},       // an edit
-		[]string{"wp-c", "2", ""},           // unchanged
+		[]string{"wp-b", "1", "市城建局"},      // an edit
+		[]string{"wp-c", "2", ""},          // unchanged
 	)
 	bad := file + "wp-zz,x,\r\n"
 	type call struct {
