@@ -58,6 +58,8 @@ func (s *Server) routes() http.Handler {
 		handle(http.MethodPut, "/collections/"+sc.ID+"/items/{featureId}", geo.RolePlanner, s.handleReplace(sc))
 		handle(http.MethodPatch, "/collections/"+sc.ID+"/items/{featureId}", geo.RolePlanner, s.handlePatch(sc))
 		handle(http.MethodDelete, "/collections/"+sc.ID+"/items/{featureId}", geo.RolePlanner, s.handleDelete(sc))
+		// An edited export back (imports.go): planners.
+		handle(http.MethodPost, "/collections/"+sc.ID+"/import", geo.RolePlanner, s.handleImport(sc))
 	}
 	// Status reports from the spot (observations.go): crews and above.
 	get(observationsRoute, s.handleObservations)

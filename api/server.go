@@ -42,6 +42,11 @@ type Options struct {
 	// token per minute on this instance (ratelimit.go); over it a write
 	// gets 429 with Retry-After. 0 turns the limit off.
 	WritesPerMinute int
+	// FileBuilds caps the export and import files built at once, and so
+	// the temporary files held (filegate.go); beyond it a file request
+	// gets 503 with Retry-After. 0 leaves them unbounded; cmd passes
+	// DefaultFileBuilds.
+	FileBuilds int
 }
 
 // Server answers the HTTP API over one store.
@@ -60,6 +65,8 @@ type Server struct {
 	limiter *httprate.RateLimiter
 	// events fans the store's changes out to the SSE clients (hub.go).
 	events *hub
+	// files bounds the file routes (filegate.go); nil when unbounded.
+	files *fileGate
 }
 
 // NewServer returns the HTTP handler of the service over store.
@@ -72,7 +79,7 @@ func NewServer(store geo.Store, opts Options) *Server {
 	}
 	opts.BaseURL = strings.TrimSuffix(opts.BaseURL, "/")
 	s := &Server{store: store, log: opts.Logger, opts: opts, schemas: geo.Schemas(),
-		cache: newCache(opts.CacheBytes)}
+		cache: newCache(opts.CacheBytes), files: newFileGate(opts.FileBuilds)}
 	s.limiter = s.newLimiter()
 	s.events = newHub(store, opts.Logger)
 	s.handler = s.routes()

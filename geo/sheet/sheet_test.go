@@ -345,3 +345,14 @@ func TestColumnNames(t *testing.T) {
 		t.Error("depots (points only) have a wkt column")
 	}
 }
+
+// TestXLSXDeterministic encodes the same features several times: the same
+// bytes every time (the API sends them under a strong ETag).
+func TestXLSXDeterministic(t *testing.T) {
+	first := xlsxOf(t, geo.WaterloggingPoints, geo.RolePlanner, points(t))
+	for range 5 {
+		if again := xlsxOf(t, geo.WaterloggingPoints, geo.RolePlanner, points(t)); !bytes.Equal(again, first) {
+			t.Fatal("two encodings of the same features differ")
+		}
+	}
+}

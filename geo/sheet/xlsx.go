@@ -51,18 +51,23 @@ func (e *XLSXEncoder) start() error {
 	}
 	top := &excelize.Alignment{Vertical: "top"}
 	wrap := &excelize.Alignment{Vertical: "top", WrapText: true}
-	for kind, st := range map[cellKind]*excelize.Style{
-		textCell:   {Alignment: top},
-		numberCell: {Alignment: top},
-		boolCell:   {Alignment: top},
-		listCell:   {Alignment: wrap},
-		phoneCell:  {Alignment: top, NumFmt: 49}, // "@": text, keeps leading zeros
+	// In a fixed order, so that the same features always give the same
+	// bytes (the API's strong ETag says so).
+	for _, ks := range []struct {
+		kind  cellKind
+		style *excelize.Style
+	}{
+		{textCell, &excelize.Style{Alignment: top}},
+		{numberCell, &excelize.Style{Alignment: top}},
+		{boolCell, &excelize.Style{Alignment: top}},
+		{listCell, &excelize.Style{Alignment: wrap}},
+		{phoneCell, &excelize.Style{Alignment: top, NumFmt: 49}}, // "@": text, keeps leading zeros
 	} {
-		id, err := e.f.NewStyle(st)
+		id, err := e.f.NewStyle(ks.style)
 		if err != nil {
 			return err
 		}
-		e.styles[kind] = id
+		e.styles[ks.kind] = id
 	}
 	header, err := e.f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Alignment: wrap,
 		Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDE5F0"}}})
