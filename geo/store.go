@@ -16,6 +16,7 @@ import "context"
 type Store interface {
 	Ledger
 	TokenStore
+	WaterStore
 
 	// Collections returns the state of every collection, in Schemas order.
 	Collections(ctx context.Context) ([]CollectionInfo, error)

@@ -98,7 +98,7 @@ func (t Token) Validate() error {
 		bad("name", "must be at most 100 characters")
 	}
 	if !t.Role.Valid() {
-		bad("role", "must be one of public, crew, planner, admin")
+		bad("role", "must be one of public, sensor, crew, planner, admin")
 	}
 	if len(t.Hash) != sha256.Size {
 		bad("hash", "must be a SHA-256 (32 bytes)")
