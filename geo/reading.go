@@ -216,3 +216,87 @@ func (q ReadingQuery) PageSize() int {
 func (q ReadingQuery) Matches(r Reading) bool {
 	return (q.From.IsZero() || !r.At.Before(q.From)) && (q.To.IsZero() || r.At.Before(q.To))
 }
+
+// MaxFieldErrors caps the field errors one Invalid error lists, so that
+// a file of a million bad rows gets a readable report, not a million
+// lines.
+const MaxFieldErrors = 100
+
+// ReceiveAll returns rs as ImportReadings stores them, received at now by
+// actor: each through Receive against its gauge in gauges (a gauge not
+// there is an error naming readings[i].gauge_id), at most
+// MaxReadingsImport, none twice at the same gauge and time (a Conflict
+// naming readings[i].at). Field errors are prefixed "readings[i]." and
+// capped at MaxFieldErrors. Both stores call it.
+func ReceiveAll(rs []Reading, gauges map[string]Gauge, now time.Time, actor Actor) ([]Reading, error) {
+	if len(rs) > MaxReadingsImport {
+		return nil, InvalidField("readings", "%d readings; one import takes at most %d", len(rs), MaxReadingsImport)
+	}
+	out := make([]Reading, len(rs))
+	var errs []FieldError
+	type key struct {
+		gauge string
+		at    int64
+	}
+	seen := make(map[key]int, len(rs))
+	for i, r := range rs {
+		prefix := fmt.Sprintf("readings[%d].", i)
+		g, ok := gauges[r.GaugeID]
+		if !ok {
+			errs = append(errs, FieldError{Field: prefix + "gauge_id", Detail: fmt.Sprintf("no gauge %q", r.GaugeID)})
+		} else if rec, err := r.Receive(g, now, actor); err != nil {
+			for _, f := range AsError(err).Fields {
+				errs = append(errs, FieldError{Field: prefix + f.Field, Detail: f.Detail})
+			}
+		} else {
+			out[i] = rec
+			k := key{rec.GaugeID, rec.At.UnixMicro()}
+			if j, dup := seen[k]; dup && len(errs) == 0 {
+				return nil, &Error{Kind: Conflict, Message: "duplicate reading", Fields: []FieldError{{Field: prefix + "at",
+					Detail: fmt.Sprintf("readings[%d] is of the same gauge %s at the same time %s", j, rec.GaugeID, rec.At.Format(time.RFC3339Nano))}}}
+			}
+			seen[k] = i
+		}
+		if len(errs) >= MaxFieldErrors {
+			errs = append(errs[:MaxFieldErrors], FieldError{Field: "readings", Detail: fmt.Sprintf("more errors after readings[%d] not listed", i)})
+			break
+		}
+	}
+	if len(errs) > 0 {
+		return nil, &Error{Kind: Invalid, Message: "invalid readings", Fields: errs}
+	}
+	return out, nil
+}
+
+// ImportAudit returns the audit entries of an import: one per gauge, in
+// the order the gauges first appear.
+func ImportAudit(rs []Reading, at time.Time) []AuditEntry {
+	type span struct {
+		n           int
+		first, last time.Time
+	}
+	var order []string
+	spans := map[string]*span{}
+	for _, r := range rs {
+		sp, ok := spans[r.GaugeID]
+		if !ok {
+			sp = &span{first: r.At, last: r.At}
+			spans[r.GaugeID] = sp
+			order = append(order, r.GaugeID)
+		}
+		sp.n++
+		if r.At.Before(sp.first) {
+			sp.first = r.At
+		}
+		if r.At.After(sp.last) {
+			sp.last = r.At
+		}
+	}
+	out := make([]AuditEntry, len(order))
+	for i, g := range order {
+		sp := spans[g]
+		out[i] = AuditEntry{Collection: ReadingsCollection, FeatureID: g, Action: ActionImport, Version: 1,
+			After: ImportAuditFeature(g, sp.n, sp.first, sp.last, at)}
+	}
+	return out
+}
