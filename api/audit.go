@@ -83,7 +83,7 @@ func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) {
 // documentAudit documents GET /audit.
 func documentAudit(add func(string, obj), schemas, params obj) {
 	str := obj{"type": "string"}
-	collections := []string{geo.TokensCollection}
+	collections := geo.LedgerCollections()
 	for _, sc := range geo.Schemas() {
 		collections = append(collections, sc.ID)
 	}

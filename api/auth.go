@@ -227,7 +227,7 @@ func contains(list []string, s string) bool {
 // of role public is refused: a request without a token is public already.
 func IssueToken(ctx context.Context, store geo.TokenStore, name string, role geo.Role, ttl time.Duration) (geo.Token, string, error) {
 	if role == geo.RolePublic {
-		return geo.Token{}, "", geo.InvalidField("role", "a public token is pointless: requests without a token are public; want crew, planner or admin")
+		return geo.Token{}, "", geo.InvalidField("role", "a public token is pointless: requests without a token are public; want sensor, crew, planner or admin")
 	}
 	if ttl < 0 {
 		return geo.Token{}, "", geo.InvalidField("expires", "must not be negative")
@@ -330,7 +330,7 @@ func ParseTokenRequest(raw []byte) (TokenRequest, error) {
 		req.Name = *body.Name
 	}
 	if body.Role == nil {
-		bad = append(bad, geo.FieldError{Field: "role", Detail: "required: crew, planner or admin"})
+		bad = append(bad, geo.FieldError{Field: "role", Detail: "required: sensor, crew, planner or admin"})
 	} else if role, err := geo.ParseRole(*body.Role); err != nil {
 		bad = append(bad, fieldErrors(err, "role")...)
 	} else {
@@ -491,7 +491,7 @@ func (s *Server) documentAuth(doc obj, add func(string, obj), full bool) {
 		}}
 
 	comps["securitySchemes"] = obj{"bearerAuth": obj{"type": "http", "scheme": "bearer",
-		"description": "A token made with `hazardmap token create` or POST /tokens. Roles: public (no token) < crew < planner < admin; each operation's x-role is the least role that may call it."}}
+		"description": "A token made with `hazardmap token create` or POST /tokens. Roles: public (no token) < sensor (telemetry: readings only) < crew < planner < admin; each operation's x-role is the least role that may call it."}}
 	doc["security"] = []any{obj{}, obj{"bearerAuth": []string{}}}
 	for path, item := range paths {
 		for method, op := range item.(obj) {
@@ -515,7 +515,7 @@ func tokenSchema() obj {
 	return obj{"type": "object", "required": []string{"id", "name", "role", "created", "expires", "revoked", "status"}, "properties": obj{
 		"id":      str,
 		"name":    str,
-		"role":    obj{"type": "string", "enum": []string{"crew", "planner", "admin"}},
+		"role":    obj{"type": "string", "enum": []string{"sensor", "crew", "planner", "admin"}},
 		"created": obj{"type": "string", "format": "date-time"},
 		"expires": when,
 		"revoked": when,
@@ -541,7 +541,7 @@ func documentTokens(add func(string, obj), paths, schemas obj) {
 		"requestBody": obj{"required": true, "content": content(obj{typeJSON: obj{"type": "object", "required": []string{"name", "role"},
 			"additionalProperties": false, "properties": obj{
 				"name":       obj{"type": "string", "description": "Whose token, e.g. 城建局一队."},
-				"role":       obj{"type": "string", "enum": []string{"crew", "planner", "admin"}},
+				"role":       obj{"type": "string", "enum": []string{"sensor", "crew", "planner", "admin"}},
 				"expires_in": obj{"type": "string", "description": "Lifetime as a Go duration, e.g. 720h (1m to 87600h); none: until revoked."},
 			}}})},
 		"responses": obj{

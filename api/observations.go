@@ -392,7 +392,7 @@ func historyParams() []any {
 func documentObservations(add func(string, obj), paths, schemas, params obj) {
 	str := obj{"type": "string"}
 	schemas["actor"] = obj{"type": "object", "required": []string{"id", "name", "role"}, "properties": obj{
-		"id": str, "name": str, "role": obj{"type": "string", "enum": []string{"public", "crew", "planner", "admin"}}}}
+		"id": str, "name": str, "role": obj{"type": "string", "enum": []string{"public", "sensor", "crew", "planner", "admin"}}}}
 	schemas["observation"] = obj{"type": "object", "required": []string{"id", "feature_id", "time", "observed_at", "depth_cm", "status"},
 		"description": "A status report. note, position and reporter are shown to crews and above only.",
 		"properties": obj{

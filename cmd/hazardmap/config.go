@@ -145,7 +145,7 @@ func settings() []setting {
 				fs.IntVar(&c.writeRate, name, n, help)
 				return nil
 			}},
-		{"role", "", "", "role of the new token: crew, planner or admin", []string{"token"},
+		{"role", "", "", "role of the new token: sensor (telemetry: readings only), crew, planner or admin", []string{"token"},
 			str(func(c *config) *string { return &c.role })},
 		{"name", "", "", `whose token it is, e.g. "城建局一队"`, []string{"token"},
 			str(func(c *config) *string { return &c.name })},
@@ -220,7 +220,7 @@ Commands:
                                          every hazard's nearest qualifying depot, and the nearer
                                          depots skipped and why, as a table (or CSV for Excel)
   hazardmap token create --role ROLE --name NAME [--expires 720h]
-                                         make an API token (crew, planner, admin); prints it once
+                                         make an API token (sensor, crew, planner, admin); prints it once
   hazardmap token list                   every token: id, name, role, status, times
   hazardmap token revoke ID              stop a token working, at once
   hazardmap help                         this text

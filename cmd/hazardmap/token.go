@@ -13,7 +13,7 @@ import (
 )
 
 // tokenUsage is printed on a bad token command line.
-const tokenUsage = `usage: hazardmap token create --role crew|planner|admin --name NAME [--expires 720h]
+const tokenUsage = `usage: hazardmap token create --role sensor|crew|planner|admin --name NAME [--expires 720h]
        hazardmap token list
        hazardmap token revoke ID`
 
@@ -45,7 +45,7 @@ func tokenCmd(ctx context.Context, args []string, getenv func(string) string, st
 			return errUsage
 		}
 		if role, err = geo.ParseRole(c.role); err != nil {
-			return fmt.Errorf("token create: --role %q: want crew, planner or admin", c.role)
+			return fmt.Errorf("token create: --role %q: want sensor, crew, planner or admin", c.role)
 		}
 		if c.expires < 0 {
 			return fmt.Errorf("token create: --expires %s: must not be negative", c.expires)
