@@ -1,4 +1,4 @@
-// Package cap encodes the alerts of hazardmap as OASIS Common Alerting
+// Package capmsg encodes the alerts of hazardmap as OASIS Common Alerting
 // Protocol 1.2 messages (the format China's warning-message exchange
 // standard GB/T 35965.1 is based on): one message per step of an alert —
 // msgType Alert when it opens, Update when it is escalated or
@@ -10,7 +10,7 @@
 // built twice, or by two instances, says the same thing. CAP-v1.2.xsd
 // beside this file is the official schema the tests validate against
 // (SOURCE.md).
-package cap
+package capmsg
 
 import (
 	"encoding/xml"
