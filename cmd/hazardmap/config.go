@@ -47,6 +47,7 @@ type config struct {
 	logFormat       string
 	collection      string
 	reach           reachConfig // reach.go
+	alerts          alertConfig // alerts.go
 	writeRate       int
 	// token create: the new token's role, name and lifetime (0: never).
 	role    string
@@ -154,7 +155,7 @@ func settings() []setting {
 				fs.DurationVar(&c.expires, name, 0, help)
 				return nil
 			}},
-	}, reachSettings()...)
+	}, append(reachSettings(), alertSettings()...)...)
 }
 
 // parse reads the flags of cmd from args, with defaults from the

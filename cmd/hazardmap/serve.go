@@ -76,6 +76,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := prepare(ctx, c, store, log); err != nil {
 		return err
 	}
+	// The alert engine checks every gauge on a ticker (silent gauges,
+	// escalation) and delivers alert steps to the WeCom robots. The API
+	// does not route readings through it yet (a later change wires the
+	// reading and alert routes to its methods).
+	if _, err := startAlerts(ctx, c, store, log); err != nil {
+		return err
+	}
 
 	cacheBytes := c.cacheBytes
 	if cacheBytes == 0 {
