@@ -195,3 +195,14 @@ func ExampleAlert_Apply() {
 	// 4 acknowledge 市防办值班
 	// 4 resolve system
 }
+
+func BenchmarkEvaluate(b *testing.B) {
+	g := testGauge()
+	recent := []Reading{reading(100.15, aug18), reading(99.9, aug18.Add(-time.Minute))}
+	b.ReportAllocs()
+	for b.Loop() {
+		if len(Evaluate(g, recent, aug18)) == 0 {
+			b.Fatal("no condition")
+		}
+	}
+}

@@ -241,7 +241,11 @@ func ParseTime(s string) (time.Time, error) {
 		return t, nil
 	}
 	base, frac := s, ""
-	if m := fractional.FindStringSubmatch(s); m != nil {
+	if strings.Contains(s, ".") {
+		m := fractional.FindStringSubmatch(s)
+		if m == nil {
+			return time.Time{}, notTime(s)
+		}
 		base, frac = m[1], m[2]
 	}
 	for _, l := range localLayouts {
@@ -253,7 +257,11 @@ func ParseTime(s string) (time.Time, error) {
 			return t, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("%q is not a time: want 2024-08-18 09:00 (China time) or 2024-08-18T09:00:00+08:00", s)
+	return time.Time{}, notTime(s)
+}
+
+func notTime(s string) error {
+	return fmt.Errorf("%q is not a time: want 2024-08-18 09:00 (China time) or 2024-08-18T09:00:00+08:00", s)
 }
 
 // parseLevel reads a level in metres: a decimal number (a "m" or "米"

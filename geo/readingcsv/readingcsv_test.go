@@ -147,3 +147,21 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkParse parses a day of one reading a minute (1 440 rows).
+func BenchmarkParse(b *testing.B) {
+	var buf bytes.Buffer
+	buf.WriteString("\xEF\xBB\xBFgauge_id,at,level,note\n")
+	t0 := time.Date(2024, 8, 18, 0, 0, 0, 0, time.UTC)
+	for i := range 1440 {
+		fmt.Fprintf(&buf, "gauge-yinmakeng,%s,%.2f,\n", t0.Add(time.Duration(i)*time.Minute).Format("2006-01-02 15:04"), 149+float64(i%100)/100)
+	}
+	data := buf.Bytes()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(bytes.NewReader(data), Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
