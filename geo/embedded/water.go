@@ -265,8 +265,8 @@ func (s *Store) LatestReadings(ctx context.Context, gauges ...string) ([]geo.Rea
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(readingsBucket).Cursor()
 		latest := func(gauge string) error {
-			k, v := c.Seek(afterPrefix(gauge))
-			if k == nil {
+			var k, v []byte
+			if k, _ = c.Seek(afterPrefix(gauge)); k == nil {
 				k, v = c.Last()
 			} else {
 				k, v = c.Prev()
