@@ -1,6 +1,7 @@
 // Package web embeds the built map (web/map/dist) and serves it. The map's
-// sources and npm lock file live in web/map; `make web` (run by both
-// README commands) builds dist before the Go build embeds it.
+// sources and npm lock file live in web/map; dist is built from them by
+// `make web` and committed, so `go build` and `go install` give the whole
+// program, and `make test` fails when dist is not what the sources build.
 //
 // Handler serves the page at "/", its hashed scripts and styles under
 // /assets/, and the read-only context layers of package data (county
@@ -32,7 +33,11 @@ import (
 	"hazardmap/data"
 )
 
-//go:embed all:map/dist
+// dist is the built map: the page and its hashed assets. Naming them here,
+// not the directory, makes a tree without them fail to compile rather
+// than build a server with no map.
+//
+//go:embed map/dist/index.html map/dist/assets
 var dist embed.FS
 
 // Datums of base-map tiles. The data are WGS-84; with GCJ-02 tiles
@@ -203,10 +208,11 @@ func Handler(tileOrigin string, opts ...Option) http.Handler {
 		files[p] = newFile(p, body)
 		contextURLs = append(contextURLs, p)
 	}
-	var page *file
-	if raw, err := fs.ReadFile(sub, "index.html"); err == nil {
-		page = newFile("index.html", renderPage(raw, s, contextURLs))
+	raw, err := fs.ReadFile(sub, "index.html")
+	if err != nil {
+		panic("web: " + err.Error()) // the embed pattern above guarantees the page
 	}
+	page := newFile("index.html", renderPage(raw, s, contextURLs))
 	csp := ContentSecurityPolicy(tileOrigin)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -220,10 +226,6 @@ func Handler(tileOrigin string, opts ...Option) http.Handler {
 			// Names carry a content hash: cache for a year.
 			h.Set("Cache-Control", "public, max-age=31536000, immutable")
 			serve(w, r, f)
-			return
-		}
-		if page == nil {
-			http.Error(w, "the map is not built: run `make web`", http.StatusServiceUnavailable)
 			return
 		}
 		h.Set("Content-Security-Policy", csp)

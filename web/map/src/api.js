@@ -1,6 +1,8 @@
 // api talks to the hazardmap server: the OGC API collections and the
 // analysis endpoints. Analysis may be missing (an older server, or one
 // being upgraded); callers get an AnalysisUnavailable error and degrade.
+// Every request takes an optional { signal } (see latest.js): a request
+// that is superseded is aborted.
 
 export class AnalysisUnavailable extends Error {}
 
@@ -24,11 +26,11 @@ async function getJSON(url, init = {}) {
 }
 
 /** items returns every feature of a collection, following next links. */
-export async function items(collection) {
+export async function items(collection, { signal } = {}) {
   let url = `/collections/${encodeURIComponent(collection)}/items?limit=1000`;
   const out = [];
   for (let page = 0; url && page < 50; page++) {
-    const fc = await getJSON(url);
+    const fc = await getJSON(url, { signal });
     out.push(...(fc.features || []));
     const next = (fc.links || []).find((l) => l.rel === "next");
     url = next ? sameOriginPath(next.href) : null;
@@ -41,9 +43,9 @@ export async function items(collection) {
  * is gone (404). "no-cache": the browser revalidates with the ETag, so an
  * unchanged feature costs a 304.
  */
-export async function feature(collection, id) {
+export async function feature(collection, id, { signal } = {}) {
   try {
-    return await getJSON(`/collections/${encodeURIComponent(collection)}/items/${encodeURIComponent(id)}`, { cache: "no-cache" });
+    return await getJSON(`/collections/${encodeURIComponent(collection)}/items/${encodeURIComponent(id)}`, { cache: "no-cache", signal });
   } catch (err) {
     if (err.status === 404) return null;
     throw err;
@@ -57,11 +59,11 @@ function sameOriginPath(href) {
   return u.pathname + u.search;
 }
 
-async function analysis(path, params) {
+async function analysis(path, params, signal) {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v != null && v !== "") q.set(k, String(v));
   try {
-    return await getJSON(`/analysis/${path}?${q}`);
+    return await getJSON(`/analysis/${path}?${q}`, { signal });
   } catch (err) {
     if (err.status === 404 || err.status === 501 || err.status === 503 || err instanceof TypeError) {
       throw new AnalysisUnavailable(err.message);
@@ -71,29 +73,39 @@ async function analysis(path, params) {
 }
 
 /** nearestDepots asks for the k depots nearest to a WGS-84 point. */
-export function nearestDepots(lon, lat, k, ready) {
-  return analysis("nearest-depots", { lon, lat, k, ready: ready ? "true" : null });
+export function nearestDepots(lon, lat, k, ready, { signal } = {}) {
+  return analysis("nearest-depots", { lon, lat, k, ready: ready ? "true" : null }, signal);
 }
 
 /** reach asks for the reach report (JSON) and its lines (GeoJSON). */
-export async function reach(maxDistance) {
+export async function reach(maxDistance, { signal } = {}) {
   const params = {
     max_distance_m: maxDistance,
     collections: "waterlogging_points,relocation_sites",
     ready: "true",
   };
   const [report, lines] = await Promise.all([
-    analysis("reach", params),
-    analysis("reach", { ...params, format: "geojson" }).catch(() => null),
+    analysis("reach", params, signal),
+    analysis("reach", { ...params, format: "geojson" }, signal).catch(() => null),
   ]);
   return { report, lines };
 }
 
-/** contextLayers returns the URLs of the context layers the server announced. */
+/** contextURLs returns the URLs of the context layers the server announced. */
 export function contextURLs() {
   const meta = document.querySelector('meta[name="hazardmap:context"]');
   return (meta?.content || "")
     .split(/\s+/).filter((u) => u.startsWith("/"));
+}
+
+/** contextLayers fetches every announced context layer: [{name, fc}]. */
+export function contextLayers() {
+  return Promise.all(contextURLs().map(async (url) => ({ name: contextName(url), fc: await getJSON(url) })));
+}
+
+/** contextName is a context layer's name from its URL: /assets/context/county_boundary-1a2b.geojson → county_boundary. */
+export function contextName(url) {
+  return url.split("/").pop().replace(/-[0-9a-f]+\.geojson$|\.geojson$/, "");
 }
 
 /** config reads the page's settings from its <meta> tags (filled in by the server). */

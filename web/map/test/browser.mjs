@@ -190,6 +190,35 @@ async function write(token, method, path, body) {
   return res;
 }
 
+// hold keeps the page's requests whose URL matches (a predicate on a URL)
+// waiting until release(), as a slow network would, and records those
+// the page aborted meanwhile (a newer question superseding them).
+async function hold(page, matches) {
+  const held = [];
+  const aborted = [];
+  let open;
+  const gate = new Promise((r) => (open = r));
+  const handler = async (route) => {
+    held.push(route.request().url());
+    await gate;
+    await route.continue().catch(() => {}); // aborted by the page meanwhile
+  };
+  const failed = (r) => {
+    if (matches(new URL(r.url())) && /ABORTED/.test(r.failure()?.errorText ?? "")) aborted.push(r.url());
+  };
+  page.on("requestfailed", failed);
+  await page.route(matches, handler);
+  return {
+    held,
+    aborted,
+    async release() {
+      open();
+      await page.unroute(matches, handler);
+      page.off("requestfailed", failed);
+    },
+  };
+}
+
 // within polls fn in the page (every 50 ms) until it returns true or ms
 // pass; it returns the milliseconds it took, or -1.
 async function within(page, ms, fn, arg) {
@@ -418,6 +447,32 @@ try {
     await noHorizontalScroll(page, `${where} with a popup`);
     await closePopup(page);
 
+    // A newer selection supersedes the older one's questions: tapping
+    // another point while the first one's nearest depots are still on the
+    // way aborts them, and only the second one's lines are drawn.
+    if (analysis) {
+      const [first, second] = features.waterlogging_points.filter((f) => f.geometry?.type === "Point" && f.id !== xssID).slice(0, 2);
+      const lon = String(first.geometry.coordinates[0]);
+      const slow = await hold(page, (u) => u.pathname === "/analysis/nearest-depots" && u.searchParams.get("lon") === lon);
+      await tapMarker(page, "waterlogging_points", first.id);
+      await page.waitForFunction(() => document.querySelector(".hm-nearest .hm-muted"), null, { timeout: 5000 }).catch(() => {});
+      await tapMarker(page, "waterlogging_points", second.id);
+      await page.waitForSelector(`.leaflet-popup-content .hm-popup[data-feature-id="${second.id}"] .hm-nearest [data-depot-id]`, { timeout: 5000 }).catch(() => {});
+      await slow.release();
+      await page.waitForTimeout(300); // a stale answer would land now
+      const [a, r] = second.geometry.coordinates.map(String);
+      const [any, ready] = await Promise.all([api(`/analysis/nearest-depots?lon=${a}&lat=${r}&k=3`), api(`/analysis/nearest-depots?lon=${a}&lat=${r}&k=1&ready=true`)]);
+      const want = new Set([...any.depots, ...ready.depots].filter((d) => d.geometry).map((d) => d.id));
+      const lines = await page.locator("path.hm-depot-line").count();
+      const shown = await page.locator(".leaflet-popup-content .hm-popup").getAttribute("data-feature-id");
+      check(
+        slow.held.length === 2 && slow.aborted.length === 2 && shown === second.id && lines === want.size,
+        `${where}: a newer selection aborts the older one's nearest-depot questions`,
+        `${slow.held.length} held, ${slow.aborted.length} aborted, popup ${shown}, ${lines} lines (want ${want.size})`,
+      );
+      await closePopup(page);
+    }
+
     // A depot placed only on its township seat shows that, not a crisp pin.
     const coarse = features.depots.filter((f) => f.geometry && f.properties.location_precision_m > 5000).sort((a, b) => b.properties.location_precision_m - a.properties.location_precision_m)[0];
     if (coarse) {
@@ -487,6 +542,24 @@ try {
         check(ringed === wantRinged, `${where}: hazards beyond ${m} m are highlighted on the map`, `${ringed} ringed, want ${wantRinged}`);
       }
       await shot(page, "mobile-reach.png");
+      // A newer threshold supersedes the question in flight: tapping 3 km
+      // while the 5 km report is still on the way aborts it (the report
+      // and its lines), and the panel ends on 3 km.
+      {
+        const slow = await hold(page, (u) => u.pathname === "/analysis/reach" && u.searchParams.get("max_distance_m") === "5000");
+        await page.locator('#sheet [data-preset="5000"]').tap();
+        await page.locator('#sheet [data-preset="3000"]').tap();
+        await page.waitForSelector('#sheet [data-reach="ready"][data-threshold="3000"]', { timeout: 10000 }).catch(() => {});
+        await slow.release();
+        await page.waitForTimeout(300); // a stale answer would land now
+        const shown = await page.locator("#sheet [data-reach]").getAttribute("data-threshold");
+        const pressed = await page.locator('#sheet [data-preset][aria-pressed="true"]').getAttribute("data-preset");
+        check(
+          slow.held.length === 2 && slow.aborted.length === 2 && shown === "3000" && pressed === "3000",
+          `${where}: a newer reach threshold aborts the question before it`,
+          `${slow.held.length} held, ${slow.aborted.length} aborted, panel shows ${shown} (${pressed} pressed)`,
+        );
+      }
       const show = page.locator("#sheet [data-show-beyond]");
       if ((await show.count()) > 0) {
         await show.tap();
@@ -624,6 +697,10 @@ try {
       rows.push(`  ${String(n).padStart(7)}  ${encodings.get(id) || "identity"}  ${url.replace(base, "")}`);
     }
     console.log(`transfer: ${rows.length} requests, ${total} bytes (${(total / 1024).toFixed(1)} KiB) on the wire, gzip, no tiles:\n${rows.sort().join("\n")}`);
+    // The map itself, what the first visit costs before any data: the
+    // page, its script and its stylesheet.
+    const code = [...sizes].filter(([id]) => /^\/$|\/assets\/[^/]+\.(js|css)$/.test(new URL(urls.get(id) || "", base).pathname)).reduce((s, [, n]) => s + n, 0);
+    console.log(`first load of the map (page + script + stylesheet, gzip, headers included): ${code} bytes (${(code / 1024).toFixed(1)} KiB)`);
     check(total > 0 && total <= maxBytes, `page transfer ≤ ${(maxBytes / 1024).toFixed(0)} KiB`, `${(total / 1024).toFixed(1)} KiB`);
     const uncompressed = [...encodings].filter(([id, enc]) => !enc && (sizes.get(id) ?? 0) > 2048 && /\.(js|css|geojson)$|\/items/.test(urls.get(id) || ""));
     check(uncompressed.length === 0, "page, scripts, styles and data are sent gzipped", uncompressed.map(([id]) => urls.get(id)).join(" "));

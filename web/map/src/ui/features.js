@@ -3,8 +3,12 @@
 // feature in place, so a live-update stream (/events) can move a marker,
 // recolour it or take it away without redrawing the rest.
 import L from "leaflet";
-import { h } from "./dom.js";
-import { t, featureName } from "./i18n.js";
+import { h } from "../dom.js";
+import { t, featureName } from "../i18n.js";
+import { representative, precisionOf } from "../geometry.js";
+
+/** COLLECTIONS are the layers the map draws, in the order they are listed. */
+export const COLLECTIONS = ["waterlogging_points", "relocation_sites", "depots"];
 
 /** Collections of hazards (what reach and nearest-depot lines are about). */
 export const HAZARDS = ["waterlogging_points", "relocation_sites"];
@@ -17,37 +21,6 @@ const FLASH_MS = 1800;
 
 /** COARSE_M is the precision beyond which a marker is drawn as rough. */
 export const COARSE_M = 1000;
-
-/** representative returns a WGS-84 [lon, lat] to put the marker at, or null. */
-export function representative(geometry) {
-  if (!geometry) return null;
-  const c = geometry.coordinates;
-  switch (geometry.type) {
-    case "Point":
-      return c;
-    case "LineString":
-      return c[Math.floor(c.length / 2)];
-    case "MultiLineString":
-      return representative({ type: "LineString", coordinates: c[0] });
-    case "Polygon":
-      return centroid(c[0]);
-    case "MultiPolygon":
-      return centroid(c[0][0]);
-    default:
-      return null;
-  }
-}
-
-function centroid(ring) {
-  let x = 0;
-  let y = 0;
-  const n = ring.length > 1 ? ring.length - 1 : ring.length; // the ring repeats its first vertex
-  for (let i = 0; i < n; i++) {
-    x += ring[i][0];
-    y += ring[i][1];
-  }
-  return [x / n, y / n];
-}
 
 /**
  * Registry holds features and their layers. Entries:
@@ -136,9 +109,8 @@ export class Registry {
    */
   layout() {
     const at = new Map();
-    const order = ["waterlogging_points", "relocation_sites", "depots"];
     const located = [...this.entries.values()].filter((e) => e.marker);
-    located.sort((a, b) => order.indexOf(a.collection) - order.indexOf(b.collection) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    located.sort((a, b) => COLLECTIONS.indexOf(a.collection) - COLLECTIONS.indexOf(b.collection) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     for (const e of located) {
       const ll = e.marker.getLatLng();
       const k = `${ll.lat.toFixed(5)},${ll.lng.toFixed(5)}`;
@@ -212,12 +184,6 @@ function zOffset(e) {
   if (e.collection === "depots") return 0;
   if (e.collection === "relocation_sites") return 500;
   return 1000 + ({ closed: 300, ponding: 200, clear: 100 }[e.feature.properties.status] ?? 0);
-}
-
-/** precisionOf returns location_precision_m or null. */
-export function precisionOf(props) {
-  const p = props.location_precision_m;
-  return typeof p === "number" && p > 0 ? p : null;
 }
 
 /** householdsLabel is "待搬迁 22/26", or "待搬迁 未公布" when the report gives no count. */

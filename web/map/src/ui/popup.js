@@ -2,9 +2,10 @@
 // inspection findings and rectification results, where its location came
 // from and how far off it may be, and (for hazards) a slot for its nearest
 // depots, filled in by the caller. Everything from data is text.
-import { h } from "./dom.js";
-import { t, distance, featureName } from "./i18n.js";
-import { precisionOf, householdsLabel } from "./features.js";
+import { h } from "../dom.js";
+import { t, distance, featureName } from "../i18n.js";
+import { precisionOf } from "../geometry.js";
+import { householdsLabel } from "./features.js";
 
 function row(label, value) {
   if (value == null || value === "") return null;

@@ -1,0 +1,80 @@
+// start loads the map and keeps it current: it subscribes to the live
+// changes first and loads the layers once the stream has started (or
+// after a short wait), so no change between the two is lost; then the
+// context layers, the starting view and the depots' readiness; then it
+// applies the changes that arrived meanwhile, and each batch as it comes.
+import * as api from "../api.js";
+import * as live from "../live.js";
+import { t } from "../i18n.js";
+import { createUpdater } from "../updates.js";
+import { COLLECTIONS } from "./features.js";
+import { loadReadiness } from "./readiness.js";
+
+/** STREAM_WAIT_MS is how long the first load waits for the stream to start. */
+const STREAM_WAIT_MS = 500;
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * start runs the page. rooms: context (installContext) and views
+ * (createViews). The page's state is on <html data-state="loading|ready|error">
+ * with data-located (markers drawn) and data-analysis, for tests.
+ */
+export async function start(app, { context, views }) {
+  const { registry, sheet, chrome, hooks } = app;
+  const root = document.documentElement;
+  const located = () => String(registry.all().filter((e) => e.marker).length);
+  sheet.start();
+  root.dataset.state = "loading";
+  const county = context.load().catch((err) => {
+    console.warn("context layers:", err.message);
+    return null;
+  });
+
+  // After each batch: the changed markers pulse, the readiness badges are
+  // asked again when depots changed, then every room follows ("changes").
+  const apply = createUpdater({
+    collections: COLLECTIONS,
+    registry,
+    feature: api.feature,
+    items: api.items,
+    requeue: (item, ms) => stream.requeue(item, ms),
+    onChanges: async (list) => {
+      for (const x of list) if (!x.removed) registry.flash(x.entry);
+      if (list.some((x) => x.collection === "depots")) await loadReadiness(app);
+      await hooks.emit("changes", list);
+      root.dataset.located = located();
+      window.hazardmap.updates++;
+    },
+  });
+  // Should the stream start only after the layers began loading, it
+  // reloads them once (live.js).
+  let loadStarted = false;
+  const stream = live.connect({
+    onBatch: apply,
+    onStatus: chrome.live,
+    wanted: (c) => COLLECTIONS.includes(c),
+    loadStarted: () => loadStarted,
+  });
+  window.hazardmap.live = stream;
+  chrome.live(stream.status());
+  await Promise.race([stream.ready, sleep(STREAM_WAIT_MS)]);
+
+  loadStarted = true;
+  let failed = false;
+  try {
+    const lists = await Promise.all(COLLECTIONS.map((c) => api.items(c)));
+    lists.forEach((fs, i) => fs.forEach((f) => registry.upsert(COLLECTIONS[i], f)));
+  } catch (err) {
+    failed = true;
+    chrome.notice("load", () => `${t("loadFailed")}${err.message}`);
+  }
+  views.start(await county);
+  await loadReadiness(app);
+  sheet.render();
+  // Changes that arrived meanwhile are applied now, then as they come.
+  stream.resume();
+  root.dataset.state = failed ? "error" : "ready";
+  root.dataset.located = located();
+  root.dataset.analysis = String(app.analysis);
+}
