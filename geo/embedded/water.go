@@ -434,15 +434,7 @@ func (s *Store) Alerts(ctx context.Context, q geo.AlertQuery) ([]geo.Alert, int,
 	slices.SortFunc(matched, func(a, b geo.Alert) int {
 		return cmp.Or(b.Opened.Compare(a.Opened), strings.Compare(b.ID, a.ID))
 	})
-	total := len(matched)
-	out := []geo.Alert{}
-	if q.Offset < total {
-		out = matched[q.Offset:]
-		if q.Limit > 0 && len(out) > q.Limit {
-			out = out[:q.Limit]
-		}
-	}
-	return slices.Clone(out), total, nil
+	return page(matched, q.Limit, q.Offset), len(matched), nil
 }
 
 // RecordDelivery stores d (see geo.WaterStore).
@@ -489,4 +481,17 @@ func (s *Store) Deliveries(ctx context.Context, alertID string) ([]geo.Delivery,
 		return nil, fmt.Errorf("embedded: deliveries of %s: %w", alertID, err)
 	}
 	return out, nil
+}
+
+// page returns a copy of the page of xs that limit (0: no cap) and offset
+// select; an empty, non-nil slice past the end.
+func page[T any](xs []T, limit, offset int) []T {
+	if offset >= len(xs) {
+		return []T{}
+	}
+	xs = xs[offset:]
+	if limit > 0 && len(xs) > limit {
+		xs = xs[:limit]
+	}
+	return slices.Clone(xs)
 }

@@ -272,22 +272,8 @@ func (s *Store) Audit(ctx context.Context, q geo.AuditQuery) ([]geo.AuditEntry, 
 		page = auditSelectSQL + where + " ORDER BY seq"
 	}
 	page, pageArgs := paged(page, args, q.Limit, q.Offset)
-	out := []geo.AuditEntry{}
-	var total int
-	err := s.read(ctx, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, count, args...).Scan(&total); err != nil {
-			return err
-		}
-		if total <= q.Offset {
-			return nil
-		}
-		rows, err := tx.Query(ctx, page, pageArgs...)
-		if err != nil {
-			return err
-		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (geo.AuditEntry, error) { return scanEntry(r, true) })
-		return err
-	})
+	out, total, err := list(ctx, s, listing{count: count, page: page, args: args, pageArgs: pageArgs, offset: q.Offset},
+		func(r pgx.Row) (geo.AuditEntry, error) { return scanEntry(r, true) })
 	if err != nil {
 		return nil, 0, fail(err, "postgis: audit")
 	}

@@ -149,32 +149,9 @@ func (s *Store) Observations(ctx context.Context, featureID string, q geo.Observ
 	count := observationsCountSQL + where
 	page := observationsSelectSQL + where + observationsOrder
 	page, pageArgs := paged(page, args, q.Limit, q.Offset)
-	out := []geo.Observation{}
-	var total int
-	err := s.read(ctx, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, count, args...).Scan(&total); err != nil {
-			return err
-		}
-		if total == 0 {
-			var known bool
-			if err := tx.QueryRow(ctx, knownPointSQL, featureID).Scan(&known); err != nil {
-				return err
-			}
-			if !known {
-				return geo.Errorf(geo.NotFound, "no feature %q in %s", featureID, geo.WaterloggingPoints)
-			}
-			return nil
-		}
-		if total <= q.Offset {
-			return nil
-		}
-		rows, err := tx.Query(ctx, page, pageArgs...)
-		if err != nil {
-			return err
-		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (geo.Observation, error) { return scanObservation(r) })
-		return err
-	})
+	notFound := geo.Errorf(geo.NotFound, "no feature %q in %s", featureID, geo.WaterloggingPoints)
+	out, total, err := list(ctx, s, listing{count: count, page: page, args: args, pageArgs: pageArgs, offset: q.Offset,
+		known: knownOr(ctx, knownPointSQL, featureID, notFound)}, scanObservation)
 	if err != nil {
 		return nil, 0, fail(err, "postgis: observations of %s", featureID)
 	}

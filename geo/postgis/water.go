@@ -246,32 +246,9 @@ func (s *Store) Readings(ctx context.Context, gauge string, q geo.ReadingQuery) 
 		order = " ORDER BY at DESC"
 	}
 	page, pageArgs := paged(readingsSelectSQL+where+order, args, q.PageSize(), q.Offset)
-	out := []geo.Reading{}
-	var total int
-	err := s.read(ctx, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, readingsCountSQL+where, args...).Scan(&total); err != nil {
-			return err
-		}
-		if total == 0 {
-			var known bool
-			if err := tx.QueryRow(ctx, knownGaugeSQL, gauge).Scan(&known); err != nil {
-				return err
-			}
-			if !known {
-				return geo.Errorf(geo.NotFound, "no feature %q in %s", gauge, geo.Gauges)
-			}
-			return nil
-		}
-		if total <= q.Offset {
-			return nil
-		}
-		rows, err := tx.Query(ctx, page, pageArgs...)
-		if err != nil {
-			return err
-		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (geo.Reading, error) { return scanReading(r) })
-		return err
-	})
+	notFound := geo.Errorf(geo.NotFound, "no feature %q in %s", gauge, geo.Gauges)
+	out, total, err := list(ctx, s, listing{count: readingsCountSQL + where, page: page, args: args, pageArgs: pageArgs,
+		offset: q.Offset, known: knownOr(ctx, knownGaugeSQL, gauge, notFound)}, scanReading)
 	if err != nil {
 		return nil, 0, fail(err, "postgis: readings of %s", gauge)
 	}
@@ -452,22 +429,8 @@ func (s *Store) Alerts(ctx context.Context, q geo.AlertQuery) ([]geo.Alert, int,
 		where += " AND state = $" + strconv.Itoa(len(args))
 	}
 	page, pageArgs := paged(alertsSelectSQL+where+" ORDER BY opened DESC, id DESC", args, q.Limit, q.Offset)
-	out := []geo.Alert{}
-	var total int
-	err := s.read(ctx, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, alertsCountSQL+where, args...).Scan(&total); err != nil {
-			return err
-		}
-		if total <= q.Offset {
-			return nil
-		}
-		rows, err := tx.Query(ctx, page, pageArgs...)
-		if err != nil {
-			return err
-		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (geo.Alert, error) { return scanAlert(r) })
-		return err
-	})
+	out, total, err := list(ctx, s, listing{count: alertsCountSQL + where, page: page, args: args, pageArgs: pageArgs,
+		offset: q.Offset}, scanAlert)
 	if err != nil {
 		return nil, 0, fail(err, "postgis: alerts")
 	}
