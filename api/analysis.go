@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"net/http"
 	"net/url"
@@ -425,64 +426,50 @@ func (s *Server) handleNearestDepots(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	var (
-		v      int64
-		out    nearestDepotsJSON
-		stable bool
+		st     geo.Stamp
+		lists  [][]geo.Neighbor
+		depots []*geo.Feature
 	)
-	for try := 0; try < snapshotTries && !stable; try++ {
-		if v, err = s.dataVersion(ctx, geo.Depots); err != nil {
-			s.fail(w, r, err)
-			return
+	err = s.store.Read(ctx, func(v geo.View) (err error) {
+		if st, err = v.Stamp(ctx, geo.Depots); err != nil {
+			return err
 		}
-		if out, stable, err = s.nearestDepots(ctx, q); err != nil {
-			s.fail(w, r, err)
-			return
+		if lists, err = v.NearestDepots(ctx, geo.NearestQuery{Points: []orb.Point{q.Point}, K: q.K, Filter: q.Filter}); err != nil {
+			return err
 		}
-		after, err := s.dataVersion(ctx, geo.Depots)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		stable = stable && after == v
+		depots, _, err = v.Features(ctx, geo.Depots, geo.Query{})
+		return err
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out, err := nearestDepotsBody(q, lists[0], depots)
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	body, err := marshal(out)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	rs := &response{body: body, ctype: typeJSON, version: v}
-	if stable {
-		rs.etag = makeETag(v, "nearest-depots", q.Canonical())
-		if st, err := s.state(ctx, geo.Depots); err == nil && st.version == v {
-			rs.modified = st.updated
-		}
-	}
-	s.serve(w, r, rs)
+	s.serve(w, r, &response{body: body, ctype: typeJSON, version: st.Version, modified: st.Updated,
+		etag: makeETag(st.Version, "nearest-depots", q.Canonical())})
 }
 
-// nearestDepots answers q from the store. ok is false when a returned
-// depot was not among those read (a write in between): the caller reads
-// again.
-func (s *Server) nearestDepots(ctx context.Context, q NearestDepotsQuery) (out nearestDepotsJSON, ok bool, err error) {
-	lists, err := s.store.NearestDepots(ctx, geo.NearestQuery{Points: []orb.Point{q.Point}, K: q.K, Filter: q.Filter})
-	if err != nil {
-		return out, false, err
-	}
-	depots, _, err := s.store.Features(ctx, geo.Depots, geo.Query{})
-	if err != nil {
-		return out, false, err
-	}
+// nearestDepotsBody is the answer to q: the depots of nearest, described
+// from depots, read from the same View.
+func nearestDepotsBody(q NearestDepotsQuery, nearest []geo.Neighbor, depots []*geo.Feature) (nearestDepotsJSON, error) {
 	byID := make(map[string]*geo.Feature, len(depots))
 	for _, d := range depots {
 		byID[d.ID] = d
 	}
-	out = nearestDepotsJSON{Point: lonLat{q.Point[0], q.Point[1]}, K: q.K, Filters: filtersOf(q.Filter), Depots: []nearestDepotJSON{}}
-	ok = true
-	for _, n := range lists[0] {
+	out := nearestDepotsJSON{Point: lonLat{q.Point[0], q.Point[1]}, K: q.K, Filters: filtersOf(q.Filter), Depots: []nearestDepotJSON{}}
+	for _, n := range nearest {
 		d, found := byID[n.ID]
 		if !found {
-			ok = false
-			continue
+			return out, fmt.Errorf("api: nearest depot %q is not among the depots of the same view", n.ID)
 		}
 		rd := geo.DepotReadiness(d.Properties)
 		name, _ := d.Properties["name"].(string)
@@ -490,7 +477,7 @@ func (s *Server) nearestDepots(ctx context.Context, q NearestDepotsQuery) (out n
 		out.Depots = append(out.Depots, nearestDepotJSON{ID: n.ID, Name: name, Level: level, Ready: rd.Ready, Reasons: rd.Reasons,
 			DistanceM: metres(n.DistanceM), Geometry: pointGeometry{Type: "Point", Coordinates: coordsOf(n.Point)}})
 	}
-	return out, ok, nil
+	return out, nil
 }
 
 // handleReach serves GET /analysis/reach: for every hazard, the nearest
@@ -505,17 +492,23 @@ func (s *Server) handleReach(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	versions, sum, err := s.reachVersions(r.Context(), p)
+	ctx := r.Context()
+	versions, sum, _, err := reachVersions(p, func(c string) (geo.Stamp, error) {
+		v, err := s.dataVersion(ctx, c)
+		return geo.Stamp{Version: v}, err
+	})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	canonical := p.Canonical()
 	// The sum of the versions grows with any write to any of them, so it
-	// orders the cache's entries of one query like a version does.
+	// orders the cache's entries of one query like a version does; and
+	// as versions never go back, a report whose sum is the sum read here
+	// is of exactly the versions read here.
 	group := "reach\x00" + canonical
 	key := group + "\x00" + versions
-	rs, err := s.cache.get(r.Context(), key, group, sum, func(ctx context.Context) (*response, error) {
+	rs, err := s.cache.get(ctx, key, group, sum, func(ctx context.Context) (*response, error) {
 		return s.buildReach(ctx, p)
 	})
 	if err != nil {
@@ -532,50 +525,47 @@ func reachCollections(p ReachParams) []string {
 }
 
 // reachVersions returns the data versions of the collections p reads, as
-// text (for keys and ETags) and their sum.
-func (s *Server) reachVersions(ctx context.Context, p ReachParams) (string, int64, error) {
+// stamp gives them: as text (for keys and ETags), their sum, and the time
+// of the latest write to any of them.
+func reachVersions(p ReachParams, stamp func(c string) (geo.Stamp, error)) (versions string, sum int64, modified time.Time, err error) {
 	var b strings.Builder
-	var sum int64
 	for _, c := range reachCollections(p) {
-		v, err := s.dataVersion(ctx, c)
+		st, err := stamp(c)
 		if err != nil {
-			return "", 0, err
+			return "", 0, time.Time{}, err
 		}
-		b.WriteString(c + "=" + strconv.FormatInt(v, 10) + ";")
-		sum += v
+		b.WriteString(c + "=" + strconv.FormatInt(st.Version, 10) + ";")
+		sum += st.Version
+		if st.Updated.After(modified) {
+			modified = st.Updated
+		}
 	}
-	return b.String(), sum, nil
+	return b.String(), sum, modified, nil
 }
 
-// buildReach computes and encodes a reach report. Like buildItems, it
-// reads the data versions before and after and repeats when a write came
-// in between; a report that never settles is served without an ETag and
-// not cached.
+// buildReach computes and encodes a reach report, reading the data and
+// its versions from one View.
 func (s *Server) buildReach(ctx context.Context, p ReachParams) (*response, error) {
 	var (
 		rep      *geo.ReachReport
 		versions string
 		sum      int64
-		stable   bool
+		modified time.Time
 	)
-	for try := 0; try < snapshotTries && !stable; try++ {
-		var err error
-		if versions, sum, err = s.reachVersions(ctx, p); err != nil {
-			return nil, err
-		}
-		if rep, err = geo.ReachOf(ctx, s.store, p.Query); err != nil {
-			return nil, err
-		}
-		after, _, err := s.reachVersions(ctx, p)
+	err := s.store.Read(ctx, func(v geo.View) (err error) {
+		versions, sum, modified, err = reachVersions(p, func(c string) (geo.Stamp, error) { return v.Stamp(ctx, c) })
 		if err != nil {
-			return nil, err
+			return err
 		}
-		stable = after == versions
+		rep, err = geo.ReachOf(ctx, v, p.Query)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	var (
 		body  []byte
 		ctype string
-		err   error
 	)
 	if p.Format == formatGeoJSON {
 		body, err = marshal(reachLines(rep))
@@ -587,18 +577,8 @@ func (s *Server) buildReach(ctx context.Context, p ReachParams) (*response, erro
 	if err != nil {
 		return nil, err
 	}
-	rs := &response{body: body, ctype: ctype, version: sum, cacheable: stable}
-	if stable {
-		rs.etag = makeETag(sum, "reach", p.Canonical(), versions)
-		var modified time.Time
-		for _, c := range reachCollections(p) {
-			if st, err := s.state(ctx, c); err == nil && st.updated.After(modified) {
-				modified = st.updated
-			}
-		}
-		rs.modified = modified
-	}
-	return rs, nil
+	return &response{body: body, ctype: ctype, version: sum, modified: modified,
+		etag: makeETag(sum, "reach", p.Canonical(), versions)}, nil
 }
 
 func summaryOf(s geo.ReachSummary) reachSummaryJSON {

@@ -32,6 +32,13 @@ func seedStore(tb testing.TB) geo.Store {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { st.Close() })
+	seedInto(tb, st)
+	return st
+}
+
+// seedInto seeds st with the real seed dataset.
+func seedInto(tb testing.TB, st geo.Store) {
+	tb.Helper()
 	for _, c := range data.SeedCollections() {
 		raw, err := data.Seed(c)
 		if err != nil {
@@ -45,7 +52,6 @@ func seedStore(tb testing.TB) geo.Store {
 			tb.Fatalf("Seed(%s) = %v", c, err)
 		}
 	}
-	return st
 }
 
 // syntheticStore returns an embedded store whose waterlogging_points
@@ -124,6 +130,69 @@ func BenchmarkRevalidate(b *testing.B) {
 		h.ServeHTTP(w, req)
 		if w.status != http.StatusNotModified {
 			b.Fatalf("status %d, want 304", w.status)
+		}
+	}
+}
+
+// readTargets are the requests that read several things of the store
+// that must agree (a page and its version; depots, their nearest and
+// their version; every collection of a reach report).
+var readTargets = []struct{ name, target string }{
+	{"items", "/collections/waterlogging_points/items"},
+	{"nearest-depots", "/analysis/nearest-depots?lon=113.39&lat=34.79&k=5"},
+	{"reach", "/analysis/reach"},
+}
+
+// BenchmarkItemsReads measures the reads of readTargets with the response
+// cache off, so that every request reads the store, on the seed data: on
+// the embedded store, and on PostGIS when DATABASE_URL is set
+// (scripts/with-postgis), where each read is a round trip. "revalidate"
+// is a client that has the items page (304), with the cache on.
+//
+//	scripts/with-postgis go test ./api -run '^$' -bench BenchmarkItemsReads -benchmem
+func BenchmarkItemsReads(b *testing.B) {
+	stores := []struct {
+		name string
+		open func(testing.TB) geo.Store
+	}{
+		{"embedded", seedStore},
+		{"postgis", func(tb testing.TB) geo.Store {
+			st := openPostGIS(tb)
+			seedInto(tb, st)
+			return st
+		}},
+	}
+	for _, s := range stores {
+		b.Run(s.name, func(b *testing.B) {
+			st := s.open(b)
+			for _, rt := range readTargets {
+				b.Run(rt.name, func(b *testing.B) {
+					benchGet(b, api.NewServer(st, api.Options{CacheBytes: -1}), rt.target, "", http.StatusOK)
+				})
+			}
+			b.Run("revalidate", func(b *testing.B) {
+				h := api.NewServer(st, api.Options{})
+				w := &discard{h: http.Header{}}
+				h.ServeHTTP(w, httptest.NewRequest("GET", readTargets[0].target, nil))
+				benchGet(b, h, readTargets[0].target, w.h.Get("ETag"), http.StatusNotModified)
+			})
+		})
+	}
+}
+
+// benchGet measures GET target on h, with If-None-Match etag unless
+// empty, and wants status.
+func benchGet(b *testing.B, h http.Handler, target, etag string, status int) {
+	req := httptest.NewRequest("GET", target, nil)
+	if etag != "" {
+		req.Header.Set("If-None-Match", etag)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		w := &discard{h: http.Header{}}
+		h.ServeHTTP(w, req)
+		if w.status != status {
+			b.Fatalf("GET %s = %d, want %d", target, w.status, status)
 		}
 	}
 }

@@ -56,10 +56,10 @@ func newCache(budget int64) *cache {
 }
 
 // get returns the response stored under key, or builds it with build,
-// stores it if it is cacheable and fits, and returns it. Concurrent
-// misses of one key share one build; each caller stops waiting when its
-// own ctx ends. group and version say which data the key depends on, so
-// that entries of older versions of group can be dropped.
+// stores it if it shows version (rs.version) and fits, and returns it.
+// Concurrent misses of one key share one build; each caller stops waiting
+// when its own ctx ends. group and version say which data the key depends
+// on, so that entries of older versions of group can be dropped.
 func (c *cache) get(ctx context.Context, key, group string, version int64, build func(context.Context) (*response, error)) (*response, error) {
 	if c == nil {
 		return build(ctx)
@@ -77,7 +77,7 @@ func (c *cache) get(ctx context.Context, key, group string, version int64, build
 		if err != nil {
 			return nil, err
 		}
-		if rs.cacheable && rs.version == version {
+		if rs.version == version { // else the data moved on since the key was made
 			rs.gzipped() // compress once, now, rather than per request
 			c.add(key, group, version, rs)
 		}

@@ -47,12 +47,11 @@ func (s *Server) handleCollections(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The document shows every collection's extent, so it depends on
-	// every collection's version; their sum grows whenever one does.
+	// every collection's version; their sum grows whenever one does, and
+	// as versions never go back, a document whose sum is the sum read
+	// here is of exactly the versions read here.
 	versions := make([]int64, len(s.schemas))
 	var sum int64
-	var key strings.Builder
-	base := s.baseURL(r)
-	key.WriteString("collections\x00" + base)
 	for i, sc := range s.schemas {
 		v, err := s.dataVersion(r.Context(), sc.ID)
 		if err != nil {
@@ -60,11 +59,14 @@ func (s *Server) handleCollections(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		versions[i], sum = v, sum+v
-		key.WriteString("\x00" + strconv.FormatInt(v, 10))
 	}
-	k := key.String()
-	rs, err := s.cache.get(r.Context(), k, "collections\x00"+base, sum, func(ctx context.Context) (*response, error) {
-		infos, err := s.store.Collections(ctx)
+	base := s.baseURL(r)
+	rs, err := s.cache.get(r.Context(), collectionsKey(base, versions), "collections\x00"+base, sum, func(ctx context.Context) (*response, error) {
+		var infos []geo.CollectionInfo
+		err := s.store.Read(ctx, func(v geo.View) (err error) {
+			infos, err = v.Collections(ctx)
+			return err
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -72,17 +74,16 @@ func (s *Server) handleCollections(w http.ResponseWriter, r *http.Request) {
 			Links:       []Link{{Href: base + "/collections", Rel: "self", Type: typeJSON, Title: "This document"}},
 			Collections: make([]Collection, 0, len(infos)),
 		}
-		same := len(infos) == len(versions)
-		var total int64
 		rs := &response{}
-		for i, info := range infos {
+		shown := make([]int64, 0, len(infos)) // the versions of infos
+		for _, info := range infos {
 			sc, err := s.schema(info.ID)
 			if err != nil {
 				return nil, err
 			}
 			doc.Collections = append(doc.Collections, collectionDoc(sc, info, base))
-			same = same && info.Version == versions[i]
-			total += info.Version
+			shown = append(shown, info.Version)
+			rs.version += info.Version
 			if info.Updated.After(rs.modified) {
 				rs.modified = info.Updated
 			}
@@ -91,8 +92,8 @@ func (s *Server) handleCollections(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, err
 		}
-		rs.body, rs.ctype, rs.version, rs.cacheable = body, typeJSON, total, same
-		rs.etag = makeETag(total, k)
+		rs.body, rs.ctype = body, typeJSON
+		rs.etag = makeETag(rs.version, collectionsKey(base, shown))
 		return rs, nil
 	})
 	if err != nil {
@@ -100,6 +101,17 @@ func (s *Server) handleCollections(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.serve(w, r, rs)
+}
+
+// collectionsKey names the collections document at base with the
+// collections at versions (in s.schemas order).
+func collectionsKey(base string, versions []int64) string {
+	var key strings.Builder
+	key.WriteString("collections\x00" + base)
+	for _, v := range versions {
+		key.WriteString("\x00" + strconv.FormatInt(v, 10))
+	}
+	return key.String()
 }
 
 // handleCollection serves GET /collections/{collectionId}: one collection
@@ -118,7 +130,11 @@ func (s *Server) handleCollection(sc *geo.Schema) http.HandlerFunc {
 		base := s.baseURL(r)
 		key := "collection\x00" + sc.ID + "\x00" + strconv.FormatInt(v, 10) + "\x00" + base
 		rs, err := s.cache.get(r.Context(), key, sc.ID, v, func(ctx context.Context) (*response, error) {
-			info, err := s.store.Collection(ctx, sc.ID)
+			var info geo.CollectionInfo
+			err := s.store.Read(ctx, func(v geo.View) (err error) {
+				info, err = v.Collection(ctx, sc.ID)
+				return err
+			})
 			if err != nil {
 				return nil, err
 			}
@@ -127,7 +143,7 @@ func (s *Server) handleCollection(sc *geo.Schema) http.HandlerFunc {
 				return nil, err
 			}
 			return &response{body: body, ctype: typeJSON, modified: info.Updated, version: info.Version,
-				cacheable: true, etag: makeETag(info.Version, "collection", sc.ID, base)}, nil
+				etag: makeETag(info.Version, "collection", sc.ID, base)}, nil
 		})
 		if err != nil {
 			s.fail(w, r, err)

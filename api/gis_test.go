@@ -50,7 +50,7 @@ func backends() []backend {
 			t.Cleanup(func() { st.Close() })
 			return st
 		}},
-		{"postgis", openPostGIS},
+		{"postgis", func(t *testing.T) geo.Store { return openPostGIS(t) }},
 	}
 }
 
@@ -136,7 +136,11 @@ func TestGDAL(t *testing.T) {
 				layers[out[m[2]:m[3]]] = out[m[0]:end]
 			}
 			for _, sc := range geo.Schemas() {
-				info, err := st.Collection(context.Background(), sc.ID)
+				var info geo.CollectionInfo
+				err := st.Read(context.Background(), func(v geo.View) (err error) {
+					info, err = v.Collection(context.Background(), sc.ID)
+					return err
+				})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -231,7 +235,11 @@ func TestCheckGeoJSON(t *testing.T) {
 				fetch(sc.ID, base)
 				fetch(sc.ID+"-page", base+"?limit=1&offset=1")
 				fetch(sc.ID+"-empty", base+"?bbox=0,0,1,1")
-				fs, _, err := st.Features(context.Background(), sc.ID, geo.Query{})
+				var fs []*geo.Feature
+				err := st.Read(context.Background(), func(v geo.View) (err error) {
+					fs, _, err = v.Features(context.Background(), sc.ID, geo.Query{})
+					return err
+				})
 				if err != nil {
 					t.Fatal(err)
 				}

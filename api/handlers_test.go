@@ -588,8 +588,8 @@ type failingStore struct {
 	err error
 }
 
-func (s failingStore) Features(context.Context, string, geo.Query) ([]*geo.Feature, int, error) {
-	return nil, 0, s.err
+func (s failingStore) Read(context.Context, func(geo.View) error) error {
+	return s.err
 }
 
 func TestStoreFailures(t *testing.T) {

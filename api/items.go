@@ -11,12 +11,6 @@ import (
 	"hazardmap/geo"
 )
 
-// snapshotTries is how many times a page is re-read when a write lands
-// between reading the collection's version and its features. Writes come
-// from people in the field, seconds apart, so a second try all but always
-// succeeds; after the last one the page is served but not cached.
-const snapshotTries = 3
-
 // handleItems serves GET /collections/{collectionId}/items: a page of the
 // collection's features as a GeoJSON FeatureCollection, filtered by bbox
 // and by equality on Filterable properties.
@@ -58,29 +52,23 @@ func (s *Server) handleItems(sc *geo.Schema) http.HandlerFunc {
 }
 
 // buildItems reads and encodes one page of items as role may see it. The
-// page and the version it is labelled with agree: the version is read
-// before and after the features, and the read is repeated when they
-// differ.
+// page, its total and the version and time it is labelled with are read
+// from one View, so its ETag names exactly the data it shows.
 func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q ItemsQuery, base string, role geo.Role) (*response, error) {
 	var (
-		st       collectionState
+		st       geo.Stamp
 		features []*geo.Feature
 		matched  int
-		stable   bool
 	)
-	for try := 0; try < snapshotTries && !stable; try++ {
-		var err error
-		if st, err = s.state(ctx, sc.ID); err != nil {
-			return nil, err
+	err := s.store.Read(ctx, func(v geo.View) (err error) {
+		if st, err = v.Stamp(ctx, sc.ID); err != nil {
+			return err
 		}
-		if features, matched, err = s.store.Features(ctx, sc.ID, q.Query()); err != nil {
-			return nil, err
-		}
-		after, err := s.dataVersion(ctx, sc.ID)
-		if err != nil {
-			return nil, err
-		}
-		stable = after == st.version
+		features, matched, err = v.Features(ctx, sc.ID, q.Query())
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	href := base + "/collections/" + sc.ID + "/items?"
 	canonical := q.Canonical()
@@ -112,9 +100,9 @@ func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q ItemsQuery, b
 	// the query alone, so every instance sharing a database sends the
 	// same bytes under the same strong ETag, and the time tells a crew how
 	// fresh the data is.
-	if !st.updated.IsZero() {
+	if !st.Updated.IsZero() {
 		buf = append(buf, `,"timeStamp":"`...)
-		buf = st.updated.UTC().AppendFormat(buf, time.RFC3339)
+		buf = st.Updated.UTC().AppendFormat(buf, time.RFC3339)
 		buf = append(buf, '"')
 	}
 	buf = append(buf, `,"links":`...)
@@ -129,19 +117,14 @@ func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q ItemsQuery, b
 		}
 	}
 	buf = append(buf, "]}"...)
-	etag := "" // a page read across a write has no version to be named by
-	if stable {
-		etag = makeETag(st.version, "items", sc.ID, base, canonical, viewName(role))
-	}
 	return &response{
-		body:      buf,
-		ctype:     typeGeoJSON,
-		etag:      etag,
-		modified:  st.updated,
-		links:     header,
-		version:   st.version,
-		cacheable: stable,
-		private:   fullView(role),
+		body:     buf,
+		ctype:    typeGeoJSON,
+		etag:     makeETag(st.Version, "items", sc.ID, base, canonical, viewName(role)),
+		modified: st.Updated,
+		links:    header,
+		version:  st.Version,
+		private:  fullView(role),
 	}, nil
 }
 

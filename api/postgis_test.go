@@ -13,7 +13,7 @@ import (
 // openPostGIS returns a migrated PostGIS store on a database of its own,
 // created from DATABASE_URL and dropped (WITH (FORCE)) when t ends. With
 // no DATABASE_URL it skips t, or fails it under CI (see pgtest.URL).
-func openPostGIS(t *testing.T) geo.Store {
+func openPostGIS(t testing.TB) geo.Store {
 	t.Helper()
 	dbURL := pgtest.NewDatabase(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -50,10 +50,9 @@ type response struct {
 	etag     string    // strong validator of body, quoted; "" for none
 	modified time.Time // of the data shown; zero for none
 	links    []string  // values of Link headers
-	// version is the data version the body shows and cacheable whether
-	// the body is known to be that of the version its cache key names.
-	version   int64
-	cacheable bool
+	// version is the data version the body shows: the cache keeps the
+	// response only when it is the version its key names.
+	version int64
 	// private marks a planner's view (household detail): shared caches
 	// must not keep it.
 	private bool
@@ -283,8 +282,8 @@ func marshal(v any) ([]byte, error) {
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
-// jsonResponse returns v encoded as a cacheable JSON response of the
-// given media type, validated by a hash of its bytes.
+// jsonResponse returns v encoded as a JSON response of the given media
+// type, validated by a hash of its bytes.
 func jsonResponse(v any, ctype string) (*response, error) {
 	body, err := marshal(v)
 	if err != nil {
@@ -292,5 +291,5 @@ func jsonResponse(v any, ctype string) (*response, error) {
 	}
 	h := fnv.New64a()
 	_, _ = h.Write(body)
-	return &response{body: body, ctype: ctype, etag: fmt.Sprintf(`"%016x"`, h.Sum64()), cacheable: true}, nil
+	return &response{body: body, ctype: ctype, etag: fmt.Sprintf(`"%016x"`, h.Sum64())}, nil
 }

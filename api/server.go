@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-chi/httprate"
@@ -52,9 +51,6 @@ type Server struct {
 	handler http.Handler
 	cache   *cache // nil when off
 
-	stateMu sync.Mutex
-	states  map[string]collectionState // by collection id
-
 	// rules holds the least role of every route, by "METHOD pattern"
 	// (routes.go, enforced by guard in auth.go).
 	rules map[string]geo.Role
@@ -62,13 +58,6 @@ type Server struct {
 	limiter *httprate.RateLimiter
 	// events fans the store's changes out to the SSE clients (events.go).
 	events *hub
-}
-
-// collectionState is the version of a collection's data and the time of
-// its last write.
-type collectionState struct {
-	version int64
-	updated time.Time
 }
 
 // NewServer returns the HTTP handler of the service over store.
@@ -85,7 +74,7 @@ func NewServer(store geo.Store, opts Options) *Server {
 		budget = DefaultCacheBytes
 	}
 	s := &Server{store: store, log: opts.Logger, opts: opts, schemas: geo.Schemas(),
-		cache: newCache(budget), states: map[string]collectionState{}}
+		cache: newCache(budget)}
 	s.limiter = s.newLimiter()
 	s.events = newHub(store, opts.Logger)
 	s.handler = s.routes()
@@ -106,38 +95,12 @@ func (s *Server) schema(c string) (*geo.Schema, error) {
 	return nil, geo.Errorf(geo.NotFound, "no collection %q", c)
 }
 
-// dataVersion returns the data version of collection c (what
-// geo.CollectionInfo.Version says), cheaply: every request for data asks
-// it, and a cached response is good while it has not moved.
+// dataVersion returns the data version of collection c as it is now,
+// cheaply (geo.Store.Version): every request for data asks it to find its
+// cached response, which is good while the version has not moved. A
+// response is labelled with the version of the geo.View it was read from.
 func (s *Server) dataVersion(ctx context.Context, c string) (int64, error) {
 	return s.store.Version(ctx, c)
-}
-
-// state returns the version of collection c and the time of its last
-// write. The time is asked of the store (Store.Collection, which also
-// computes the extent) only when the version has moved since last asked.
-func (s *Server) state(ctx context.Context, c string) (collectionState, error) {
-	v, err := s.dataVersion(ctx, c)
-	if err != nil {
-		return collectionState{}, err
-	}
-	s.stateMu.Lock()
-	st, ok := s.states[c]
-	s.stateMu.Unlock()
-	if ok && st.version == v {
-		return st, nil
-	}
-	info, err := s.store.Collection(ctx, c)
-	if err != nil {
-		return collectionState{}, err
-	}
-	st = collectionState{version: info.Version, updated: info.Updated}
-	s.stateMu.Lock()
-	if st.version >= s.states[c].version {
-		s.states[c] = st
-	}
-	s.stateMu.Unlock()
-	return st, nil
 }
 
 // baseURL returns what links in the response to r start with.

@@ -19,7 +19,11 @@ const (
 	ActionImport  Action = "import"  // Store.Import, one entry per feature
 	ActionSeed    Action = "seed"    // Store.Seed, one entry per feature
 	ActionObserve Action = "observe" // Store.AddObservation
-	ActionRevoke  Action = "revoke"  // RevokeToken
+	ActionRevoke  Action = "revoke"  // RevokeToken (of a token, or of an unused sign-in link)
+	ActionLink    Action = "link"    // CreateSignInCode: a one-time sign-in link for a token to come
+	ActionPropose Action = "propose" // ProposeLocation: a crew proposed a position for a feature
+	ActionAccept  Action = "accept"  // AcceptLocation: a planner set the feature's position from a proposal
+	ActionReject  Action = "reject"  // RejectLocation: a planner rejected a proposal
 	// ActionReading records one reading (ReadingsCollection; an import
 	// of readings is ActionImport, one entry per gauge).
 	ActionReading Action = "reading"
@@ -33,6 +37,7 @@ const (
 // Actions returns every action.
 func Actions() []Action {
 	return []Action{ActionCreate, ActionReplace, ActionPatch, ActionDelete, ActionImport, ActionSeed, ActionObserve, ActionRevoke,
+		ActionLink, ActionPropose, ActionAccept, ActionReject,
 		ActionReading, ActionOpen, ActionAcknowledge, ActionEscalate, ActionResolve}
 }
 

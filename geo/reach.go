@@ -16,7 +16,7 @@ import (
 // threshold, and the nearer depots that were passed over and why.
 //
 // The computation is the pure function Reach over the hazards, the depots
-// and a nearest-depot finder (Store.NearestDepots), so both stores share
+// and a nearest-depot finder (View.NearestDepots), so both stores share
 // it and can only differ in the finder, which the conformance suite checks
 // against brute force.
 //
@@ -51,7 +51,7 @@ const (
 // hazards, in report order.
 func HazardCollections() []string { return []string{WaterloggingPoints, RelocationSites} }
 
-// NearestQuery asks Store.NearestDepots for the K depots nearest to each
+// NearestQuery asks View.NearestDepots for the K depots nearest to each
 // of Points among those Filter keeps.
 type NearestQuery struct {
 	// Points are [longitude, latitude] in degrees (WGS-84).
@@ -76,7 +76,7 @@ func (q NearestQuery) Check() error {
 // finite longitude and a latitude in [-90, 90].
 func ValidPoint(p orb.Point) bool { return nnValid(p) }
 
-// DepotFinder answers nearest-depot queries as Store.NearestDepots does.
+// DepotFinder answers nearest-depot queries as View.NearestDepots does.
 type DepotFinder func(ctx context.Context, q NearestQuery) ([][]Neighbor, error)
 
 // NearestDepotsIn answers q by brute force over depots, the reference that
@@ -334,8 +334,8 @@ type ReachReport struct {
 const reachFirstK = 8
 
 // Reach checks every hazard against the depots: hazards in order, depots
-// as read from the same store as find (their properties decide the filter
-// and name the depots), find the nearest-depot search (Store.NearestDepots).
+// as read from the same View as find (their properties decide the filter
+// and name the depots), find the nearest-depot search (View.NearestDepots).
 //
 // For each located hazard it walks the depots nearest first, with no
 // filter: the first one o.Filter keeps is the chosen depot, the ones before
@@ -343,8 +343,8 @@ const reachFirstK = 8
 // the hazards that need more, up to F+1 where F is the number of located
 // depots that the filter does not keep: at most F depots can come before a
 // kept one, so F+1 always reaches it, or proves there is none (no_depot).
-// Depots that find returns but depots lacks (written in between) are
-// ignored.
+// Depots that find returns but depots lacks (a finder reading another
+// snapshot) are ignored.
 func Reach(ctx context.Context, hazards []Hazard, depots []*Feature, find DepotFinder, o ReachOptions) (*ReachReport, error) {
 	if err := o.Check(); err != nil {
 		return nil, err
@@ -534,10 +534,10 @@ func (q ReachQuery) Check() error {
 	return q.ReachOptions.Check()
 }
 
-// ReachOf reads the hazards and the depots from s and runs Reach with
-// s.NearestDepots. The reads are separate: a caller that needs the report
-// to be of one data version compares Store.Version before and after.
-func ReachOf(ctx context.Context, s Store, q ReachQuery) (*ReachReport, error) {
+// ReachOf reads the hazards and the depots from v and runs Reach with
+// v.NearestDepots, so the report is of the one snapshot that v is (and
+// of the versions that v.Stamp gives).
+func ReachOf(ctx context.Context, v View, q ReachQuery) (*ReachReport, error) {
 	if err := q.Check(); err != nil {
 		return nil, err
 	}
@@ -547,7 +547,7 @@ func ReachOf(ctx context.Context, s Store, q ReachQuery) (*ReachReport, error) {
 	}
 	var hazards []Hazard
 	for _, c := range cols {
-		fs, _, err := s.Features(ctx, c, Query{})
+		fs, _, err := v.Features(ctx, c, Query{})
 		if err != nil {
 			return nil, fmt.Errorf("geo: reach: read %s: %w", c, err)
 		}
@@ -555,11 +555,11 @@ func ReachOf(ctx context.Context, s Store, q ReachQuery) (*ReachReport, error) {
 			hazards = append(hazards, Hazard{Collection: c, Feature: f})
 		}
 	}
-	depots, _, err := s.Features(ctx, Depots, Query{})
+	depots, _, err := v.Features(ctx, Depots, Query{})
 	if err != nil {
 		return nil, fmt.Errorf("geo: reach: read depots: %w", err)
 	}
-	rep, err := Reach(ctx, hazards, depots, s.NearestDepots, q.ReachOptions)
+	rep, err := Reach(ctx, hazards, depots, v.NearestDepots, q.ReachOptions)
 	if err != nil {
 		return nil, err
 	}

@@ -66,3 +66,10 @@ type WaterStore interface {
 	// Deliveries returns the deliveries of alert id, oldest first.
 	Deliveries(ctx context.Context, alertID string) ([]Delivery, error)
 }
+
+// WithoutIdempotency returns a copy of ctx that carries no idempotent
+// write (WithIdempotency): for the writes a request causes beyond the one
+// its Idempotency-Key answers, such as the alert a reading opens.
+func WithoutIdempotency(ctx context.Context) context.Context {
+	return context.WithValue(ctx, idempotentKey{}, (*Idempotent)(nil))
+}

@@ -13,7 +13,7 @@
 // Several API instances on one PostGIS each run an Engine. They never
 // open the same alert twice: the store opens an alert only if no
 // unresolved one of its gauge and kind exists (a partial unique index on
-// PostGIS, see migrations/004_water.sql), and the one that did not open
+// PostGIS, see migrations/005_water.sql), and the one that did not open
 // it neither delivers it. Escalations and automatic resolutions are
 // compare-and-swap writes on the alert's version: of two instances that
 // try at once one wins, the other gets a Conflict and does nothing. So no
@@ -111,8 +111,12 @@ func New(store geo.Store, opts Options) *Engine {
 }
 
 // system returns ctx acting as the system: the engine's own steps are
-// recorded as such, not as the sensor whose reading caused them.
-func system(ctx context.Context) context.Context { return geo.WithActor(ctx, geo.SystemActor()) }
+// recorded as such, not as the sensor whose reading caused them, and do
+// not answer the Idempotency-Key of that reading's request (the reading
+// did).
+func system(ctx context.Context) context.Context {
+	return geo.WithActor(geo.WithoutIdempotency(ctx), geo.SystemActor())
+}
 
 // AddReading stores r as the actor of ctx (geo.WaterStore.AddReading) and
 // evaluates its gauge at once, so that an alert opens in the same
@@ -240,7 +244,12 @@ func clearedNote(g geo.Gauge, a geo.Alert, recent []geo.Reading) string {
 // Run calls it every Interval; tests call it with an injected clock.
 func (e *Engine) Tick(ctx context.Context) error {
 	var errs []error
-	gauges, _, err := e.store.Features(ctx, geo.Gauges, geo.Query{})
+	var gauges []*geo.Feature
+	err := e.store.Read(ctx, func(v geo.View) error {
+		var err error
+		gauges, _, err = v.Features(ctx, geo.Gauges, geo.Query{})
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("notify: tick: gauges: %w", err)
 	}

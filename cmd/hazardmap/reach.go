@@ -100,7 +100,11 @@ func reachCmd(ctx context.Context, args []string, getenv func(string) string, st
 			return fmt.Errorf("reach: %w", err)
 		}
 	}
-	rep, err := geo.ReachOf(ctx, store, q)
+	var rep *geo.ReachReport
+	err = store.Read(ctx, func(v geo.View) (err error) {
+		rep, err = geo.ReachOf(ctx, v, q)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("reach: %w", err)
 	}

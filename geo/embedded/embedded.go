@@ -9,8 +9,9 @@
 //
 // All reads of features and tokens are served from an in-memory copy that
 // is changed only after the bbolt transaction has committed, under the
-// same lock; the file is the truth and the copy is rebuilt from it on
-// Open. The audit log and the observations, which only grow, stay on disk
+// store's write lock; the file is the truth and the copy is rebuilt from
+// it on Open. Read holds the read lock while its View is in use, so a
+// View sees no write until it is done. The audit log and the observations, which only grow, stay on disk
 // and are read through bbolt's read transactions (a consistent snapshot
 // each), so memory does not grow with the history.
 //
@@ -101,6 +102,10 @@ type record struct {
 	Updated    time.Time      `json:"updated"`
 }
 
+// IsLocked reports whether err is Open's failure to lock a file that
+// another process holds open.
+func IsLocked(err error) bool { return errors.Is(err, bolterrors.ErrTimeout) }
+
 // Open opens (creating if needed) the store in directory dir.
 func Open(dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -134,7 +139,9 @@ func (s *Store) load() error {
 		if err != nil {
 			return fmt.Errorf("embedded: create state bucket: %w", err)
 		}
-		for _, name := range [][]byte{auditBucket, observationsBucket, tokensBucket, readingsBucket, alertsBucket, deliveriesBucket} {
+		for _, name := range [][]byte{auditBucket, observationsBucket, tokensBucket,
+			idempotencyBucket, idempotencyExpiryBucket, signInBucket, photosBucket, photoDataBucket, proposalsBucket,
+			readingsBucket, alertsBucket, deliveriesBucket} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("embedded: create bucket %s: %w", name, err)
 			}
@@ -210,9 +217,6 @@ func toRecord(f *geo.Feature) (record, error) {
 	return r, nil
 }
 
-// Dir returns the data directory the store was opened on.
-func (s *Store) Dir() string { return filepath.Dir(s.db.Path()) }
-
 // Close ends every subscription and closes the bbolt file.
 func (s *Store) Close() error {
 	s.notifier.Close()
@@ -242,9 +246,11 @@ func (s *Store) schema(c string) (*geo.Schema, error) {
 }
 
 // Collections returns the state of every collection.
-func (s *Store) Collections(ctx context.Context) ([]geo.CollectionInfo, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+func (v *view) Collections(ctx context.Context) ([]geo.CollectionInfo, error) {
+	s, err := v.store()
+	if err != nil {
+		return nil, err
+	}
 	out := make([]geo.CollectionInfo, 0, len(s.order))
 	for _, c := range s.order {
 		out = append(out, s.info(c))
@@ -253,16 +259,18 @@ func (s *Store) Collections(ctx context.Context) ([]geo.CollectionInfo, error) {
 }
 
 // Collection returns the state of collection c.
-func (s *Store) Collection(ctx context.Context, c string) (geo.CollectionInfo, error) {
+func (v *view) Collection(ctx context.Context, c string) (geo.CollectionInfo, error) {
+	s, err := v.store()
+	if err != nil {
+		return geo.CollectionInfo{}, err
+	}
 	if _, err := s.schema(c); err != nil {
 		return geo.CollectionInfo{}, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	return s.info(c), nil
 }
 
-// Version returns the data version of collection c.
+// Version returns the data version of collection c now.
 func (s *Store) Version(ctx context.Context, c string) (int64, error) {
 	if _, err := s.schema(c); err != nil {
 		return 0, err
@@ -294,7 +302,11 @@ func (s *Store) info(c string) geo.CollectionInfo {
 }
 
 // Features returns the features of c matching q, in id order.
-func (s *Store) Features(ctx context.Context, c string, q geo.Query) ([]*geo.Feature, int, error) {
+func (v *view) Features(ctx context.Context, c string, q geo.Query) ([]*geo.Feature, int, error) {
+	s, err := v.store()
+	if err != nil {
+		return nil, 0, err
+	}
 	sc, err := s.schema(c)
 	if err != nil {
 		return nil, 0, err
@@ -302,8 +314,6 @@ func (s *Store) Features(ctx context.Context, c string, q geo.Query) ([]*geo.Fea
 	if err := sc.CheckQuery(q); err != nil {
 		return nil, 0, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	col := s.collections[c]
 	out := []*geo.Feature{}
 	total := 0
@@ -373,18 +383,23 @@ type write struct {
 	audit []geo.AuditEntry
 	// extra writes more records inside the transaction.
 	extra func(tx *bolt.Tx) error
+	// result is what the write wrote besides its audit entries (a report,
+	// a proposal), for the answer of an idempotent write; extra may fill
+	// in what it assigns (ids).
+	result geo.WriteResult
 }
 
 // now returns the time of a write, as PostgreSQL would keep it.
 func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
 // commit runs w in one bbolt transaction (fsynced): the features and the
-// collection's state, w.extra, and one audit entry per change plus
-// w.audit, numbered from the audit bucket's sequence. Only after the
-// commit does it change memory (features, state) and signal subscribers,
-// so a failed write leaves nothing behind, not even a used seq. The
-// caller holds mu.
-func (s *Store) commit(at time.Time, actor geo.Actor, w write) error {
+// collection's state, w.extra, one audit entry per change plus w.audit,
+// numbered from the audit bucket's sequence, and the answer of the
+// idempotency key that ctx may carry (geo.WithIdempotency). Only after
+// the commit does it change memory (features, state) and signal
+// subscribers, so a failed write leaves nothing behind, not even a used
+// seq. The caller holds mu.
+func (s *Store) commit(ctx context.Context, at time.Time, actor geo.Actor, w write) error {
 	var (
 		col *collection
 		st  state
@@ -431,7 +446,12 @@ func (s *Store) commit(at time.Time, actor geo.Actor, w write) error {
 				return err
 			}
 		}
-		return appendAudit(tx, entries)
+		if err := appendAudit(tx, entries); err != nil {
+			return err
+		}
+		res := w.result
+		res.Entries = entries
+		return completeClaim(ctx, tx, res)
 	})
 	if err != nil {
 		if geo.AsError(err) != nil {
@@ -521,7 +541,7 @@ func (s *Store) Create(ctx context.Context, c string, f *geo.Feature) error {
 		return geo.Errorf(geo.Conflict, "feature %q already exists in %s", p.ID, c)
 	}
 	p.Version = 1
-	if err := s.commit(now(), actor, write{c: c, action: geo.ActionCreate, changes: []change{{p.ID, p, nil}}}); err != nil {
+	if err := s.commit(ctx, now(), actor, write{c: c, action: geo.ActionCreate, changes: []change{{p.ID, p, nil}}}); err != nil {
 		return err
 	}
 	f.ID, f.Version, f.Updated = p.ID, p.Version, p.Updated
@@ -561,7 +581,7 @@ func (s *Store) Replace(ctx context.Context, c string, f *geo.Feature) error {
 		return err
 	}
 	p.Version++
-	if err := s.commit(now(), actor, write{c: c, action: geo.ActionReplace, changes: []change{{p.ID, p, old}}}); err != nil {
+	if err := s.commit(ctx, now(), actor, write{c: c, action: geo.ActionReplace, changes: []change{{p.ID, p, old}}}); err != nil {
 		return err
 	}
 	f.Version, f.Updated = p.Version, p.Updated
@@ -589,7 +609,7 @@ func (s *Store) Patch(ctx context.Context, c, id string, version int64, p geo.Pa
 		return nil, err
 	}
 	next.Version = old.Version + 1
-	if err := s.commit(now(), actor, write{c: c, action: geo.ActionPatch, changes: []change{{id, next, old}}}); err != nil {
+	if err := s.commit(ctx, now(), actor, write{c: c, action: geo.ActionPatch, changes: []change{{id, next, old}}}); err != nil {
 		return nil, err
 	}
 	return next.Clone(), nil
@@ -610,7 +630,7 @@ func (s *Store) Delete(ctx context.Context, c, id string, version int64) error {
 	if err != nil {
 		return err
 	}
-	return s.commit(now(), actor, write{c: c, action: geo.ActionDelete, changes: []change{{id, nil, old}}})
+	return s.commit(ctx, now(), actor, write{c: c, action: geo.ActionDelete, changes: []change{{id, nil, old}}})
 }
 
 // prepareAll validates fs for import into c; the caller holds mu.
@@ -655,7 +675,7 @@ func (s *Store) Import(ctx context.Context, c string, fs []*geo.Feature) error {
 	if len(changes) == 0 {
 		return nil
 	}
-	return s.commit(now(), actor, write{c: c, action: geo.ActionImport, changes: changes})
+	return s.commit(ctx, now(), actor, write{c: c, action: geo.ActionImport, changes: changes})
 }
 
 // Seed imports fs into c once, if c has never been seeded and is empty,
@@ -675,13 +695,13 @@ func (s *Store) Seed(ctx context.Context, c string, fs []*geo.Feature) (bool, er
 		return false, nil
 	}
 	if len(col.features) > 0 {
-		return false, s.commit(now(), actor, write{c: c, markSeeded: true})
+		return false, s.commit(ctx, now(), actor, write{c: c, markSeeded: true})
 	}
 	changes, err := s.prepareAll(c, fs)
 	if err != nil {
 		return false, err
 	}
-	if err := s.commit(now(), actor, write{c: c, action: geo.ActionSeed, changes: changes, markSeeded: true}); err != nil {
+	if err := s.commit(ctx, now(), actor, write{c: c, action: geo.ActionSeed, changes: changes, markSeeded: true}); err != nil {
 		return false, err
 	}
 	return true, nil

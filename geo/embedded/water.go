@@ -86,8 +86,24 @@ func (s *Store) gauge(id string) (geo.Gauge, bool) {
 	return g, err == nil
 }
 
-// putReadings stores rs (received already), numbering them from the
-// bucket's sequence; a key already stored is a Conflict naming field(i).
+// numberReadings gives rs the ids after the readings bucket's sequence.
+// The caller holds mu, so that no other write takes them before its
+// commit advances the sequence (putReadings).
+func (s *Store) numberReadings(rs []geo.Reading) error {
+	var seq uint64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		seq = tx.Bucket(readingsBucket).Sequence()
+		return nil
+	})
+	for i := range rs {
+		rs[i].ID = int64(seq) + int64(i) + 1
+	}
+	return err
+}
+
+// putReadings stores rs (received and numbered already) and advances the
+// bucket's sequence past them; a key already stored is a Conflict naming
+// field(i).
 func putReadings(tx *bolt.Tx, rs []geo.Reading, field func(i int) string) error {
 	b := tx.Bucket(readingsBucket)
 	// Readings arrive in time order, so each gauge's range grows at its
@@ -99,16 +115,14 @@ func putReadings(tx *bolt.Tx, rs []geo.Reading, field func(i int) string) error 
 		if b.Get(k) != nil {
 			return geo.DuplicateReading(field(i), rs[i].GaugeID, rs[i].At)
 		}
-		id, err := b.NextSequence()
-		if err != nil {
-			return err
-		}
-		rs[i].ID = int64(id)
 		if err := b.Put(k, encodeReading(rs[i])); err != nil {
 			return err
 		}
 	}
-	return nil
+	if len(rs) == 0 {
+		return nil
+	}
+	return b.SetSequence(uint64(rs[len(rs)-1].ID))
 }
 
 // AddReading records one reading (see geo.WaterStore).
@@ -129,36 +143,19 @@ func (s *Store) AddReading(ctx context.Context, r geo.Reading) (geo.Reading, err
 		return geo.Reading{}, err
 	}
 	rs := []geo.Reading{rec}
-	err = s.commitWater(at, actor, func(tx *bolt.Tx) error {
-		return putReadings(tx, rs, func(int) string { return "at" })
-	}, func() []geo.AuditEntry {
-		return []geo.AuditEntry{{Collection: geo.ReadingsCollection, FeatureID: rec.GaugeID, Action: geo.ActionReading,
-			Version: 1, After: rs[0].AuditFeature()}}
+	if err := s.numberReadings(rs); err != nil {
+		return geo.Reading{}, fmt.Errorf("embedded: number a reading: %w", err)
+	}
+	err = s.commit(ctx, at, actor, write{
+		extra: func(tx *bolt.Tx) error { return putReadings(tx, rs, func(int) string { return "at" }) },
+		audit: []geo.AuditEntry{{Collection: geo.ReadingsCollection, FeatureID: rec.GaugeID, Action: geo.ActionReading,
+			Version: 1, After: rs[0].AuditFeature()}},
+		result: geo.WriteResult{Reading: &rs[0]},
 	})
 	if err != nil {
 		return geo.Reading{}, err
 	}
 	return rs[0], nil
-}
-
-// commitWater commits a write of readings: put, then the audit entries
-// that audit returns once put has run (they need the ids put assigned),
-// in one transaction, and signals subscribers after it.
-func (s *Store) commitWater(at time.Time, actor geo.Actor, put func(tx *bolt.Tx) error, audit func() []geo.AuditEntry) error {
-	err := s.commit(at, actor, write{extra: func(tx *bolt.Tx) error {
-		if err := put(tx); err != nil {
-			return err
-		}
-		entries := audit()
-		for i := range entries {
-			entries[i].Time, entries[i].Actor = at, actor
-		}
-		return appendAudit(tx, entries)
-	}})
-	if err == nil {
-		s.notifier.Notify()
-	}
-	return err
 }
 
 // ImportReadings records every reading of rs or none (see
@@ -186,9 +183,15 @@ func (s *Store) ImportReadings(ctx context.Context, rs []geo.Reading) (int, erro
 	if err != nil {
 		return 0, err
 	}
-	err = s.commitWater(at, actor, func(tx *bolt.Tx) error {
-		return putReadings(tx, recs, func(i int) string { return fmt.Sprintf("readings[%d].at", i) })
-	}, func() []geo.AuditEntry { return geo.ImportAudit(recs, at) })
+	if err := s.numberReadings(recs); err != nil {
+		return 0, fmt.Errorf("embedded: number readings: %w", err)
+	}
+	err = s.commit(ctx, at, actor, write{
+		extra: func(tx *bolt.Tx) error {
+			return putReadings(tx, recs, func(i int) string { return fmt.Sprintf("readings[%d].at", i) })
+		},
+		audit: geo.ImportAudit(recs, at),
+	})
 	if err != nil {
 		return 0, err
 	}
@@ -359,8 +362,8 @@ func (s *Store) OpenAlert(ctx context.Context, a geo.Alert) (geo.Alert, bool, er
 	a = a.Clone()
 	a.ID = geo.NewID()
 	w := write{extra: putAlert(a), audit: []geo.AuditEntry{{Collection: geo.AlertsCollection, FeatureID: a.ID,
-		Action: geo.ActionOpen, Version: a.Version, After: a.AuditFeature()}}}
-	if err := s.commit(now(), actor, w); err != nil {
+		Action: geo.ActionOpen, Version: a.Version, After: a.AuditFeature()}}, result: geo.WriteResult{Alert: &a}}
+	if err := s.commit(ctx, now(), actor, w); err != nil {
 		return geo.Alert{}, false, err
 	}
 	return a, true, nil
@@ -409,8 +412,8 @@ func (s *Store) ChangeAlert(ctx context.Context, id string, version int64, t geo
 		return geo.Alert{}, err
 	}
 	w := write{extra: putAlert(a), audit: []geo.AuditEntry{{Collection: geo.AlertsCollection, FeatureID: id,
-		Action: t.Action, Version: a.Version, Before: old.AuditFeature(), After: a.AuditFeature()}}}
-	if err := s.commit(now(), actor, w); err != nil {
+		Action: t.Action, Version: a.Version, Before: old.AuditFeature(), After: a.AuditFeature()}}, result: geo.WriteResult{Alert: &a}}
+	if err := s.commit(ctx, now(), actor, w); err != nil {
 		return geo.Alert{}, err
 	}
 	return a, nil

@@ -109,8 +109,8 @@ ORDER BY q.i, n.dist, n.id`
 )
 
 // NearestDepots answers q with the exact two-step search described above,
-// every chunk of points in one read-only snapshot.
-func (s *Store) NearestDepots(ctx context.Context, q geo.NearestQuery) ([][]geo.Neighbor, error) {
+// every chunk of points in the view's snapshot.
+func (v *view) NearestDepots(ctx context.Context, q geo.NearestQuery) ([][]geo.Neighbor, error) {
 	if err := q.Check(); err != nil {
 		return nil, err
 	}
@@ -140,7 +140,17 @@ func (s *Store) NearestDepots(ctx context.Context, q geo.NearestQuery) ([][]geo.
 		}
 		category = string(doc)
 	}
-	err := s.read(ctx, func(tx pgx.Tx) error {
+	if err := v.nearest(ctx, q, idx, lons, lats, category, out); err != nil {
+		return nil, fail(err, "postgis: nearest depots")
+	}
+	return out, nil
+}
+
+// nearest runs the search for the valid points of q (idx, their positions
+// lons and lats) and adds the answers to out.
+func (v *view) nearest(ctx context.Context, q geo.NearestQuery, idx []int, lons, lats []float64, category any, out [][]geo.Neighbor) error {
+	tx := v.tx
+	if !v.customPlans {
 		// A generic plan cannot see which of the optional filters are
 		// NULL and estimates them to match almost nothing, so it sorts a
 		// sequential scan per point instead of walking the KNN index:
@@ -148,43 +158,40 @@ func (s *Store) NearestDepots(ctx context.Context, q geo.NearestQuery) ([][]geo.
 		if _, err := tx.Exec(ctx, customPlansSQL); err != nil {
 			return err
 		}
-		var ids []string // nil: NULL, no id filter
-		if q.Filter.Ready != nil {
-			var err error
-			if ids, err = keptDepots(ctx, tx, q.Filter); err != nil {
-				return err
-			}
-			if len(ids) == 0 {
-				return nil // nothing is kept: every list stays empty
-			}
-		}
-		for lo := 0; lo < len(idx); lo += nearestChunk {
-			hi := min(lo+nearestChunk, len(idx))
-			rows, err := tx.Query(ctx, nearestSQL, lons[lo:hi], lats[lo:hi], int64(q.K), category, ids)
-			if err != nil {
-				return err
-			}
-			var (
-				ord      int64
-				n        geo.Neighbor
-				lon, lat float64
-			)
-			_, err = pgx.ForEachRow(rows, []any{&ord, &n.ID, &lon, &lat, &n.DistanceM}, func() error {
-				i := idx[lo+int(ord)-1]
-				n.Point = orb.Point{lon, lat}
-				out[i] = append(out[i], n)
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fail(err, "postgis: nearest depots")
+		v.customPlans = true
 	}
-	return out, nil
+	var ids []string // nil: NULL, no id filter
+	if q.Filter.Ready != nil {
+		var err error
+		if ids, err = keptDepots(ctx, tx, q.Filter); err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return nil // nothing is kept: every list stays empty
+		}
+	}
+	for lo := 0; lo < len(idx); lo += nearestChunk {
+		hi := min(lo+nearestChunk, len(idx))
+		rows, err := tx.Query(ctx, nearestSQL, lons[lo:hi], lats[lo:hi], int64(q.K), category, ids)
+		if err != nil {
+			return err
+		}
+		var (
+			ord      int64
+			n        geo.Neighbor
+			lon, lat float64
+		)
+		_, err = pgx.ForEachRow(rows, []any{&ord, &n.ID, &lon, &lat, &n.DistanceM}, func() error {
+			i := idx[lo+int(ord)-1]
+			n.Point = orb.Point{lon, lat}
+			out[i] = append(out[i], n)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // keptDepots returns the ids of the located depots that f keeps, deciding

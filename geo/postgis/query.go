@@ -14,9 +14,9 @@ import (
 )
 
 // Features returns the features of c matching q in id order, and the total
-// that matched before paging, both from one snapshot.
-func (s *Store) Features(ctx context.Context, c string, q geo.Query) ([]*geo.Feature, int, error) {
-	t, err := s.table(c)
+// that matched before paging.
+func (v *view) Features(ctx context.Context, c string, q geo.Query) ([]*geo.Feature, int, error) {
+	t, err := v.s.table(c)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -32,20 +32,17 @@ func (s *Store) Features(ctx context.Context, c string, q geo.Query) ([]*geo.Fea
 		return out, 0, nil
 	}
 	var total int
-	err = s.read(ctx, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, sel.count, sel.args...).Scan(&total); err != nil {
-			return err
-		}
-		if total <= max(q.Offset, 0) {
-			return nil
-		}
-		rows, err := tx.Query(ctx, sel.page, sel.pageArgs...)
-		if err != nil {
-			return err
-		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (*geo.Feature, error) { return scanFeature(r) })
-		return err
-	})
+	if err := v.tx.QueryRow(ctx, sel.count, sel.args...).Scan(&total); err != nil {
+		return nil, 0, fail(err, "postgis: features %s", c)
+	}
+	if total <= max(q.Offset, 0) {
+		return out, total, nil
+	}
+	rows, err := v.tx.Query(ctx, sel.page, sel.pageArgs...)
+	if err != nil {
+		return nil, 0, fail(err, "postgis: features %s", c)
+	}
+	out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (*geo.Feature, error) { return scanFeature(r) })
 	if err != nil {
 		return nil, 0, fail(err, "postgis: features %s", c)
 	}
@@ -223,56 +220,4 @@ func getFeature(ctx context.Context, tx pgx.Tx, t *table, id string, forUpdate b
 
 func notFound(t *table, id string) error {
 	return geo.Errorf(geo.NotFound, "no feature %q in %s", id, t.schema.ID)
-}
-
-// listing is a page of a list (audit entries, a history) and the count
-// of all that matched, from one snapshot.
-type listing struct {
-	// count counts the matches; page reads the page (see paged).
-	count, page    string
-	args, pageArgs []any
-	offset         int
-	// known, when set, runs when nothing matched, to tell an id without
-	// history from one that does not exist (NotFound).
-	known func(tx pgx.Tx) error
-}
-
-// list reads l in a read-only snapshot, scanning each row of the page
-// with scan. No match is an empty, non-nil slice.
-func list[T any](ctx context.Context, s *Store, l listing, scan func(pgx.Row) (T, error)) ([]T, int, error) {
-	out := []T{}
-	var total int
-	err := s.read(ctx, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, l.count, l.args...).Scan(&total); err != nil {
-			return err
-		}
-		if total == 0 && l.known != nil {
-			return l.known(tx)
-		}
-		if total <= l.offset {
-			return nil
-		}
-		rows, err := tx.Query(ctx, l.page, l.pageArgs...)
-		if err != nil {
-			return err
-		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (T, error) { return scan(r) })
-		return err
-	})
-	return out, total, err
-}
-
-// knownOr returns a listing.known that runs the EXISTS statement sql
-// with id and returns notFound when it is false.
-func knownOr(ctx context.Context, sql, id string, notFound error) func(tx pgx.Tx) error {
-	return func(tx pgx.Tx) error {
-		var known bool
-		if err := tx.QueryRow(ctx, sql, id).Scan(&known); err != nil {
-			return err
-		}
-		if !known {
-			return notFound
-		}
-		return nil
-	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,7 +14,7 @@ import (
 )
 
 // This file keeps the readings of the gauges, their alerts and the
-// deliveries of alerts (migrations/004_water.sql). Readings and alert
+// deliveries of alerts (migrations/005_water.sql). Readings and alert
 // steps do not change the gauges collection (its version stays): they
 // append audit entries (ReadingsCollection, AlertsCollection), which
 // take the change counter last as every write does.
@@ -35,9 +34,9 @@ RETURNING id`
 	// stored already: a range of the primary key.
 	takenSQL = `SELECT at FROM readings WHERE gauge_id = $1 AND at BETWEEN $2 AND $3`
 	// readingsCountSQL and readingsSelectSQL read one gauge's range of the
-	// primary key; conditions on at are appended.
-	readingsCountSQL  = `SELECT count(*) FROM readings WHERE gauge_id = $1`
-	readingsSelectSQL = `SELECT ` + readingColumns + ` FROM readings WHERE gauge_id = $1`
+	// primary key, with the conditions of Readings (gauge_id first).
+	readingsCountSQL  = `SELECT count(*) FROM readings`
+	readingsSelectSQL = `SELECT ` + readingColumns + ` FROM readings`
 	knownGaugeSQL     = `
 SELECT EXISTS (SELECT FROM readings WHERE gauge_id = $1)
     OR EXISTS (SELECT FROM gauges WHERE id = $1)`
@@ -116,8 +115,8 @@ func (s *Store) AddReading(ctx context.Context, r geo.Reading) (geo.Reading, err
 		if err != nil {
 			return err
 		}
-		return appendAudit(ctx, tx, actor, rec.Received, []geo.AuditEntry{{Collection: geo.ReadingsCollection,
-			FeatureID: rec.GaugeID, Action: geo.ActionReading, Version: 1, After: rec.AuditFeature()}})
+		return appendResult(ctx, tx, actor, rec.Received, geo.WriteResult{Reading: &rec, Entries: []geo.AuditEntry{{
+			Collection: geo.ReadingsCollection, FeatureID: rec.GaugeID, Action: geo.ActionReading, Version: 1, After: rec.AuditFeature()}}})
 	})
 	if err != nil {
 		return geo.Reading{}, fail(err, "postgis: reading of %s", r.GaugeID)
@@ -231,24 +230,26 @@ func (s *Store) Readings(ctx context.Context, gauge string, q geo.ReadingQuery) 
 	if err := q.Check(); err != nil {
 		return nil, 0, err
 	}
-	args := []any{gauge}
-	where := ""
+	var f filter
+	f.add("gauge_id =", gauge)
 	if !q.From.IsZero() {
-		args = append(args, q.From)
-		where += " AND at >= $" + strconv.Itoa(len(args))
+		f.add("at >=", q.From)
 	}
 	if !q.To.IsZero() {
-		args = append(args, q.To)
-		where += " AND at < $" + strconv.Itoa(len(args))
+		f.add("at <", q.To)
 	}
 	order := " ORDER BY at"
 	if q.Newest {
 		order = " ORDER BY at DESC"
 	}
-	page, pageArgs := paged(readingsSelectSQL+where+order, args, q.PageSize(), q.Offset)
-	notFound := geo.Errorf(geo.NotFound, "no feature %q in %s", gauge, geo.Gauges)
-	out, total, err := list(ctx, s, listing{count: readingsCountSQL + where, page: page, args: args, pageArgs: pageArgs,
-		offset: q.Offset, known: knownOr(ctx, knownGaugeSQL, gauge, notFound)}, scanReading)
+	out, total, err := readPage(ctx, s, readingsCountSQL, readingsSelectSQL, f, order, q.PageSize(), q.Offset, scanReading)
+	if err == nil && total == 0 {
+		// Nothing: a gauge without readings, or no gauge at all.
+		var known bool
+		if err = s.pool.QueryRow(ctx, knownGaugeSQL, gauge).Scan(&known); err == nil && !known {
+			return nil, 0, geo.Errorf(geo.NotFound, "no feature %q in %s", gauge, geo.Gauges)
+		}
+	}
 	if err != nil {
 		return nil, 0, fail(err, "postgis: readings of %s", gauge)
 	}
@@ -312,7 +313,7 @@ func scanAlert(row pgx.Row) (geo.Alert, error) {
 }
 
 // OpenAlert stores a unless an unresolved alert of its gauge and kind
-// exists (see geo.WaterStore and migrations/004_water.sql).
+// exists (see geo.WaterStore and migrations/005_water.sql).
 func (s *Store) OpenAlert(ctx context.Context, a geo.Alert) (geo.Alert, bool, error) {
 	actor, err := writer(ctx)
 	if err != nil {
@@ -342,8 +343,8 @@ func (s *Store) OpenAlert(ctx context.Context, a geo.Alert) (geo.Alert, bool, er
 			return err
 		}
 		out, opened = a, true
-		return appendAudit(ctx, tx, actor, now.UTC(), []geo.AuditEntry{{Collection: geo.AlertsCollection, FeatureID: a.ID,
-			Action: geo.ActionOpen, Version: a.Version, After: a.AuditFeature()}})
+		return appendResult(ctx, tx, actor, now.UTC(), geo.WriteResult{Alert: &out, Entries: []geo.AuditEntry{{
+			Collection: geo.AlertsCollection, FeatureID: a.ID, Action: geo.ActionOpen, Version: a.Version, After: a.AuditFeature()}}})
 	})
 	if err != nil {
 		return geo.Alert{}, false, fail(err, "postgis: open %s alert of %s", a.Kind, a.GaugeID)
@@ -384,8 +385,8 @@ func (s *Store) ChangeAlert(ctx context.Context, id string, version int64, t geo
 		if err := tx.QueryRow(ctx, nowSQL).Scan(&now); err != nil {
 			return err
 		}
-		return appendAudit(ctx, tx, actor, now.UTC(), []geo.AuditEntry{{Collection: geo.AlertsCollection, FeatureID: id,
-			Action: t.Action, Version: a.Version, Before: old.AuditFeature(), After: a.AuditFeature()}})
+		return appendResult(ctx, tx, actor, now.UTC(), geo.WriteResult{Alert: &a, Entries: []geo.AuditEntry{{
+			Collection: geo.AlertsCollection, FeatureID: id, Action: t.Action, Version: a.Version, Before: old.AuditFeature(), After: a.AuditFeature()}}})
 	})
 	if err != nil {
 		return geo.Alert{}, fail(err, "postgis: %s alert %s", t.Action, id)
@@ -411,26 +412,20 @@ func (s *Store) Alerts(ctx context.Context, q geo.AlertQuery) ([]geo.Alert, int,
 	if err := q.Check(); err != nil {
 		return nil, 0, err
 	}
-	var args []any
-	where := " WHERE true"
+	var f filter
 	if q.GaugeID != "" {
-		args = append(args, q.GaugeID)
-		where += " AND gauge_id = $" + strconv.Itoa(len(args))
+		f.add("gauge_id =", q.GaugeID)
 	}
 	if q.Kind != "" {
-		args = append(args, string(q.Kind))
-		where += " AND kind = $" + strconv.Itoa(len(args))
+		f.add("kind =", string(q.Kind))
 	}
 	if q.Active {
-		where += " AND state <> 'resolved'"
+		f.conds = append(f.conds, "state <> 'resolved'")
 	}
 	if q.State != "" {
-		args = append(args, string(q.State))
-		where += " AND state = $" + strconv.Itoa(len(args))
+		f.add("state =", string(q.State))
 	}
-	page, pageArgs := paged(alertsSelectSQL+where+" ORDER BY opened DESC, id DESC", args, q.Limit, q.Offset)
-	out, total, err := list(ctx, s, listing{count: alertsCountSQL + where, page: page, args: args, pageArgs: pageArgs,
-		offset: q.Offset}, scanAlert)
+	out, total, err := readPage(ctx, s, alertsCountSQL, alertsSelectSQL, f, " ORDER BY opened DESC, id DESC", q.Limit, q.Offset, scanAlert)
 	if err != nil {
 		return nil, 0, fail(err, "postgis: alerts")
 	}

@@ -46,7 +46,7 @@ func TestReadingsUseThePrimaryKey(t *testing.T) {
 	}{
 		{"latest of named gauges", latestOfSQL, []any{ids}},
 		{"latest of every gauge", latestAllSQL, nil},
-		{"a 72-hour chart", readingsSelectSQL + " AND at >= $2 AND at < $3 ORDER BY at", []any{"g1", start.Add(24 * time.Hour), start.Add(96 * time.Hour)}},
+		{"a 72-hour chart", readingsSelectSQL + " WHERE gauge_id = $1 AND at >= $2 AND at < $3 ORDER BY at", []any{"g1", start.Add(24 * time.Hour), start.Add(96 * time.Hour)}},
 	} {
 		rows, err := s.pool.Query(ctx, "EXPLAIN "+c.sql, c.args...)
 		if err != nil {

@@ -13,7 +13,7 @@ import (
 	"hazardmap/geo"
 )
 
-// The cases of this file check Store.NearestDepots against brute force
+// The cases of this file check View.NearestDepots against brute force
 // (geo.NearestDepotsIn over the store's own depots) and the reach report
 // built on it (geo.ReachOf) against the same report built on brute force,
 // so that both stores give identical results.
@@ -101,7 +101,7 @@ func importDepots(t *testing.T, s geo.Store, rng *rand.Rand, n int, b orb.Bound)
 	if err := s.Import(ctx, geo.Depots, fs); err != nil {
 		t.Fatalf("Import(depots, %d random) = %v", len(fs), err)
 	}
-	stored, _, err := s.Features(ctx, geo.Depots, geo.Query{})
+	stored, _, err := features(s, geo.Depots, geo.Query{})
 	if err != nil {
 		t.Fatalf("Features(depots) = %v", err)
 	}
@@ -113,7 +113,7 @@ func importDepots(t *testing.T, s geo.Store, rng *rand.Rand, n int, b orb.Bound)
 // tieTolM) and distances equal to the centimetre.
 func checkNearest(t *testing.T, s geo.Store, depots []*geo.Feature, q geo.NearestQuery, what string) {
 	t.Helper()
-	got, err := s.NearestDepots(ctx, q)
+	got, err := nearestDepots(s, q)
 	if err != nil {
 		t.Fatalf("%s: NearestDepots = %v", what, err)
 	}
@@ -201,7 +201,7 @@ func nearestBruteForce(t *testing.T, s geo.Store) {
 func nearestEdges(t *testing.T, s geo.Store) {
 	yes := true
 	// An empty store answers with empty lists.
-	got, err := s.NearestDepots(ctx, geo.NearestQuery{Points: []orb.Point{{113.3, 34.8}}, K: 3})
+	got, err := nearestDepots(s, geo.NearestQuery{Points: []orb.Point{{113.3, 34.8}}, K: 3})
 	if err != nil || len(got) != 1 || got[0] == nil || len(got[0]) != 0 {
 		t.Fatalf("NearestDepots on no depots = %v, %v; want one empty list", got, err)
 	}
@@ -214,14 +214,14 @@ func nearestEdges(t *testing.T, s geo.Store) {
 	for _, f := range []*geo.Feature{ready, twin, upstairs, far, nowhere} {
 		mustCreate(t, s, geo.Depots, f)
 	}
-	all, _, err := s.Features(ctx, geo.Depots, geo.Query{})
+	all, _, err := features(s, geo.Depots, geo.Query{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := orb.Point{113.4005, 34.8001}
 	checkNearest(t, s, all, geo.NearestQuery{Points: []orb.Point{p}, K: 10}, "k beyond the count")
 
-	got, err = s.NearestDepots(ctx, geo.NearestQuery{Points: []orb.Point{p, {math.NaN(), 34}, {113, 91}, {113.40, 34.80}}, K: 10})
+	got, err = nearestDepots(s, geo.NearestQuery{Points: []orb.Point{p, {math.NaN(), 34}, {113, 91}, {113.40, 34.80}}, K: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,30 +237,30 @@ func nearestEdges(t *testing.T, s geo.Store) {
 
 	// ready=true skips the 4th floor without a lift; category keeps only
 	// depots that stock it.
-	got, err = s.NearestDepots(ctx, geo.NearestQuery{Points: []orb.Point{p}, K: 10, Filter: geo.DepotFilter{Ready: &yes}})
+	got, err = nearestDepots(s, geo.NearestQuery{Points: []orb.Point{p}, K: 10, Filter: geo.DepotFilter{Ready: &yes}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ids := neighborIDs(got[0]); !reflect.DeepEqual(ids, []string{"a-twin", "b-ready", "d-far"}) {
 		t.Errorf("ready=true: %v, want a-twin, b-ready, d-far", ids)
 	}
-	got, err = s.NearestDepots(ctx, geo.NearestQuery{Points: []orb.Point{p}, K: 10, Filter: geo.DepotFilter{Category: "fire"}})
+	got, err = nearestDepots(s, geo.NearestQuery{Points: []orb.Point{p}, K: 10, Filter: geo.DepotFilter{Category: "fire"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ids := neighborIDs(got[0]); !reflect.DeepEqual(ids, []string{"c-4f"}) {
 		t.Errorf("category=fire: %v, want c-4f", ids)
 	}
-	got, err = s.NearestDepots(ctx, geo.NearestQuery{Points: []orb.Point{p}, K: 3, Filter: geo.DepotFilter{Ready: &yes, Category: "fire"}})
+	got, err = nearestDepots(s, geo.NearestQuery{Points: []orb.Point{p}, K: 3, Filter: geo.DepotFilter{Ready: &yes, Category: "fire"}})
 	if err != nil || len(got[0]) != 0 {
 		t.Errorf("ready fire depots = %v, %v; want none", got, err)
 	}
 
-	_, err = s.NearestDepots(ctx, geo.NearestQuery{Points: []orb.Point{p}, K: 0})
+	_, err = nearestDepots(s, geo.NearestQuery{Points: []orb.Point{p}, K: 0})
 	wantKind(t, "NearestDepots(k=0)", err, geo.Invalid)
-	_, err = s.NearestDepots(ctx, geo.NearestQuery{Points: []orb.Point{p}, K: 1, Filter: geo.DepotFilter{Category: "food"}})
+	_, err = nearestDepots(s, geo.NearestQuery{Points: []orb.Point{p}, K: 1, Filter: geo.DepotFilter{Category: "food"}})
 	wantKind(t, "NearestDepots(category=food)", err, geo.Invalid)
-	got, err = s.NearestDepots(ctx, geo.NearestQuery{K: 1})
+	got, err = nearestDepots(s, geo.NearestQuery{K: 1})
 	if err != nil || got == nil || len(got) != 0 {
 		t.Errorf("NearestDepots(no points) = %v, %v; want an empty, non-nil slice", got, err)
 	}
@@ -274,7 +274,7 @@ func nearestFollowsWrites(t *testing.T, s geo.Store) {
 	q := geo.NearestQuery{Points: []orb.Point{p}, K: 1, Filter: geo.DepotFilter{Ready: &yes}}
 	nearest := func(what string) string {
 		t.Helper()
-		got, err := s.NearestDepots(ctx, q)
+		got, err := nearestDepots(s, q)
 		if err != nil {
 			t.Fatalf("%s: NearestDepots = %v", what, err)
 		}
@@ -341,11 +341,11 @@ func reachBruteForce(t *testing.T, s geo.Store) {
 		{MaxDistanceM: 5000},
 	} {
 		q := geo.ReachQuery{ReachOptions: o}
-		got, err := geo.ReachOf(ctx, s, q)
+		got, err := read(s, func(v geo.View) (*geo.ReachReport, error) { return geo.ReachOf(ctx, v, q) })
 		if err != nil {
 			t.Fatalf("ReachOf(%+v) = %v", o, err)
 		}
-		want, err := geo.ReachOf(ctx, bruteStore{s, depots}, q)
+		want, err := read(s, func(v geo.View) (*geo.ReachReport, error) { return geo.ReachOf(ctx, bruteView{v, depots}, q) })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -387,13 +387,13 @@ func sameReach(t *testing.T, what string, got, want *geo.ReachReport) {
 	}
 }
 
-// bruteStore is a store whose NearestDepots is brute force over depots.
-type bruteStore struct {
-	geo.Store
+// bruteView is a view whose NearestDepots is brute force over depots.
+type bruteView struct {
+	geo.View
 	depots []*geo.Feature
 }
 
-func (b bruteStore) NearestDepots(_ context.Context, q geo.NearestQuery) ([][]geo.Neighbor, error) {
+func (b bruteView) NearestDepots(_ context.Context, q geo.NearestQuery) ([][]geo.Neighbor, error) {
 	return geo.NearestDepotsIn(b.depots, q)
 }
 

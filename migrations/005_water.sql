@@ -1,4 +1,4 @@
--- 004: water levels — the gauges collection, their readings, alerts and
+-- 005: water levels — the gauges collection, their readings, alerts and
 -- the deliveries of alerts; the sensor role; the actions of readings and
 -- alerts in the audit log.
 
@@ -26,9 +26,16 @@ ALTER TABLE observations DROP CONSTRAINT observations_actor_role_check,
     ADD CONSTRAINT observations_actor_role_check CHECK (actor_role IN ('public', 'sensor', 'crew', 'planner', 'admin'));
 ALTER TABLE tokens DROP CONSTRAINT tokens_role_check,
     ADD CONSTRAINT tokens_role_check CHECK (role IN ('public', 'sensor', 'crew', 'planner', 'admin'));
+ALTER TABLE location_proposals DROP CONSTRAINT location_proposals_actor_role_check,
+    ADD CONSTRAINT location_proposals_actor_role_check CHECK (actor_role IN ('public', 'sensor', 'crew', 'planner', 'admin'));
+ALTER TABLE location_proposals DROP CONSTRAINT location_proposals_decider_role_check,
+    ADD CONSTRAINT location_proposals_decider_role_check CHECK (decider_role IN ('public', 'sensor', 'crew', 'planner', 'admin'));
+ALTER TABLE signin_codes DROP CONSTRAINT signin_codes_issuer_role_check,
+    ADD CONSTRAINT signin_codes_issuer_role_check CHECK (issuer_role IN ('public', 'sensor', 'crew', 'planner', 'admin'));
+-- The actions of readings and alerts (geo.Actions).
 ALTER TABLE audit DROP CONSTRAINT audit_action_check,
     ADD CONSTRAINT audit_action_check CHECK (action IN ('create', 'replace', 'patch', 'delete', 'import', 'seed', 'observe', 'revoke',
-        'reading', 'open', 'acknowledge', 'escalate', 'resolve'));
+        'link', 'propose', 'accept', 'reject', 'reading', 'open', 'acknowledge', 'escalate', 'resolve'));
 
 -- readings: one row per level of a gauge at a time. The primary key
 -- (gauge_id, at) is at once the rule "one reading per gauge and time"
@@ -93,7 +100,14 @@ DROP TABLE deliveries;
 DROP TABLE alerts;
 DROP TABLE readings;
 ALTER TABLE audit DROP CONSTRAINT audit_action_check,
-    ADD CONSTRAINT audit_action_check CHECK (action IN ('create', 'replace', 'patch', 'delete', 'import', 'seed', 'observe', 'revoke'));
+    ADD CONSTRAINT audit_action_check CHECK (action IN ('create', 'replace', 'patch', 'delete', 'import', 'seed', 'observe', 'revoke',
+        'link', 'propose', 'accept', 'reject'));
+ALTER TABLE signin_codes DROP CONSTRAINT signin_codes_issuer_role_check,
+    ADD CONSTRAINT signin_codes_issuer_role_check CHECK (issuer_role IN ('public', 'crew', 'planner', 'admin'));
+ALTER TABLE location_proposals DROP CONSTRAINT location_proposals_decider_role_check,
+    ADD CONSTRAINT location_proposals_decider_role_check CHECK (decider_role IN ('public', 'crew', 'planner', 'admin'));
+ALTER TABLE location_proposals DROP CONSTRAINT location_proposals_actor_role_check,
+    ADD CONSTRAINT location_proposals_actor_role_check CHECK (actor_role IN ('public', 'crew', 'planner', 'admin'));
 ALTER TABLE tokens DROP CONSTRAINT tokens_role_check,
     ADD CONSTRAINT tokens_role_check CHECK (role IN ('public', 'crew', 'planner', 'admin'));
 ALTER TABLE observations DROP CONSTRAINT observations_actor_role_check,
