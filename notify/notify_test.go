@@ -104,3 +104,38 @@ func TestPlannerResolvesAndDeletedGauges(t *testing.T) {
 		t.Errorf("active alerts of a = %+v, want a new one", as)
 	}
 }
+
+// A reading sent with an Idempotency-Key (a phone's queue replaying it)
+// answers the key with the reading; the alert it opens is the engine's
+// own write and does not try to answer the key again.
+func TestIdempotentReadingOpensItsAlert(t *testing.T) {
+	ctx := context.Background()
+	st, err := embedded.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Create(ctx, geo.Gauges, &geo.Feature{ID: "g", Properties: map[string]any{
+		"name": "站", "kind": "reservoir", "location_source": "test", "warning_level": 100.0}}); err != nil {
+		t.Fatal(err)
+	}
+	claim, err := st.ClaimIdempotencyKey(ctx, "reading-1", make([]byte, 32), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answered *geo.Reading
+	ictx := geo.WithIdempotency(geo.WithActor(ctx, geo.Actor{ID: "c", Name: "巡查员", Role: geo.RoleCrew}), claim,
+		func(res geo.WriteResult) (geo.StoredResponse, error) {
+			answered = res.Reading
+			return geo.StoredResponse{Status: 201, Body: []byte("{}")}, nil
+		})
+	now := time.Date(2024, 8, 18, 9, 0, 0, 0, geo.ChinaTime)
+	eng := notify.New(st, notify.Options{Now: func() time.Time { return now }})
+	_, steps, err := eng.AddReading(ictx, geo.Reading{GaugeID: "g", At: now, Level: 100.5, Source: geo.ReadingManual})
+	if err != nil || len(steps) != 1 || steps[0].Kind != geo.AlertWarning {
+		t.Fatalf("AddReading = %+v, %v; want an over_warning alert", steps, err)
+	}
+	if answered == nil || answered.Level != 100.5 {
+		t.Errorf("the key was answered with %+v, want the reading", answered)
+	}
+}
