@@ -10,6 +10,8 @@ import (
 	"hazardmap/data"
 	"hazardmap/geo"
 	"hazardmap/geo/embedded"
+	"hazardmap/geo/geojson"
+	"hazardmap/geo/synthetic"
 )
 
 // discard is a ResponseWriter that keeps nothing, so that a benchmark
@@ -44,7 +46,7 @@ func seedInto(tb testing.TB, st geo.Store) {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		fs, err := api.DecodeFeatureCollection(raw)
+		fs, err := geojson.DecodeFeatureCollection(raw)
 		if err != nil {
 			tb.Fatalf("DecodeFeatureCollection(%s) = %v", c, err)
 		}
@@ -63,7 +65,7 @@ func syntheticStore(tb testing.TB, n int) geo.Store {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { st.Close() })
-	if err := st.Import(context.Background(), geo.WaterloggingPoints, api.SyntheticFeatures(n, 1)); err != nil {
+	if err := st.Import(context.Background(), geo.WaterloggingPoints, synthetic.Features(n, 1)); err != nil {
 		tb.Fatalf("Import(%d synthetic) = %v", n, err)
 	}
 	return st
@@ -91,7 +93,7 @@ func BenchmarkItems(b *testing.B) {
 		for _, mode := range []struct {
 			name  string
 			cache int64
-		}{{"warm", 0}, {"cold", -1}} {
+		}{{"warm", api.DefaultCacheBytes}, {"cold", 0}} {
 			for _, enc := range []string{"identity", "gzip"} {
 				b.Run(layer.name+"/"+mode.name+"/"+enc, func(b *testing.B) {
 					h := api.NewServer(layer.store, api.Options{CacheBytes: mode.cache})
@@ -119,7 +121,7 @@ func BenchmarkItems(b *testing.B) {
 // BenchmarkRevalidate measures the answer to a client that already has
 // the page: a 304 from the ETag.
 func BenchmarkRevalidate(b *testing.B) {
-	h := api.NewServer(seedStore(b), api.Options{})
+	h := api.NewServer(seedStore(b), api.Options{CacheBytes: api.DefaultCacheBytes})
 	req := httptest.NewRequest("GET", "/collections/waterlogging_points/items", nil)
 	w := &discard{h: http.Header{}}
 	h.ServeHTTP(w, req)
@@ -157,7 +159,7 @@ func BenchmarkItemsReads(b *testing.B) {
 	}{
 		{"embedded", seedStore},
 		{"postgis", func(tb testing.TB) geo.Store {
-			st := openPostGIS(tb)
+			st := api.OpenPostGIS(tb)
 			seedInto(tb, st)
 			return st
 		}},
@@ -167,11 +169,11 @@ func BenchmarkItemsReads(b *testing.B) {
 			st := s.open(b)
 			for _, rt := range readTargets {
 				b.Run(rt.name, func(b *testing.B) {
-					benchGet(b, api.NewServer(st, api.Options{CacheBytes: -1}), rt.target, "", http.StatusOK)
+					benchGet(b, api.NewServer(st, api.Options{}), rt.target, "", http.StatusOK)
 				})
 			}
 			b.Run("revalidate", func(b *testing.B) {
-				h := api.NewServer(st, api.Options{})
+				h := api.NewServer(st, api.Options{CacheBytes: api.DefaultCacheBytes})
 				w := &discard{h: http.Header{}}
 				h.ServeHTTP(w, httptest.NewRequest("GET", readTargets[0].target, nil))
 				benchGet(b, h, readTargets[0].target, w.h.Get("ETag"), http.StatusNotModified)

@@ -3,15 +3,17 @@ package api
 import (
 	"container/list"
 	"context"
+	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
 	"golang.org/x/sync/singleflight"
 )
 
-// DefaultCacheBytes is the response-cache budget used when
-// Options.CacheBytes is 0: room for every page a map loads of the seed
-// layers many times over, and for a few MaxLimit pages of a large layer.
+// DefaultCacheBytes is the response-cache budget hazardmap serve uses
+// unless told otherwise: room for every page a map loads of the seed
+// layers many times over, and for a few maxLimit pages of a large layer.
 const DefaultCacheBytes = 64 << 20
 
 // buildTimeout bounds one build of a response (store query and encoding).
@@ -154,4 +156,21 @@ func (c *cache) stats() (entries int, used int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.entries), c.used
+}
+
+// serveCached serves the response stored under key for the current data
+// version of collection c, built by build when there is none: a write to
+// c moves the version and so makes a new key.
+func (s *Server) serveCached(w http.ResponseWriter, r *http.Request, c, key string, build func(context.Context) (*response, error)) {
+	v, err := s.dataVersion(r.Context(), c)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rs, err := s.cache.get(r.Context(), key+"\x00"+strconv.FormatInt(v, 10), c, v, build)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.serve(w, r, rs)
 }

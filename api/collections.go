@@ -9,32 +9,32 @@ import (
 	"hazardmap/geo"
 )
 
-// Collections is the document at /collections.
-type Collections struct {
-	Links       []Link       `json:"links"`
-	Collections []Collection `json:"collections"`
+// collectionsDoc is the document at /collections.
+type collectionsDoc struct {
+	Links       []link          `json:"links"`
+	Collections []collectionDoc `json:"collections"`
 }
 
-// Collection describes one collection, at /collections/{collectionId}.
-type Collection struct {
+// collectionDoc describes one collection, at /collections/{collectionId}.
+type collectionDoc struct {
 	ID string `json:"id"`
 	// Title is the Chinese title, then the English one.
 	Title       string `json:"title"`
 	Description string `json:"description"`
-	Links       []Link `json:"links"`
+	Links       []link `json:"links"`
 	// Extent is computed from the data; nil when no feature is located.
-	Extent   *Extent  `json:"extent,omitempty"`
-	ItemType string   `json:"itemType"`
-	CRS      []string `json:"crs"`
+	Extent   *extentDoc `json:"extent,omitempty"`
+	ItemType string     `json:"itemType"`
+	CRS      []string   `json:"crs"`
 }
 
-// Extent is the extent of a collection's data.
-type Extent struct {
-	Spatial SpatialExtent `json:"spatial"`
+// extentDoc is the extent of a collection's data.
+type extentDoc struct {
+	Spatial spatialExtent `json:"spatial"`
 }
 
-// SpatialExtent is one CRS84 box [minLon, minLat, maxLon, maxLat].
-type SpatialExtent struct {
+// spatialExtent is one CRS84 box [minLon, minLat, maxLon, maxLat].
+type spatialExtent struct {
 	BBox [][4]float64 `json:"bbox"`
 	CRS  string       `json:"crs"`
 }
@@ -70,9 +70,9 @@ func (s *Server) handleCollections(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, err
 		}
-		doc := Collections{
-			Links:       []Link{{Href: base + "/collections", Rel: "self", Type: typeJSON, Title: "This document"}},
-			Collections: make([]Collection, 0, len(infos)),
+		doc := collectionsDoc{
+			Links:       []link{{Href: base + "/collections", Rel: "self", Type: typeJSON, Title: "This document"}},
+			Collections: make([]collectionDoc, 0, len(infos)),
 		}
 		rs := &response{}
 		shown := make([]int64, 0, len(infos)) // the versions of infos
@@ -81,7 +81,7 @@ func (s *Server) handleCollections(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				return nil, err
 			}
-			doc.Collections = append(doc.Collections, collectionDoc(sc, info, base))
+			doc.Collections = append(doc.Collections, describeCollection(sc, info, base))
 			shown = append(shown, info.Version)
 			rs.version += info.Version
 			if info.Updated.After(rs.modified) {
@@ -122,14 +122,8 @@ func (s *Server) handleCollection(sc *geo.Schema) http.HandlerFunc {
 			s.fail(w, r, err)
 			return
 		}
-		v, err := s.dataVersion(r.Context(), sc.ID)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
 		base := s.baseURL(r)
-		key := "collection\x00" + sc.ID + "\x00" + strconv.FormatInt(v, 10) + "\x00" + base
-		rs, err := s.cache.get(r.Context(), key, sc.ID, v, func(ctx context.Context) (*response, error) {
+		s.serveCached(w, r, sc.ID, "collection\x00"+sc.ID+"\x00"+base, func(ctx context.Context) (*response, error) {
 			var info geo.CollectionInfo
 			err := s.store.Read(ctx, func(v geo.View) (err error) {
 				info, err = v.Collection(ctx, sc.ID)
@@ -138,39 +132,34 @@ func (s *Server) handleCollection(sc *geo.Schema) http.HandlerFunc {
 			if err != nil {
 				return nil, err
 			}
-			body, err := marshal(collectionDoc(sc, info, base))
+			body, err := marshal(describeCollection(sc, info, base))
 			if err != nil {
 				return nil, err
 			}
 			return &response{body: body, ctype: typeJSON, modified: info.Updated, version: info.Version,
 				etag: makeETag(info.Version, "collection", sc.ID, base)}, nil
 		})
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		s.serve(w, r, rs)
 	}
 }
 
-// collectionDoc describes the collection of sc in state info.
-func collectionDoc(sc *geo.Schema, info geo.CollectionInfo, base string) Collection {
+// describeCollection describes the collection of sc in state info.
+func describeCollection(sc *geo.Schema, info geo.CollectionInfo, base string) collectionDoc {
 	href := base + "/collections/" + sc.ID
-	c := Collection{
+	c := collectionDoc{
 		ID:          sc.ID,
 		Title:       sc.TitleZH + " " + sc.TitleEN,
 		Description: sc.Description,
-		Links: []Link{
+		Links: []link{
 			{Href: href, Rel: "self", Type: typeJSON, Title: "This collection"},
 			{Href: href + "/items", Rel: "items", Type: typeGeoJSON, Title: sc.TitleEN + " (GeoJSON)"},
 		},
 		ItemType: "feature",
-		CRS:      []string{CRS84},
+		CRS:      []string{crs84},
 	}
 	if e := info.Extent; e != nil && info.Located > 0 {
-		c.Extent = &Extent{Spatial: SpatialExtent{
+		c.Extent = &extentDoc{Spatial: spatialExtent{
 			BBox: [][4]float64{{e.Min[0], e.Min[1], e.Max[0], e.Max[1]}},
-			CRS:  CRS84,
+			CRS:  crs84,
 		}}
 	}
 	return c

@@ -38,7 +38,7 @@ func TestETagNamesTheData(t *testing.T) {
 		if err := write(); err != nil { // from here on, every version is encoded
 			t.Fatalf("write = %v", err)
 		}
-		hs := []http.Handler{NewServer(st, Options{}), NewServer(st, Options{CacheBytes: -1})}
+		hs := []http.Handler{NewServer(st, Options{CacheBytes: DefaultCacheBytes}), NewServer(st, Options{})}
 		storetest.WhileWriting(t, 40, func(int) error { return write() }, 2*len(hs), func(r int) error {
 			return pageAgrees(hs[r%len(hs)])
 		})

@@ -9,6 +9,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"hazardmap/geo"
+	"hazardmap/geo/geojson"
 )
 
 // handleItems serves GET /collections/{collectionId}/items: a page of the
@@ -16,7 +17,7 @@ import (
 // and by equality on Filterable properties.
 func (s *Server) handleItems(sc *geo.Schema) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		q, err := ParseItemsQuery(sc, r.URL.Query())
+		q, err := parseItemsQuery(sc, r.URL.Query())
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -30,31 +31,20 @@ func (s *Server) handleItems(sc *geo.Schema) http.HandlerFunc {
 				return
 			}
 		}
-		v, err := s.dataVersion(r.Context(), sc.ID)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
 		base := s.baseURL(r)
-		canonical := q.Canonical()
 		// The key names the view: a planner's page (household detail) is
 		// never served to anyone else.
-		key := "items\x00" + sc.ID + "\x00" + strconv.FormatInt(v, 10) + "\x00" + base + "\x00" + canonical + "\x00" + viewName(role)
-		rs, err := s.cache.get(r.Context(), key, sc.ID, v, func(ctx context.Context) (*response, error) {
+		key := "items\x00" + sc.ID + "\x00" + base + "\x00" + q.Canonical() + "\x00" + viewName(role)
+		s.serveCached(w, r, sc.ID, key, func(ctx context.Context) (*response, error) {
 			return s.buildItems(ctx, sc, q, base, role)
 		})
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		s.serve(w, r, rs)
 	}
 }
 
 // buildItems reads and encodes one page of items as role may see it. The
 // page, its total and the version and time it is labelled with are read
 // from one View, so its ETag names exactly the data it shows.
-func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q ItemsQuery, base string, role geo.Role) (*response, error) {
+func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q itemsQuery, base string, role geo.Role) (*response, error) {
 	var (
 		st       geo.Stamp
 		features []*geo.Feature
@@ -72,19 +62,19 @@ func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q ItemsQuery, b
 	}
 	href := base + "/collections/" + sc.ID + "/items?"
 	canonical := q.Canonical()
-	links := []Link{{Href: href + canonical, Rel: "self", Type: typeGeoJSON, Title: "This page"}}
+	links := []link{{Href: href + canonical, Rel: "self", Type: typeGeoJSON, Title: "This page"}}
 	var header []string
 	if next := q.Offset + len(features); len(features) > 0 && next < matched {
-		l := Link{Href: href + q.withOffset(next), Rel: "next", Type: typeGeoJSON, Title: "Next page"}
+		l := link{Href: href + q.withOffset(next), Rel: "next", Type: typeGeoJSON, Title: "Next page"}
 		links = append(links, l)
 		header = append(header, "<"+l.Href+`>; rel="next"; type="`+typeGeoJSON+`"`)
 	}
 	if q.Offset > 0 {
-		l := Link{Href: href + q.withOffset(max(0, q.Offset-q.Limit)), Rel: "prev", Type: typeGeoJSON, Title: "Previous page"}
+		l := link{Href: href + q.withOffset(max(0, q.Offset-q.Limit)), Rel: "prev", Type: typeGeoJSON, Title: "Previous page"}
 		links = append(links, l)
 		header = append(header, "<"+l.Href+`>; rel="prev"; type="`+typeGeoJSON+`"`)
 	}
-	links = append(links, Link{Href: base + "/collections/" + sc.ID, Rel: "collection", Type: typeJSON, Title: sc.TitleEN})
+	links = append(links, link{Href: base + "/collections/" + sc.ID, Rel: "collection", Type: typeJSON, Title: sc.TitleEN})
 	linkJSON, err := marshal(links)
 	if err != nil {
 		return nil, err
@@ -112,7 +102,7 @@ func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q ItemsQuery, b
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		if buf, err = AppendFeature(buf, sc.Redact(f, role)); err != nil {
+		if buf, err = geojson.AppendFeature(buf, sc.Redact(f, role)); err != nil {
 			return nil, err
 		}
 	}
@@ -143,7 +133,7 @@ func (s *Server) handleFeature(sc *geo.Schema) http.HandlerFunc {
 			return
 		}
 		// The body shows what the role may see; its ETag (featureETag,
-		// writes.go) is the one a write's If-Match must send back.
+		// feature.go) is the one a write's If-Match must send back.
 		role := roleOf(r)
 		body, etag, err := featureBody(sc, f, s.baseURL(r), role)
 		if err != nil {

@@ -15,12 +15,16 @@ import (
 	"time"
 )
 
-// Media types the service writes.
+// Media types the service reads and writes.
 const (
 	typeJSON    = "application/json"
 	typeGeoJSON = "application/geo+json"
 	typeOpenAPI = "application/vnd.oai.openapi+json;version=3.0"
 	typeHTML    = "text/html"
+	// typeProblem is the media type of an error (problem.go).
+	typeProblem = "application/problem+json"
+	// typeMergePatch is the media type of a JSON Merge Patch (patch.go).
+	typeMergePatch = "application/merge-patch+json"
 )
 
 // revalidate is the Cache-Control of every data response. Caches may keep
@@ -244,7 +248,8 @@ func quality(ranges []acceptRange, major string, exact ...string) float64 {
 }
 
 // mediaRange splits one element of an Accept or Accept-Encoding header
-// into its lower-case value and q-value (1 when absent or malformed).
+// into its lower-case value and q-value: 1 when absent, 0 (not
+// acceptable) when malformed.
 func mediaRange(part string) (string, float64) {
 	v, params, err := mime.ParseMediaType(strings.TrimSpace(part))
 	if err != nil {
@@ -292,4 +297,14 @@ func jsonResponse(v any, ctype string) (*response, error) {
 	h := fnv.New64a()
 	_, _ = h.Write(body)
 	return &response{body: body, ctype: ctype, etag: fmt.Sprintf(`"%016x"`, h.Sum64())}, nil
+}
+
+// writeJSON writes v as an uncacheable JSON response (no body for HEAD).
+func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_ = json.NewEncoder(w).Encode(v)
+	}
 }

@@ -16,7 +16,10 @@ import (
 	"hazardmap/geo"
 )
 
-// Options configure a Server. The zero value is usable.
+// Options configure a Server. The zero value is usable: a setting of 0
+// turns its feature off (no response cache, no write limit), as the
+// command line's flags do; cmd passes DefaultCacheBytes and
+// DefaultWritesPerMinute unless told otherwise.
 type Options struct {
 	// Logger receives request and error logs; nil discards them.
 	Logger *slog.Logger
@@ -26,9 +29,9 @@ type Options struct {
 	// a load balancer's probe gets an answer even when the database hangs.
 	PingTimeout time.Duration
 	// CacheBytes is the budget of the cache of encoded responses (see
-	// cache.go). 0 means DefaultCacheBytes; a negative value turns the
-	// cache off, so that every request is built from the store (for the
-	// cold benchmarks and for measuring the store itself).
+	// cache.go). 0 turns the cache off, so that every request is built
+	// from the store (for the cold benchmarks and for measuring the store
+	// itself).
 	CacheBytes int64
 	// BaseURL is the scheme, host and path prefix that links in responses
 	// start with, e.g. "https://hazardmap.example.org". Empty means
@@ -36,9 +39,8 @@ type Options struct {
 	// changes the scheme, host or path.
 	BaseURL string
 	// WritesPerMinute caps the writes (POST, PUT, PATCH, DELETE) of one
-	// token per minute on this instance (auth.go); over it a write gets
-	// 429 with Retry-After. 0 means DefaultWritesPerMinute; a negative
-	// value turns the limit off.
+	// token per minute on this instance (ratelimit.go); over it a write
+	// gets 429 with Retry-After. 0 turns the limit off.
 	WritesPerMinute int
 }
 
@@ -54,9 +56,9 @@ type Server struct {
 	// rules holds the least role of every route, by "METHOD pattern"
 	// (routes.go, enforced by guard in auth.go).
 	rules map[string]geo.Role
-	// limiter caps each token's writes; nil when off (auth.go).
+	// limiter caps each token's writes; nil when off (ratelimit.go).
 	limiter *httprate.RateLimiter
-	// events fans the store's changes out to the SSE clients (events.go).
+	// events fans the store's changes out to the SSE clients (hub.go).
 	events *hub
 }
 
@@ -69,12 +71,8 @@ func NewServer(store geo.Store, opts Options) *Server {
 		opts.PingTimeout = 2 * time.Second
 	}
 	opts.BaseURL = strings.TrimSuffix(opts.BaseURL, "/")
-	budget := opts.CacheBytes
-	if budget == 0 {
-		budget = DefaultCacheBytes
-	}
 	s := &Server{store: store, log: opts.Logger, opts: opts, schemas: geo.Schemas(),
-		cache: newCache(budget)}
+		cache: newCache(opts.CacheBytes)}
 	s.limiter = s.newLimiter()
 	s.events = newHub(store, opts.Logger)
 	s.handler = s.routes()

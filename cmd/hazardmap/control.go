@@ -46,8 +46,8 @@ import (
 	"syscall"
 	"time"
 
-	"hazardmap/api"
 	"hazardmap/geo"
+	"hazardmap/geo/geojson"
 )
 
 // controlSocket is the name of the control socket in the data directory.
@@ -234,7 +234,7 @@ func (cs *controlServer) routes() http.Handler {
 			cs.answer(w, r, 0, nil, geo.Errorf(geo.Invalid, "import: reading the body: %v", err))
 			return
 		}
-		fs, err := api.DecodeFeatureCollection(raw)
+		fs, err := geojson.DecodeFeatureCollection(raw)
 		if err == nil {
 			err = cs.store.Import(r.Context(), r.URL.Query().Get("collection"), fs)
 		}

@@ -10,43 +10,20 @@ import (
 	"hazardmap/geo"
 )
 
-// Exact nearest depots on PostGIS.
+// Exact nearest depots on PostGIS. The KNN operator on geography (<->,
+// served by the GiST index of migration 003) orders by a sphere, not by
+// the WGS-84 spheroid that ST_Distance(geography, geography, true) and
+// this store answer with, so the statement below uses the sphere only to
+// find candidates, in two steps per query point q (as geo.Index does):
 //
-// PostGIS offers a KNN operator on geography (<->, served by the GiST index
-// of migration 003), but it orders by distance on a sphere of radius
-// R = (2a+b)/3, not by the WGS-84 spheroid distance of
-// ST_Distance(geography, geography, true) that this store must answer
-// with. (KNN on geometry would be worse: it orders by degrees, and at 35°N
-// a degree of longitude is 0.82 of a degree of latitude.) The statement
-// below therefore uses the sphere only to find candidates and ranks them
-// by the spheroid, in two steps per query point q, mirroring geo.Index:
+//  1. Take the K kept depots nearest to q by sphere and let w be the
+//     largest of their spheroid distances: every depot of the answer is
+//     within w.
+//  2. Gather every kept depot within 1.01·w by sphere (ST_DWithin,
+//     index-assisted), rank them by (spheroid distance, id), keep K.
 //
-//  1. Take the K kept depots nearest to q by sphere (ORDER BY <-> LIMIT K)
-//     and let w be the largest of their spheroid distances. These are K
-//     kept depots within w, so the K-th smallest spheroid distance of all
-//     kept depots is at most w: every depot of the answer has e ≤ w.
-//  2. Gather every kept depot whose sphere distance is at most 1.01·w
-//     (ST_DWithin(geography, geography, d, false), index-assisted), rank
-//     them by (ST_Distance spheroid, id) and keep K.
-//
-// Why step 2 misses nothing: for any two points, the sphere distance s and
-// the spheroid distance e satisfy s ≤ 1.005614·e. Proof: map the ellipsoid
-// onto the sphere by keeping latitude and longitude. Meridians go to
-// meridians and parallels to parallels, at right angles, with scale
-// factors R/M(φ) along the meridian and R/N(φ) along the parallel (M, N
-// the principal radii of curvature), so any small arc is stretched by a
-// factor between those two. On WGS-84, M and N both lie in
-// [a(1−e²), a²/b] = [6 335 439 m, 6 399 594 m], and R = 6 371 009 m, so no
-// arc is stretched by more than R/(a(1−e²)) = 1.005614. The image of the
-// spheroidal geodesic (length e) is a curve on the sphere between the same
-// points of length at most 1.005614·e, and the great circle (length s) is
-// no longer than it. ∎ (The converse, e ≤ 1.004487·s, follows likewise
-// from the least factor R/(a²/b).) So a depot of the answer has
-// s ≤ 1.005614·e ≤ 1.005614·w < 1.01·w: step 2 gathers it. The 1.01 is
-// PostGIS's own allowance between the two (geography_expand) and leaves a
-// 0.44 % margin over the bound for rounding; 1 µm more covers w = 0
-// (coincident points). If fewer than K depots are kept, step 1 returns all
-// of them, w is the largest distance, and step 2 again gathers them all.
+// Step 2 misses nothing because the sphere distance is at most 1.005614
+// times the spheroid distance: NEAREST.md has the proof.
 //
 // Depots are Points (geo.Schemas allows no other type for them), so the
 // distance to a depot is the distance to its point, as in the embedded
@@ -66,7 +43,8 @@ const nearestChunk = 20000
 
 // Statements of NearestDepots. $1 and $2 are the longitudes and latitudes
 // of the query points, $3 is K, $4 a {"categories": [c]} document or NULL,
-// $5 the ids to keep or NULL. The 1.01 and the 1 µm are explained above.
+// $5 the ids to keep or NULL. The 1.01 and the 1 µm are explained in
+// NEAREST.md.
 const (
 	nearestSQL = `
 WITH q AS (

@@ -15,7 +15,7 @@ import (
 
 // The cases of this file check View.NearestDepots against brute force
 // (geo.NearestDepotsIn over the store's own depots) and the reach report
-// built on it (geo.ReachOf) against the same report built on brute force,
+// built on it (geo.ReadReach) against the same report built on brute force,
 // so that both stores give identical results.
 
 // distanceTolM is how far a store's distance may be from geo.Distance:
@@ -335,32 +335,31 @@ func reachBruteForce(t *testing.T, s geo.Store) {
 	}
 
 	yes := true
-	for _, o := range []geo.ReachOptions{
+	for _, q := range []geo.ReachQuery{
 		{MaxDistanceM: 3000, Filter: geo.DepotFilter{Ready: &yes}},
 		{MaxDistanceM: 1500, Filter: geo.DepotFilter{Ready: &yes, Category: "fire"}},
 		{MaxDistanceM: 5000},
 	} {
-		q := geo.ReachQuery{ReachOptions: o}
-		got, err := read(s, func(v geo.View) (*geo.ReachReport, error) { return geo.ReachOf(ctx, v, q) })
+		got, err := read(s, func(v geo.View) (*geo.ReachReport, error) { return geo.ReadReach(ctx, v, q) })
 		if err != nil {
-			t.Fatalf("ReachOf(%+v) = %v", o, err)
+			t.Fatalf("ReadReach(%+v) = %v", q, err)
 		}
-		want, err := read(s, func(v geo.View) (*geo.ReachReport, error) { return geo.ReachOf(ctx, bruteView{v, depots}, q) })
+		want, err := read(s, func(v geo.View) (*geo.ReachReport, error) { return geo.ReadReach(ctx, bruteView{v, depots}, q) })
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got.Summary.Hazards != 46 || got.Summary.Unlocated != 10 {
-			t.Errorf("ReachOf(%+v) summary %+v, want 46 hazards, 10 unlocated", o, got.Summary)
+			t.Errorf("ReadReach(%+v) summary %+v, want 46 hazards, 10 unlocated", q, got.Summary)
 		}
-		sameReach(t, fmt.Sprintf("%+v", o), got, want)
+		sameReach(t, fmt.Sprintf("%+v", q), got, want)
 	}
 }
 
 // sameReach compares two reports, distances to the centimetre.
 func sameReach(t *testing.T, what string, got, want *geo.ReachReport) {
 	t.Helper()
-	if got.Summary != want.Summary || !reflect.DeepEqual(got.Collections, want.Collections) || len(got.Hazards) != len(want.Hazards) {
-		t.Fatalf("%s: summary %+v %v, want %+v %v", what, got.Summary, got.Collections, want.Summary, want.Collections)
+	if got.Summary != want.Summary || !reflect.DeepEqual(got.Query.Collections, want.Query.Collections) || len(got.Hazards) != len(want.Hazards) {
+		t.Fatalf("%s: summary %+v %v, want %+v %v", what, got.Summary, got.Query.Collections, want.Summary, want.Query.Collections)
 	}
 	for i := range want.Hazards {
 		g, w := got.Hazards[i], want.Hazards[i]
