@@ -62,7 +62,7 @@ func (d document) documentObservations() {
 		"position":    object(nil, nil, nullable, desc("Where the reporter stood: a GeoJSON Point.")),
 		"accuracy_m":  number(desc("How far position may be from where the reporter stood, in metres, as the phone said.")),
 		"photo": object([]string{"href", "width", "height", "bytes"}, openapi3.Schemas{
-			"href": str(desc("GET it (crew and above): the JPEG as the server re-encoded it, without EXIF or other metadata.")),
+			"href":  str(desc("GET it (crew and above): the JPEG as the server re-encoded it, without EXIF or other metadata.")),
 			"width": integer(), "height": integer(), "bytes": integer(),
 		}, nullable, desc("The report's photo, or null.")),
 		"reporter": schemaRef("actor"),
