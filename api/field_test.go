@@ -474,10 +474,10 @@ func TestProposals(t *testing.T) {
 			t.Fatalf("pending list = %v", list)
 		}
 		for body, field := range map[string]string{
-			`{"position":{"type":"Point","coordinates":[113.38,34.79]},"accuracy_m":25,"method":"auto"}`:     "method",
-			`{"position":{"type":"Point","coordinates":[113.38,34.79]},"accuracy_m":45,"method":"accepted"}`: "method",
-			`{"position":{"type":"Point","coordinates":[113.38,34.79]},"method":"auto"}`:                     "accuracy_m",
-			`{"position":{"type":"LineString","coordinates":[[1,2],[3,4]]},"accuracy_m":5,"method":"auto"}`:  "position",
+			`{"position":{"type":"Point","coordinates":[113.38,34.79]},"accuracy_m":25,"method":"auto"}`:      "method",
+			`{"position":{"type":"Point","coordinates":[113.38,34.79]},"accuracy_m":45,"method":"accepted"}`:  "method",
+			`{"position":{"type":"Point","coordinates":[113.38,34.79]},"method":"auto"}`:                      "accuracy_m",
+			`{"position":{"type":"LineString","coordinates":[[1,2],[3,4]]},"accuracy_m":5,"method":"auto"}`:   "position",
 			`{"position":{"type":"Point","coordinates":[113.38,34.79]},"accuracy_m":5,"method":"auto","x":1}`: "x",
 		} {
 			p := propose("wp-4", body).problem(t, "proposal "+body, http.StatusBadRequest)
