@@ -47,6 +47,9 @@ export function installLocateHere(app) {
     stop();
     bar.hidden = false;
     replace(bar, h("p", { class: "hm-ok", dataset: { locateQueued: "" }, text: t("locateQueued") }), h("button", { type: "button", class: "hm-btn", text: t("dismiss"), onclick: () => (bar.hidden = true) }));
+    setTimeout(() => {
+      if (!run) bar.hidden = true;
+    }, 6000);
   }
 
   function draw() {

@@ -119,7 +119,11 @@ export async function installOutbox(app) {
   function render() {
     const waiting = items.filter((it) => it.state === PENDING || it.state === SENDING);
     const out = [t("outboxTitle"), h("p", { class: "hm-muted", text: t("outboxIntro") })];
-    out.push(items.length ? h("ul", { class: "hm-outbox" }, items.map(row)) : h("p", { dataset: { outboxEmpty: "" }, text: t("outboxEmpty") }));
+    // Shown by what needs the crew's eye: what is moving or waiting (in
+    // the order it goes), what was refused, then what arrived, newest first.
+    const rank = { [SENDING]: 0, [PENDING]: 1, [REJECTED]: 2, [DELIVERED]: 3 };
+    const shown = [...items].sort((a, b) => rank[a.state] - rank[b.state] || (a.state === DELIVERED ? b.delivered - a.delivered : 0));
+    out.push(items.length ? h("ul", { class: "hm-outbox" }, shown.map(row)) : h("p", { dataset: { outboxEmpty: "" }, text: t("outboxEmpty") }));
     const actions = [];
     if (waiting.length) actions.push(h("button", { type: "button", class: "hm-btn hm-primary", text: t("outboxSendNow"), onclick: () => flush({ force: true }) }));
     if (items.some((it) => it.state === DELIVERED)) {
