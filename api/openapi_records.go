@@ -144,7 +144,7 @@ func (d document) documentEvents() {
 	d.read("/events", &openapi3.Operation{OperationID: "getEvents", Tags: []string{"Capabilities"},
 		Summary: "Live updates: every change, as Server-Sent Events",
 		Description: "An event per change, on every instance: `id:` the change's seq, `event:` the action (create, replace, patch, delete, " +
-			"import, seed, observe, revoke), `data:` {collection, id, action, version, time}, never feature data — refetch the feature " +
+			"import, seed, observe, revoke, propose, accept, reject; link to admins), `data:` {collection, id, action, version, time}, never feature data — refetch the feature " +
 			"through the API. Token changes go to admins only. The stream opens with an event `ready` whose id is where it starts; a " +
 			"comment line every 15 s keeps it alive; `reset` tells a client that was away too long to refetch everything. " +
 			"A client too slow to keep up is disconnected and resumes with Last-Event-ID.",
