@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -41,12 +42,7 @@ func parseObservation(raw []byte) (geo.Observation, error) {
 	var o geo.Observation
 	var bad []geo.FieldError
 	add := func(field, detail string) { bad = append(bad, geo.FieldError{Field: field, Detail: detail}) }
-	names := make([]string, 0, len(m))
-	for name := range m {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(m)) {
 		v := m[name]
 		switch name {
 		case "depth_cm":
@@ -85,19 +81,10 @@ func parseObservation(raw []byte) (geo.Observation, error) {
 				add(name, "want a number of metres: the accuracy of position, as the phone gives it (coords.accuracy)")
 			}
 		case "observed_at":
-			if isNull(v) {
-				break
+			var err error
+			if o.ObservedAt, err = parseObservedAt(v); err != nil {
+				add(name, err.Error())
 			}
-			var s string
-			t, err := time.Time{}, json.Unmarshal(v, &s)
-			if err == nil {
-				t, err = time.Parse(time.RFC3339Nano, s)
-			}
-			if err != nil {
-				add(name, "want an RFC 3339 date-time with a zone, e.g. 2024-07-20T08:05:00+08:00")
-				break
-			}
-			o.ObservedAt = t
 		default:
 			add(name, "unknown member; a report has depth_cm, status, note, position, accuracy_m, observed_at")
 		}
@@ -111,6 +98,23 @@ func parseObservation(raw []byte) (geo.Observation, error) {
 		return geo.Observation{}, &geo.Error{Kind: geo.Invalid, Message: "invalid status report", Fields: bad}
 	}
 	return o, nil
+}
+
+// parseObservedAt reads when a phone observed (a report, a proposal): an
+// RFC 3339 date-time with a zone, or null (zero: not given).
+func parseObservedAt(v json.RawMessage) (time.Time, error) {
+	if isNull(v) {
+		return time.Time{}, nil
+	}
+	var s string
+	t, err := time.Time{}, json.Unmarshal(v, &s)
+	if err == nil {
+		t, err = time.Parse(time.RFC3339Nano, s)
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("want an RFC 3339 date-time with a zone, e.g. 2024-07-20T08:05:00+08:00")
+	}
+	return t, nil
 }
 
 // observationJSON is a status report as the API writes it. The reporter,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -96,12 +97,7 @@ func parseProposal(raw []byte) (geo.LocationProposal, error) {
 	var p geo.LocationProposal
 	var bad []geo.FieldError
 	add := func(field, detail string) { bad = append(bad, geo.FieldError{Field: field, Detail: detail}) }
-	names := make([]string, 0, len(m))
-	for name := range m {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(m)) {
 		v := m[name]
 		switch name {
 		case "position":
@@ -129,19 +125,10 @@ func parseProposal(raw []byte) (geo.LocationProposal, error) {
 				add(name, "want a string")
 			}
 		case "observed_at":
-			if isNull(v) {
-				break
+			var err error
+			if p.ObservedAt, err = parseObservedAt(v); err != nil {
+				add(name, err.Error())
 			}
-			var s string
-			t, err := time.Time{}, json.Unmarshal(v, &s)
-			if err == nil {
-				t, err = time.Parse(time.RFC3339Nano, s)
-			}
-			if err != nil {
-				add(name, "want an RFC 3339 date-time with a zone, e.g. 2024-07-20T08:05:00+08:00")
-				break
-			}
-			p.ObservedAt = t
 		default:
 			add(name, "unknown member; a proposal has position, accuracy_m, method, observed_at, note")
 		}
@@ -232,10 +219,7 @@ func parseProposalQuery(v url.Values) (geo.ProposalQuery, historyQuery, error) {
 			}
 			q.FeatureID = raw
 		case "limit":
-			q.Limit, err = strconv.Atoi(raw)
-			if err != nil || q.Limit < 1 || q.Limit > maxHistoryLimit {
-				err = geo.InvalidField(name, "want an integer from 1 to %d, got %q", maxHistoryLimit, raw)
-			}
+			q.Limit, err = parseHistoryLimit(raw)
 		case "offset":
 			q.Offset, err = parseOffset(raw)
 		case "f":

@@ -19,10 +19,8 @@ import (
 	"time"
 
 	"hazardmap/api"
-	"hazardmap/data"
 	"hazardmap/geo"
 	"hazardmap/geo/embedded"
-	"hazardmap/geo/geojson"
 	"hazardmap/geo/postgis"
 	"hazardmap/geo/postgis/pgtest"
 )
@@ -76,19 +74,7 @@ func TestFieldModeInBrowser(t *testing.T) {
 
 func runField(t *testing.T, node, name string, store geo.Store) {
 	ctx := context.Background()
-	for _, c := range data.SeedCollections() {
-		raw, err := data.Seed(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fs, err := geojson.DecodeFeatureCollection(raw)
-		if err != nil {
-			t.Fatalf("DecodeFeatureCollection(%s) = %v", c, err)
-		}
-		if _, err := store.Seed(ctx, c, fs); err != nil {
-			t.Fatalf("Seed(%s) = %v", c, err)
-		}
-	}
+	seedData(t, store)
 	code := func(who string, role geo.Role) string {
 		_, c, err := geo.IssueSignInCode(ctx, store, who, role, 24*time.Hour, 0, time.Now())
 		if err != nil {
