@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -77,6 +78,9 @@ type importReport struct {
 	// ProblemsOmitted counts the problems beyond maxImportProblems not
 	// listed.
 	ProblemsOmitted int `json:"problems_omitted,omitempty"`
+	// UnchangedOmitted says Rows leaves out the unchanged rows: the whole
+	// list was more than an Idempotency-Key's answer may hold.
+	UnchangedOmitted bool `json:"unchanged_omitted,omitempty"`
 	// MessageZH and MessageEN sum it up.
 	MessageZH string `json:"message_zh"`
 	MessageEN string `json:"message_en"`
@@ -153,6 +157,9 @@ func parseImportQuery(v url.Values) (importQuery, error) {
 }
 
 // handleImport serves POST /collections/{collectionId}/import (planner).
+// With an Idempotency-Key the write and its answer are kept together
+// (idempotency.go): a planner whose connection dropped sends the file
+// again and gets the first answer; nothing is written twice.
 func (s *Server) handleImport(sc *geo.Schema) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		q, err := parseImportQuery(r.URL.Query())
@@ -181,49 +188,76 @@ func (s *Server) handleImport(sc *geo.Schema) http.HandlerFunc {
 		}
 		defer doneBuild()
 
-		role := roleOf(r)
 		var t *sheet.Table
 		if up.format == "xlsx" {
-			t, err = sheet.ReadXLSX(up.file, sc, role)
+			t, err = sheet.ReadXLSX(up.file, sc, roleOf(r))
 		} else {
-			t, err = sheet.ReadCSV(up.file, sc, role)
+			t, err = sheet.ReadCSV(up.file, sc, roleOf(r))
 		}
 		if fe := (*sheet.FileError)(nil); errors.As(err, &fe) {
-			rep := &importReport{Collection: sc.ID, Format: up.format, DryRun: q.dryRun, Counts: counts(nil),
-				Created: []string{}, Updated: []string{}, Rows: []importRow{},
-				MessageZH: "文件无法作为" + sc.TitleZH + "表格读取，未写入任何内容",
-				MessageEN: "the file cannot be read as a sheet of " + sc.ID + "; nothing written"}
-			s.failImport(w, r, rep, fe.Problems, true)
+			rep := newReport(sc, up.format, "", q)
+			rep.MessageZH = "文件无法作为" + sc.TitleZH + "表格读取，未写入任何内容"
+			rep.MessageEN = "the file cannot be read as a sheet of " + sc.ID + "; nothing written"
+			s.fail(w, r, importRefused(rep, fe.Problems, true))
 			return
 		}
 		if err != nil {
 			s.fail(w, r, fmt.Errorf("api: import into %s: %w", sc.ID, err))
 			return
 		}
-		res, err := sheet.Import(r.Context(), t, sheet.ImportOptions{DryRun: q.dryRun, GoodOnly: q.goodOnly},
-			func(ctx context.Context, ids []string) (map[string]*geo.Feature, error) {
-				return geo.FeaturesByID(ctx, s.store, sc.ID, ids)
-			}, func(ctx context.Context, b geo.Batch) error {
-				return s.store.Apply(ctx, sc.ID, b)
-			})
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		rep := reportOf(sc, up.format, t, q, res)
-		if res.Refused {
-			s.failImport(w, r, rep, res.Plan.Problems(), false)
-			return
-		}
-		writeJSON(w, r, http.StatusOK, rep)
+
+		// planned is the plan being written (respond may run inside the
+		// store's write, before Import returns); would is a dry run's.
+		var planned *sheet.Plan
+		var would geo.Batch
+		s.commit(w, r, writeOp{body: up.digest,
+			write: func(ctx context.Context) (geo.WriteResult, error) {
+				res, err := sheet.Import(ctx, t, sheet.ImportOptions{DryRun: q.dryRun, GoodOnly: q.goodOnly},
+					func(ctx context.Context, ids []string) (map[string]*geo.Feature, error) {
+						return geo.FeaturesByID(ctx, s.store, sc.ID, ids)
+					}, func(ctx context.Context, p *sheet.Plan, b geo.Batch) error {
+						planned = p
+						return s.store.Apply(ctx, sc.ID, b)
+					})
+				if err != nil {
+					return geo.WriteResult{}, err
+				}
+				planned, would = res.Plan, res.Would
+				if res.Refused {
+					return geo.WriteResult{}, importRefused(reportOf(sc, up.format, t.Encoding, q, res.Plan, nil, would, false), res.Plan.Problems(), false)
+				}
+				return writeResultOf(res.Written), nil
+			},
+			respond: func(res geo.WriteResult) (geo.StoredResponse, error) {
+				// The whole report, or, if that is more than an
+				// idempotency key may keep, without the unchanged rows.
+				resp, err := storedJSON(http.StatusOK, typeJSON, reportOf(sc, up.format, t.Encoding, q, planned, res.Entries, would, false))
+				if err == nil && len(resp.Body) > geo.MaxStoredBody {
+					resp, err = storedJSON(http.StatusOK, typeJSON, reportOf(sc, up.format, t.Encoding, q, planned, res.Entries, would, true))
+				}
+				return resp, err
+			}})
 	}
 }
 
-// failImport answers 400 with a problem body naming every problem (up to
-// maxImportProblems) in errors and carrying rep; the problems are the
-// file's own (listed in rep.Problems) when file, else the rows' (in
-// rep.Rows already).
-func (s *Server) failImport(w http.ResponseWriter, r *http.Request, rep *importReport, problems []sheet.Problem, file bool) {
+// writeResultOf describes a written batch as an idempotent write's store
+// would: one audit entry per feature, Before nil for a created one.
+func writeResultOf(b geo.Batch) geo.WriteResult {
+	var res geo.WriteResult
+	for _, f := range b.Create {
+		res.Entries = append(res.Entries, geo.AuditEntry{FeatureID: f.ID, Action: geo.ActionImport, After: f})
+	}
+	for _, f := range b.Replace {
+		res.Entries = append(res.Entries, geo.AuditEntry{FeatureID: f.ID, Action: geo.ActionImport, Before: f, After: f})
+	}
+	return res
+}
+
+// importRefused is the 400 of an import that writes nothing because of
+// problems: every problem (up to maxImportProblems) in errors, and rep in
+// the member import. file says the problems are the file's own (listed
+// in rep.Problems), else the rows' (in rep.Rows already).
+func importRefused(rep *importReport, problems []sheet.Problem, file bool) error {
 	var fields []geo.FieldError
 	for i, p := range problems {
 		if i == maxImportProblems {
@@ -237,33 +271,44 @@ func (s *Server) failImport(w http.ResponseWriter, r *http.Request, rep *importR
 	if file {
 		rep.ProblemsOmitted = max(0, len(problems)-maxImportProblems)
 	}
-	s.fail(w, r, &httpError{status: http.StatusBadRequest, imp: rep,
-		err: &geo.Error{Kind: geo.Invalid, Message: rep.MessageZH + " / " + rep.MessageEN, Fields: fields}})
+	return &httpError{status: http.StatusBadRequest, imp: rep,
+		err: &geo.Error{Kind: geo.Invalid, Message: rep.MessageZH + " / " + rep.MessageEN, Fields: fields}}
 }
 
-// counts returns the counts of p's actions, every action listed.
-func counts(p *sheet.Plan) map[sheet.Action]int {
-	out := map[sheet.Action]int{}
-	for _, a := range []sheet.Action{sheet.Create, sheet.Update, sheet.Unchanged, sheet.Stale, sheet.Invalid} {
-		if p != nil {
-			out[a] = p.Count(a)
-		} else {
-			out[a] = 0
-		}
+// newReport returns the report of an import of sc with nothing in it yet.
+func newReport(sc *geo.Schema, format, encoding string, q importQuery) *importReport {
+	counts := map[sheet.Action]int{}
+	for _, a := range actions() {
+		counts[a] = 0
 	}
-	return out
+	return &importReport{Collection: sc.ID, Format: format, Encoding: encoding, DryRun: q.dryRun, Counts: counts,
+		Created: []string{}, Updated: []string{}, Rows: []importRow{}}
 }
 
-// reportOf describes the result of an import of t.
-func reportOf(sc *geo.Schema, format string, t *sheet.Table, q importQuery, res *sheet.Result) *importReport {
-	p := res.Plan
-	rep := &importReport{Collection: sc.ID, Format: format, Encoding: t.Encoding, DryRun: q.dryRun,
-		Written: res.Written.Len() > 0, Counts: counts(p), Created: []string{}, Updated: []string{},
-		Rows: make([]importRow, 0, len(p.Rows))}
+// actions lists the actions of a plan, in the order reports give them.
+func actions() []sheet.Action {
+	return []sheet.Action{sheet.Create, sheet.Update, sheet.Unchanged, sheet.Stale, sheet.Invalid}
+}
+
+// reportOf describes an import of a file in format (encoding) by plan p:
+// written are the audit entries of what was written, would what a dry run
+// would write. compact leaves out the unchanged rows (their count stays).
+func reportOf(sc *geo.Schema, format, encoding string, q importQuery, p *sheet.Plan, written []geo.AuditEntry, would geo.Batch, compact bool) *importReport {
+	rep := newReport(sc, format, encoding, q)
+	for _, a := range actions() {
+		rep.Counts[a] = p.Count(a)
+	}
+	rep.Written = len(written) > 0
+	rep.UnchangedOmitted = compact
 	listed := 0
 	for _, row := range p.Rows {
-		ir := importRow{Row: row.Line, ID: row.ID, Action: row.Action, FileVersion: row.FileVersion,
-			StoredVersion: row.StoredVersion, Changed: row.Changed}
+		if compact && row.Action == sheet.Unchanged {
+			continue
+		}
+		ir := importRow{Row: row.Line, ID: row.ID, Action: row.Action, FileVersion: row.FileVersion, StoredVersion: row.StoredVersion}
+		if row.Action != sheet.Create { // a new row sets every column it has
+			ir.Changed = row.Changed
+		}
 		for _, pr := range row.Problems {
 			if listed == maxImportProblems {
 				rep.ProblemsOmitted++
@@ -274,33 +319,41 @@ func reportOf(sc *geo.Schema, format string, t *sheet.Table, q importQuery, res 
 		}
 		rep.Rows = append(rep.Rows, ir)
 	}
-	b := res.Written
-	if q.dryRun {
-		b = res.Would
-	}
-	for _, f := range b.Create {
-		if f.ID != "" { // a new row without an id gets one when written
-			rep.Created = append(rep.Created, f.ID)
+	n := 0
+	for _, e := range written {
+		if e.Before == nil {
+			rep.Created = append(rep.Created, e.FeatureID)
+		} else {
+			rep.Updated = append(rep.Updated, e.FeatureID)
 		}
+		n++
 	}
-	for _, f := range b.Replace {
-		rep.Updated = append(rep.Updated, f.ID)
+	if q.dryRun {
+		for _, f := range would.Create {
+			if f.ID != "" { // a new row without an id gets one when written
+				rep.Created = append(rep.Created, f.ID)
+			}
+		}
+		for _, f := range would.Replace {
+			rep.Updated = append(rep.Updated, f.ID)
+		}
+		n = would.Len()
 	}
-	n := p.Count
-	sum := fmt.Sprintf("新建%d，更新%d，未变%d，过期%d，错误%d", n(sheet.Create), n(sheet.Update), n(sheet.Unchanged), n(sheet.Stale), n(sheet.Invalid))
-	sumEN := fmt.Sprintf("%d created, %d updated, %d unchanged, %d stale, %d invalid", n(sheet.Create), n(sheet.Update), n(sheet.Unchanged), n(sheet.Stale), n(sheet.Invalid))
+	c := rep.Counts
+	sum := fmt.Sprintf("新建%d，更新%d，未变%d，过期%d，错误%d", c[sheet.Create], c[sheet.Update], c[sheet.Unchanged], c[sheet.Stale], c[sheet.Invalid])
+	sumEN := fmt.Sprintf("%d created, %d updated, %d unchanged, %d stale, %d invalid", c[sheet.Create], c[sheet.Update], c[sheet.Unchanged], c[sheet.Stale], c[sheet.Invalid])
 	switch {
-	case res.Refused:
-		rep.MessageZH = fmt.Sprintf("%d行有错误，未写入任何内容（请改正，或选择只导入正确的行）：%s", n(sheet.Invalid), sum)
-		rep.MessageEN = fmt.Sprintf("%d rows are invalid; nothing written (fix them, or apply_good_rows=true to write the others): %s", n(sheet.Invalid), sumEN)
+	case p.Count(sheet.Invalid) > 0 && !q.goodOnly:
+		rep.MessageZH = fmt.Sprintf("%d行有错误，未写入任何内容（请改正，或选择只导入正确的行）：%s", c[sheet.Invalid], sum)
+		rep.MessageEN = fmt.Sprintf("%d rows are invalid; nothing written (fix them, or apply_good_rows=true to write the others): %s", c[sheet.Invalid], sumEN)
 	case q.dryRun:
-		rep.MessageZH = fmt.Sprintf("试运行，未写入（将写入%d行）：%s", b.Len(), sum)
-		rep.MessageEN = fmt.Sprintf("dry run, nothing written (would write %d): %s", b.Len(), sumEN)
-	case b.Len() == 0:
+		rep.MessageZH = fmt.Sprintf("试运行，未写入（将写入%d行）：%s", n, sum)
+		rep.MessageEN = fmt.Sprintf("dry run, nothing written (would write %d): %s", n, sumEN)
+	case n == 0:
 		rep.MessageZH, rep.MessageEN = "没有需要写入的行："+sum, "nothing to write: "+sumEN
 	default:
-		rep.MessageZH = fmt.Sprintf("已写入%d行，审计为导入：%s", b.Len(), sum)
-		rep.MessageEN = fmt.Sprintf("wrote %d rows, audited as import: %s", b.Len(), sumEN)
+		rep.MessageZH = fmt.Sprintf("已写入%d行，均记入审计（导入）：%s", n, sum)
+		rep.MessageEN = fmt.Sprintf("wrote %d rows, each audited as an import: %s", n, sumEN)
 	}
 	return rep
 }
@@ -309,6 +362,9 @@ func reportOf(sc *geo.Schema, format string, t *sheet.Table, q importQuery, res 
 type upload struct {
 	file   *os.File
 	format string // "xlsx" or "csv"
+	// digest is the SHA-256 of the file: what an Idempotency-Key's
+	// fingerprint covers, the same whether it came raw or in a form.
+	digest []byte
 }
 
 func (u *upload) close() {
@@ -357,7 +413,9 @@ func receiveUpload(w http.ResponseWriter, r *http.Request) (*upload, error) {
 		return nil, fmt.Errorf("api: import: %w", err)
 	}
 	u := &upload{file: f}
-	n, err := io.Copy(f, io.LimitReader(src, int64(sheet.MaxBytes)+1))
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(src, int64(sheet.MaxBytes)+1))
+	u.digest = h.Sum(nil)
 	switch {
 	case err != nil:
 		u.close()

@@ -74,7 +74,7 @@ func (d document) documentImport(sc *geo.Schema) {
 	d.parameter("apply_good_rows", queryParam("apply_good_rows",
 		"true: when some rows are invalid, write the good ones; false: a file with a bad row writes nothing (400).", boolean(deflt(false))))
 	name := sc.TitleZH + " " + sc.TitleEN
-	d.operation(http.MethodPost, "/collections/"+sc.ID+"/import", &openapi3.Operation{OperationID: "import_" + sc.ID,
+	op := &openapi3.Operation{OperationID: "import_" + sc.ID,
 		Tags: []string{sc.ID}, Summary: "Import an edited spreadsheet of " + name + " (planner)",
 		Description: "Rows are matched by id: a row with the version it was exported at updates its feature, one without an id " +
 			"adds a feature, and a row whose feature changed since the export (another version now) and that differs from it is " +
@@ -85,7 +85,9 @@ func (d document) documentImport(sc *geo.Schema) {
 		Parameters: paramRefs("dry_run", "apply_good_rows"), RequestBody: body,
 		Responses: responses(map[int]*openapi3.Response{200: answer("What the import did (or, dry run, would do) with every row.",
 			jsonContent(typeJSON, schemaRef("importReport")), nil)},
-			400, 409, 413, 415, 429, 500, 503)})
+			400, 409, 413, 415, 429, 500, 503)}
+	keyed(op) // openapi_field.go: an Idempotency-Key keeps the write and its answer together
+	d.operation(http.MethodPost, "/collections/"+sc.ID+"/import", op)
 }
 
 // documentImportSchemas adds the schemas of an import's answer, and the
@@ -123,8 +125,10 @@ func (d document) documentImportSchemas() {
 		})),
 		"problems":         arrayOf(schemaRef("importProblem"), desc("The file's own problems, when it cannot be read as a sheet of the collection.")),
 		"problems_omitted": integer(desc("Problems beyond the " + strconv.Itoa(maxImportProblems) + " listed.")),
-		"message_zh":       str(),
-		"message_en":       str(),
+		"unchanged_omitted": boolean(desc("rows leaves out the unchanged rows (their count is in counts): the whole list was more than an " +
+			"Idempotency-Key's stored answer may hold.")),
+		"message_zh": str(),
+		"message_en": str(),
 	}))
 	d.Components.Schemas["problem"].Value.Properties["import"] = schemaRef("importReport")
 }

@@ -172,7 +172,7 @@ func importSheet(ctx context.Context, c *config, format, file string, stdin io.R
 	res, err := sheet.Import(ctx, t, sheet.ImportOptions{DryRun: c.dryRun, GoodOnly: c.applyGood},
 		func(ctx context.Context, ids []string) (map[string]*geo.Feature, error) {
 			return storedFeatures(ctx, store, c.collection, ids)
-		}, func(ctx context.Context, b geo.Batch) error {
+		}, func(ctx context.Context, _ *sheet.Plan, b geo.Batch) error {
 			return store.Apply(ctx, c.collection, b)
 		})
 	if err != nil {

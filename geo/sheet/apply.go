@@ -38,7 +38,7 @@ const MaxPlanAttempts = 3
 
 // Import plans t against the stored features that stored returns for
 // t.IDs() and, unless opt says otherwise, writes the plan's creates and
-// updates with apply, in one transaction (geo.Store.Apply, which audits
+// updates with apply (given the plan they come from), in one transaction (geo.Store.Apply, which audits
 // every feature as an import). A feature that changed between planning
 // and writing makes apply fail with Conflict or NotFound, and Import
 // plans again, so that its row is reported stale rather than written;
@@ -46,7 +46,7 @@ const MaxPlanAttempts = 3
 // are never written. Import does no I/O of its own.
 func Import(ctx context.Context, t *Table, opt ImportOptions,
 	stored func(ctx context.Context, ids []string) (map[string]*geo.Feature, error),
-	apply func(ctx context.Context, b geo.Batch) error) (*Result, error) {
+	apply func(ctx context.Context, p *Plan, b geo.Batch) error) (*Result, error) {
 	for attempt := 1; ; attempt++ {
 		current, err := stored(ctx, t.IDs())
 		if err != nil {
@@ -62,7 +62,7 @@ func Import(ctx context.Context, t *Table, opt ImportOptions,
 		case batch.Len() == 0:
 			return &Result{Plan: plan}, nil
 		}
-		err = apply(ctx, batch)
+		err = apply(ctx, plan, batch)
 		if err == nil {
 			return &Result{Plan: plan, Written: batch}, nil
 		}

@@ -47,7 +47,7 @@ func TestImport(t *testing.T) {
 				edit(stored) // someone writes after this read
 			}
 			return out, nil
-		}, func(_ context.Context, b geo.Batch) error {
+		}, func(_ context.Context, _ *Plan, b geo.Batch) error {
 			calls[len(calls)-1].batch = b
 			if conflict {
 				return geo.Errorf(geo.Conflict, "changed")
