@@ -273,3 +273,45 @@ func TestParseRange(t *testing.T) {
 		}
 	}
 }
+
+// TestFilesMatchOpenAPI checks the file answers and the imports, good and
+// bad, against the planner's document: statuses, media types, headers,
+// bodies, and that the document accepts what the server accepted.
+func TestFilesMatchOpenAPI(t *testing.T) {
+	e := newEnv(t, OpenFixtureStore(t), Options{FileBuilds: 1})
+	c := newChecker(t, e.srv, loadOpenAPI(t, e.srv, e.tokens[geo.RolePlanner]))
+	planner := []string{"Authorization", "Bearer " + e.tokens[geo.RolePlanner]}
+	for _, f := range export.Formats() {
+		for _, target := range []string{"/collections/depots/items?f=" + f.Name, "/collections/waterlogging_points/items?f=" + f.Name + "&limit=2&offset=1"} {
+			if r := c.check("GET", target, "", planner...); r.Code != http.StatusOK {
+				t.Errorf("GET %s = %d", target, r.Code)
+			}
+			c.check("HEAD", target, "", planner...)
+		}
+		c.check("GET", "/collections/depots/items", "", "Accept", f.MediaType)
+	}
+	c.check("GET", "/collections/depots/items?f=pdf", "")
+	c.check("GET", "/collections/depots/items?f=kml", "", "Range", "bytes=999999-")
+	if r := c.check("GET", "/collections/depots/items?f=kml", "", "Range", "bytes=0-9"); r.Code != http.StatusPartialContent {
+		t.Errorf("a range = %d", r.Code)
+	}
+	xlsx := c.check("GET", "/collections/depots/items?f=xlsx", "", planner...).Body.String()
+	csvBody := c.check("GET", "/collections/depots/items?f=csv", "", planner...).Body.String()
+	for _, x := range []struct {
+		path, body, ctype string
+		want              int
+	}{
+		{"/collections/depots/import?dry_run=true", xlsx, export.MediaXLSX, http.StatusOK},
+		{"/collections/depots/import", csvBody, "text/csv; charset=utf-8", http.StatusOK},
+		{"/collections/depots/import?apply_good_rows=true", csvBody, typeExcelLegacy, http.StatusOK},
+		{"/collections/depots/import", "编号 (id),版本 (version),名称 (name)\r\nd-1,1,\r\n", export.MediaCSV, http.StatusBadRequest},
+		{"/collections/depots/import", "编号 (id),颜色\r\n", export.MediaCSV, http.StatusBadRequest},
+		{"/collections/depots/import", "{}", typeJSON, http.StatusUnsupportedMediaType},
+		{"/collections/depots/import?dry_run=true", "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"d.csv\"\r\nContent-Type: text/csv\r\n\r\n" +
+			csvBody + "\r\n--b--\r\n", "multipart/form-data; boundary=b", http.StatusOK},
+	} {
+		if r := c.check("POST", x.path, x.body, append([]string{"Content-Type", x.ctype}, planner...)...); r.Code != x.want {
+			t.Errorf("POST %s (%s) = %d, want %d\n%.300s", x.path, x.ctype, r.Code, x.want, r.Body)
+		}
+	}
+}

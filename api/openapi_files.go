@@ -44,6 +44,20 @@ func (d document) documentFiles(sc *geo.Schema) {
 		}[f.Name]
 		ok.Content[f.MediaType] = &openapi3.MediaType{Schema: str(format("binary"), desc(what))}
 	}
+	partial := answer("Files only: the byte range asked for (Range: bytes=…, one range, of the identity encoding; If-Range with the "+
+		"current ETag). GDAL's /vsicurl/ reads so, and a phone resumes a download so.", openapi3.Content{}, openapi3.Headers{
+		"Content-Range": header("bytes FIRST-LAST/SIZE"), "ETag": header("The file's ETag.")})
+	for mt, m := range ok.Content {
+		if mt != typeGeoJSON {
+			partial.Content[mt] = m
+		}
+	}
+	unsatisfiable := answer("Files only: the Range starts past the end of the file.", jsonContent(typeProblem, schemaRef("problem")),
+		openapi3.Headers{"Content-Range": header("bytes */SIZE")})
+	for _, op := range []*openapi3.Operation{items.Get, items.Head} {
+		op.Responses.Set("206", &openapi3.ResponseRef{Value: partial})
+		op.Responses.Set("416", &openapi3.ResponseRef{Value: unsatisfiable})
+	}
 	for _, r := range []*openapi3.Response{ok, items.Head.Responses.Value("200").Value} {
 		r.Headers["Content-Disposition"] = header("Files only: attachment; filename=\"depots_20240720-0815.xlsx\"; filename*=UTF-8''… (RFC 6266, RFC 8187).")
 	}
@@ -64,9 +78,9 @@ func (d document) documentImport(sc *geo.Schema) {
 			strconv.Itoa(sheet.MaxRows) + " rows with the header, " + strconv.Itoa(sheet.MaxCellRunes) + " characters a cell.",
 		Content: content(map[string]*openapi3.SchemaRef{
 			export.MediaXLSX: binary,
-			export.MediaCSV:  str(),
-			typeCSVAlias:     str(),
-			typeExcelLegacy:  str(desc("What Windows calls a .csv file. A real .xls workbook is refused: save it as .xlsx.")),
+			export.MediaCSV:  binary,
+			typeCSVAlias:     binary,
+			typeExcelLegacy:  str(format("binary"), desc("What Windows calls a .csv file. A real .xls workbook is refused: save it as .xlsx.")),
 			typeMultipart: object([]string{"file"}, openapi3.Schemas{"file": binary},
 				desc("A browser form with the sheet as its only part, named file.")),
 		})}}
