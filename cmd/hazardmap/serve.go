@@ -97,6 +97,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		CacheBytes:      c.cacheBytes,
 		BaseURL:         c.baseURL,
 		WritesPerMinute: c.writeRate,
+		FileBuilds:      c.fileBuilds,
 	})
 	// With the embedded store this process holds the file: the CLI's
 	// writes (token create, import…) come through the control socket.
