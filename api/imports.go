@@ -27,9 +27,9 @@ import (
 // against the schema and the stored features, then written in one
 // transaction, every feature audited as an import (geo.Store.Apply).
 // dry_run=true shows what would be created, updated, left unchanged or is
-// stale, and writes nothing. A file with a bad row writes nothing unless
-// apply_good_rows=true; it is a 400 whose problem body names every bad
-// cell in Chinese and English. Stale rows (changed by someone else since
+// stale, and which rows are invalid, and writes nothing (200). Otherwise a
+// file with a bad row writes nothing unless apply_good_rows=true; it is a
+// 400 whose problem body names every bad cell in Chinese and English. Stale rows (changed by someone else since
 // the export) are reported and never written. The planning and writing
 // are geo/sheet's, shared with hazardmap import.
 
@@ -223,7 +223,7 @@ func (s *Server) handleImport(sc *geo.Schema) http.HandlerFunc {
 					return geo.WriteResult{}, err
 				}
 				planned, would = res.Plan, res.Would
-				if res.Refused {
+				if res.Refused && !q.dryRun { // a dry run reports the bad rows in its 200
 					return geo.WriteResult{}, importRefused(reportOf(sc, up.format, t.Encoding, q, res.Plan, nil, would, false), res.Plan.Problems(), false)
 				}
 				return writeResultOf(res.Written), nil
@@ -343,6 +343,9 @@ func reportOf(sc *geo.Schema, format, encoding string, q importQuery, p *sheet.P
 	sum := fmt.Sprintf("新建%d，更新%d，未变%d，过期%d，错误%d", c[sheet.Create], c[sheet.Update], c[sheet.Unchanged], c[sheet.Stale], c[sheet.Invalid])
 	sumEN := fmt.Sprintf("%d created, %d updated, %d unchanged, %d stale, %d invalid", c[sheet.Create], c[sheet.Update], c[sheet.Unchanged], c[sheet.Stale], c[sheet.Invalid])
 	switch {
+	case p.Count(sheet.Invalid) > 0 && !q.goodOnly && q.dryRun:
+		rep.MessageZH = fmt.Sprintf("试运行，未写入：%d行有错误，导入时不会写入任何内容（请改正，或选择只导入正确的行）：%s", c[sheet.Invalid], sum)
+		rep.MessageEN = fmt.Sprintf("dry run, nothing written: %d rows are invalid, so an import would write nothing (fix them, or apply_good_rows=true to write the others): %s", c[sheet.Invalid], sumEN)
 	case p.Count(sheet.Invalid) > 0 && !q.goodOnly:
 		rep.MessageZH = fmt.Sprintf("%d行有错误，未写入任何内容（请改正，或选择只导入正确的行）：%s", c[sheet.Invalid], sum)
 		rep.MessageEN = fmt.Sprintf("%d rows are invalid; nothing written (fix them, or apply_good_rows=true to write the others): %s", c[sheet.Invalid], sumEN)

@@ -166,6 +166,10 @@ func TestImportRoundTrip(t *testing.T) {
 		_ = csv.NewWriter(&out).WriteAll(recs)
 		badCSV := out.String()
 		v3, v5 := version("wp-3"), version("wp-5")
+		dryBad := e.do(geo.RolePlanner, "POST", imp+"?dry_run=true", badCSV, "Content-Type", "text/csv")
+		if rep := dryBad.report(t); dryBad.status != http.StatusOK || countsOf(rep)["invalid"] != 1 || !strings.Contains(problemText(rowOf(rep, "wp-3")), "值守联系电话列") {
+			t.Errorf("a dry run of a file with a bad cell = %d %s, want 200 and the row", dryBad.status, dryBad.body)
+		}
 		refused := e.do(geo.RolePlanner, "POST", imp, badCSV, "Content-Type", "text/csv; charset=utf-8")
 		p := refused.problem(t, "a bad cell", http.StatusBadRequest)
 		errs := p["errors"].([]any)

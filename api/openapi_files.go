@@ -93,8 +93,8 @@ func (d document) documentImport(sc *geo.Schema) {
 		Description: "Rows are matched by id: a row with the version it was exported at updates its feature, one without an id " +
 			"adds a feature, and a row whose feature changed since the export (another version now) and that differs from it is " +
 			"stale: reported, never written. Every row and cell is checked first; the creates and updates are written in one " +
-			"transaction, each audited as an import and announced on /events. dry_run=true writes nothing. A file with a bad " +
-			"row is a 400 whose problem lists every bad cell in errors (field \"row 12, duty_unit\"; detail in Chinese / English) " +
+			"transaction, each audited as an import and announced on /events. dry_run=true writes nothing and answers 200 " +
+			"with every row, the invalid ones with their problems. Otherwise a file with a bad row is a 400 whose problem lists every bad cell in errors (field \"row 12, duty_unit\"; detail in Chinese / English) " +
 			"and the whole plan in import, and writes nothing unless apply_good_rows=true. At most a few files are built at once: 503 with Retry-After.",
 		Parameters: paramRefs("dry_run", "apply_good_rows"), RequestBody: body,
 		Responses: responses(map[int]*openapi3.Response{200: answer("What the import did (or, dry run, would do) with every row.",
