@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -198,6 +199,7 @@ func TestExports(t *testing.T) {
 // gets 503 at once; GeoJSON never waits.
 func TestExportGate(t *testing.T) {
 	e := newEnv(t, OpenFixtureStore(t), Options{FileBuilds: 1})
+	e.srv.files.wait = 50 * time.Millisecond
 	e.srv.files.builds <- struct{}{} // a build in progress
 	for _, path := range []string{"/collections/depots/items?f=xlsx", "/collections/depots/items?f=csv"} {
 		r := e.do(geo.RolePublic, "GET", path, "")

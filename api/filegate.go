@@ -29,8 +29,9 @@ import (
 func DefaultFileBuilds() int { return max(1, runtime.GOMAXPROCS(0)/2) }
 
 const (
-	// fileWait is how long a request waits for a build slot.
-	fileWait = 2 * time.Second
+	// fileWait is how long a request waits for a build slot: a few
+	// builds of the largest file.
+	fileWait = 5 * time.Second
 	// fileRetryAfter is the Retry-After of a 503 from the gate, seconds.
 	fileRetryAfter = 5
 	// filesPerBuild is how many temporary files (uploads and downloads
@@ -42,6 +43,7 @@ const (
 type fileGate struct {
 	builds chan struct{}
 	files  chan struct{}
+	wait   time.Duration // fileWait; tests shorten it
 }
 
 // newFileGate returns the gate of n builds at once; nil when n is 0
@@ -50,7 +52,7 @@ func newFileGate(n int) *fileGate {
 	if n <= 0 {
 		return nil
 	}
-	return &fileGate{builds: make(chan struct{}, n), files: make(chan struct{}, n*filesPerBuild)}
+	return &fileGate{builds: make(chan struct{}, n), files: make(chan struct{}, n*filesPerBuild), wait: fileWait}
 }
 
 // errFilesBusy is the 503 of a file request beyond the limits.
@@ -81,7 +83,7 @@ func (g *fileGate) build(ctx context.Context) (func(), error) {
 	if g == nil {
 		return func() {}, nil
 	}
-	t := time.NewTimer(fileWait)
+	t := time.NewTimer(g.wait)
 	defer t.Stop()
 	select {
 	case g.builds <- struct{}{}:

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -285,6 +286,7 @@ func TestImportRefusals(t *testing.T) {
 	if r := e.do(geo.RoleCrew, "POST", imp, csv, "Content-Type", "text/csv"); r.status != http.StatusForbidden {
 		t.Errorf("a crew's import = %d, want 403", r.status)
 	}
+	e.srv.files.wait = 50 * time.Millisecond
 	e.srv.files.builds <- struct{}{}
 	r := e.do(geo.RolePlanner, "POST", imp+"?dry_run=true", csv, "Content-Type", "text/csv")
 	r.problem(t, "with the build slot taken", http.StatusServiceUnavailable)
