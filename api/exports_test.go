@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -316,4 +317,43 @@ func TestFilesMatchOpenAPI(t *testing.T) {
 			t.Errorf("POST %s (%s) = %d, want %d\n%.300s", x.path, x.ctype, r.Code, x.want, r.Body)
 		}
 	}
+}
+
+// FuzzParseRange: any Range header gives a range inside the file, or
+// none, or a 416; never a panic.
+func FuzzParseRange(f *testing.F) {
+	for _, s := range []string{"bytes=0-9", "bytes=-5", "bytes=90-", "bytes=0-1,2-3", "bytes=-", "bytes=99999999999999999999-", "bytes=5-1", "items=1-2", ""} {
+		f.Add(s, int64(100))
+	}
+	f.Fuzz(func(t *testing.T, v string, size int64) {
+		if size <= 0 {
+			return
+		}
+		start, n, ok, err := parseRange(v, size)
+		if err != nil && statusOf(err) != http.StatusRequestedRangeNotSatisfiable {
+			t.Fatalf("parseRange(%q, %d): %v is not a 416", v, size, err)
+		}
+		if ok && (start < 0 || n <= 0 || start+n > size) {
+			t.Fatalf("parseRange(%q, %d) = %d, %d: outside the file", v, size, start, n)
+		}
+	})
+}
+
+// FuzzParseImportQuery: any query of the import route is read or refused
+// naming a parameter; never a panic.
+func FuzzParseImportQuery(f *testing.F) {
+	for _, s := range []string{"dry_run=true", "apply_good_rows=false&dry_run=true", "dry_run=yes", "x=1", "dry_run=true&dry_run=true", "%zz"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		v, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		if _, err := parseImportQuery(v); err != nil {
+			if e := geo.AsError(err); e == nil || e.Kind != geo.Invalid || len(e.Fields) == 0 {
+				t.Fatalf("parseImportQuery(%q) = %v: want Invalid naming a field", raw, err)
+			}
+		}
+	})
 }
