@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -25,8 +26,12 @@ import (
 
 // The event-stream load run (not part of the default test run):
 //
-//	go test ./api -run TestSSELoad -sse-clients 1000 -v
-//	scripts/with-postgis go test ./api -run TestSSELoad -sse-clients 1000 -sse-store postgis -v
+//	go test ./api -run TestSSELoad -sse-clients 10000 -v
+//	scripts/with-postgis go test ./api -run TestSSELoad -sse-clients 10000 -sse-store postgis -v
+//
+// Each client is one connection in this process and one in the server's,
+// so the run raises the open-file limit itself (raiseFileLimit), to what
+// the clients need, before it starts the server, which inherits it.
 //
 // It builds and starts `hazardmap serve` as a process of its own on
 // loopback (so that its RSS is the server's alone), opens the clients
@@ -59,12 +64,37 @@ func rss(t testing.TB, pid int) (cur, peak int) {
 	return cur, peak
 }
 
+// raiseFileLimit lifts this process's soft limit on open files to at
+// least need, and the hard limit too when it is lower and the process may
+// (root). A limit set through syscall.Setrlimit is inherited by the
+// processes started afterwards (the server).
+func raiseFileLimit(t testing.TB, need uint64) {
+	t.Helper()
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatalf("read the open-file limit: %v", err)
+	}
+	if lim.Cur >= need {
+		// Set it anyway: only an explicit Setrlimit is passed on to
+		// the server (Go restores the original soft limit in children).
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+			t.Fatalf("set the open-file limit: %v", err)
+		}
+		return
+	}
+	want := syscall.Rlimit{Cur: need, Max: max(lim.Max, need)}
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &want); err != nil {
+		t.Fatalf("raise the open-file limit from %d (hard %d) to %d: %v; run as root or raise the hard limit (ulimit -Hn)", lim.Cur, lim.Max, need, err)
+	}
+}
+
 func TestSSELoad(t *testing.T) {
 	if *sseClients <= 0 {
 		t.Skip("the load run is off; give -sse-clients N")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
+	raiseFileLimit(t, uint64(*sseClients)+1024)
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "hazardmap")
 	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/hazardmap")
