@@ -9,6 +9,7 @@ require (
 	github.com/jackc/pgx/v5 v5.13.0
 	github.com/jackc/tern/v2 v2.3.4
 	github.com/paulmach/orb v0.14.0
+	github.com/piglig/go-qr v1.1.0
 	go.etcd.io/bbolt v1.5.0
 	golang.org/x/sync v0.25.0
 )

@@ -18,12 +18,17 @@ const (
 	ActionImport  Action = "import"  // Store.Import, one entry per feature
 	ActionSeed    Action = "seed"    // Store.Seed, one entry per feature
 	ActionObserve Action = "observe" // Store.AddObservation
-	ActionRevoke  Action = "revoke"  // RevokeToken
+	ActionRevoke  Action = "revoke"  // RevokeToken (of a token, or of an unused sign-in link)
+	ActionLink    Action = "link"    // CreateSignInCode: a one-time sign-in link for a token to come
+	ActionPropose Action = "propose" // ProposeLocation: a crew proposed a position for a feature
+	ActionAccept  Action = "accept"  // AcceptLocation: a planner set the feature's position from a proposal
+	ActionReject  Action = "reject"  // RejectLocation: a planner rejected a proposal
 )
 
 // Actions returns every action.
 func Actions() []Action {
-	return []Action{ActionCreate, ActionReplace, ActionPatch, ActionDelete, ActionImport, ActionSeed, ActionObserve, ActionRevoke}
+	return []Action{ActionCreate, ActionReplace, ActionPatch, ActionDelete, ActionImport, ActionSeed, ActionObserve, ActionRevoke,
+		ActionLink, ActionPropose, ActionAccept, ActionReject}
 }
 
 // Valid reports whether a is one of Actions.

@@ -1,11 +1,10 @@
 package geo
 
 import (
+	"fmt"
 	"math"
 	"slices"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/paulmach/orb"
 )
@@ -36,6 +35,15 @@ type Observation struct {
 	// Position is where the reporter stood, if the phone knew (WGS-84
 	// lon/lat).
 	Position *orb.Point
+	// AccuracyM is how far Position may be from where the reporter stood,
+	// in metres, as the phone's location service said (the browser's
+	// coords.accuracy); 0 when not given. It needs a Position.
+	AccuracyM float64
+	// Photo is the report's one photo, if any. To AddObservation it is the
+	// JPEG as the crew sent it (Data only), which the store cleans
+	// (CleanPhoto) before it stores it; in what a store returns it is the
+	// stored photo without its Data (Store.Photo has it).
+	Photo *Photo
 	// Actor made the report (set by the store from the context).
 	Actor Actor
 }
@@ -67,6 +75,9 @@ const (
 	// been made: reports queued on a phone through a long outage are still
 	// accepted, older ones are not news about the current state.
 	MaxObservationAge = 7 * 24 * time.Hour
+	// MaxAccuracyM caps AccuracyM (and a location proposal's accuracy):
+	// 100 km, beyond even a position guessed from an IP address.
+	MaxAccuracyM = 100_000
 )
 
 // WaterloggingDepthCM is the depth above which water on a carriageway is
@@ -116,6 +127,9 @@ func (o Observation) At() time.Time {
 //     water; "closed" goes with any depth (see WaterloggingDepthCM);
 //   - note at most MaxNoteRunes characters of valid UTF-8 without NUL;
 //   - position, if given, a finite WGS-84 lon/lat;
+//   - accuracy_m, if given, a number of metres above 0 and at most
+//     MaxAccuracyM, with a position;
+//   - photo, if given, cleaned (CleanPhoto does it: Receive does not);
 //   - observed_at, if given, at most MaxObservationSkew after and at most
 //     MaxObservationAge before Time (or now, when Time is zero).
 func (o Observation) Validate() error {
@@ -133,33 +147,55 @@ func (o Observation) Validate() error {
 	case depthOK && o.Status == ObservationPonding && o.DepthCM == 0:
 		bad("status", "ponding contradicts a depth of 0 cm; report clear, or give the depth")
 	}
-	switch {
-	case !utf8.ValidString(o.Note) || strings.ContainsRune(o.Note, 0):
-		bad("note", "must be valid UTF-8 without the NUL character (U+0000)")
-	case utf8.RuneCountInString(o.Note) > MaxNoteRunes:
-		bad("note", "must be at most 500 characters")
+	if err := checkText(o.Note, MaxNoteRunes); err != nil {
+		bad("note", err.Error())
 	}
 	if o.Position != nil {
 		if err := checkPoint(*o.Position); err != nil {
 			bad("position", err.Error())
 		}
 	}
-	if !o.ObservedAt.IsZero() {
-		now := o.Time
-		if now.IsZero() {
-			now = time.Now()
-		}
-		switch {
-		case o.ObservedAt.After(now.Add(MaxObservationSkew)):
-			bad("observed_at", "is in the future (more than 5 minutes after the server's time): check the phone's clock")
-		case o.ObservedAt.Before(now.Add(-MaxObservationAge)):
-			bad("observed_at", "is more than 7 days ago")
-		}
+	if err := checkAccuracy(o.AccuracyM, false); err != nil {
+		bad("accuracy_m", err.Error())
+	} else if o.AccuracyM != 0 && o.Position == nil {
+		bad("accuracy_m", "is the accuracy of a position: give the position too")
+	}
+	if p := o.Photo; p != nil && (len(p.Data) == 0 || len(p.SHA256) != 32 || p.Bytes != len(p.Data)) {
+		bad("photo", "must be cleaned by geo.CleanPhoto before it is stored")
+	}
+	if err := checkObservedAt(o.ObservedAt, o.Time); err != nil {
+		bad("observed_at", err.Error())
 	}
 	if len(errs) == 0 {
 		return nil
 	}
 	return &Error{Kind: Invalid, Message: "invalid observation", Fields: errs}
+}
+
+// checkAccuracy checks an accuracy in metres: finite, above 0 and at most
+// MaxAccuracyM, or 0 when optional.
+func checkAccuracy(m float64, required bool) error {
+	switch {
+	case m == 0 && !required:
+		return nil
+	case math.IsNaN(m) || math.IsInf(m, 0) || m <= 0 || m > MaxAccuracyM:
+		return fmt.Errorf("must be a number of metres above 0 and at most %d", MaxAccuracyM)
+	}
+	return nil
+}
+
+// WithCleanPhoto returns o with its photo, if any, cleaned by CleanPhoto.
+// Stores call it on entry to AddObservation, before they lock anything.
+func (o Observation) WithCleanPhoto() (Observation, error) {
+	if o.Photo == nil {
+		return o, nil
+	}
+	p, err := CleanPhoto(o.Photo.Data)
+	if err != nil {
+		return o, err
+	}
+	o.Photo = p
+	return o, nil
 }
 
 // ObservationPatch returns the patch that makes o the current status of
@@ -233,6 +269,11 @@ func (o Observation) Receive(id string, now time.Time, actor Actor) (Observation
 	if o.Position != nil {
 		p := Normalize(*o.Position).(orb.Point)
 		o.Position = &p
+	}
+	if o.Photo != nil {
+		p := *o.Photo
+		p.FeatureID, p.ObservationID = id, 0
+		o.Photo = &p
 	}
 	return o, nil
 }

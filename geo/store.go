@@ -9,13 +9,17 @@ import "context"
 //
 // Every method that writes either writes all it was asked to or nothing,
 // and in the same transaction appends one AuditEntry per feature (or
-// token) it wrote, recording ActorFrom(ctx) (see Ledger). A write that
-// fails — Invalid, NotFound, Conflict, or an actor that fails
-// Actor.Validate — appends no entry and no Change. Stores do not
-// authorize: the API checks roles before it calls a write.
+// token) it wrote, recording ActorFrom(ctx) (see Ledger), and records the
+// answer of the idempotency key that ctx may carry (WithIdempotency). A
+// write that fails — Invalid, NotFound, Conflict, or an actor that fails
+// Actor.Validate — appends no entry and no Change and records no answer.
+// Stores do not authorize: the API checks roles before it calls a write.
 type Store interface {
 	Ledger
 	TokenStore
+	SignInStore      // signin.go: one-time sign-in codes
+	IdempotencyStore // idempotency.go: Idempotency-Key records
+	FieldStore       // proposal.go: photos and location proposals
 
 	// Collections returns the state of every collection, in Schemas order.
 	Collections(ctx context.Context) ([]CollectionInfo, error)
@@ -57,6 +61,11 @@ type Store interface {
 	// unless a newer report is already current, bumps the collection's
 	// version, and appends an audit entry with ActionObserve. It returns
 	// the point after the write and the stored observation.
+	//
+	// A photo (o.Photo, as sent) is cleaned with CleanPhoto before
+	// anything is locked (Invalid, naming "photo", when it is not a JPEG
+	// within the limits) and stored in the same transaction; the returned
+	// observation carries it without its data (Store.Photo has it).
 	//
 	// version is the point's version the report was based on (the API's
 	// If-Match), or 0 not to check it; a mismatch is a Conflict. A point
@@ -141,6 +150,8 @@ type TokenStore interface {
 	// creation time then id; an empty, non-nil slice when there are none.
 	Tokens(ctx context.Context) ([]Token, error)
 	// RevokeToken marks the token id revoked now, or returns NotFound.
-	// Revoking a revoked token changes nothing and is not an error.
+	// Revoking a revoked token changes nothing and is not an error. An id
+	// that is not a token yet but the TokenID of an unused sign-in code
+	// (SignInStore) revokes the code: it can no longer be exchanged.
 	RevokeToken(ctx context.Context, id string) error
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"hazardmap/geo"
 	"hazardmap/web"
 )
 
@@ -48,10 +49,14 @@ type config struct {
 	collection      string
 	reach           reachConfig // reach.go
 	writeRate       int
-	// token create: the new token's role, name and lifetime (0: never).
-	role    string
-	name    string
-	expires time.Duration
+	// token create: the new token's role, name and lifetime (0: never);
+	// with link, a one-time sign-in link working for linkExpires instead
+	// of the secret.
+	role        string
+	name        string
+	expires     time.Duration
+	link        bool
+	linkExpires time.Duration
 }
 
 // setting is one flag with the environment variable that sets its default.
@@ -114,7 +119,7 @@ func settings() []setting {
 				fs.Int64Var(&c.cacheBytes, name, n, help)
 				return nil
 			}},
-		{"base-url", "HAZARDMAP_BASE_URL", "", "public URL of the service (scheme, host, path prefix) for links in responses; empty uses the request's Host", []string{"serve"},
+		{"base-url", "HAZARDMAP_BASE_URL", "", "public URL of the service (scheme, host, path prefix) for links in responses and sign-in links; empty uses the request's Host (token create --link: the running server's)", []string{"serve", "token"},
 			str(func(c *config) *string { return &c.baseURL })},
 		{"synthetic", "", "0", "import N generated features (marked synthetic, for load tests) instead of reading FILE", []string{"import"},
 			func(fs *flag.FlagSet, c *config, name, def, help string) error {
@@ -149,9 +154,19 @@ func settings() []setting {
 			str(func(c *config) *string { return &c.role })},
 		{"name", "", "", `whose token it is, e.g. "城建局一队"`, []string{"token"},
 			str(func(c *config) *string { return &c.name })},
-		{"expires", "", "0", "lifetime of the new token, e.g. 720h; 0 means until revoked", []string{"token"},
+		{"expires", "", "0", "lifetime of the new token, e.g. 720h (with --link: from sign-in); 0 means until revoked", []string{"token"},
 			func(fs *flag.FlagSet, c *config, name, def, help string) error {
 				fs.DurationVar(&c.expires, name, 0, help)
+				return nil
+			}},
+		{"link", "", "false", "token create: print a one-time sign-in link and its QR code instead of the token", []string{"token"},
+			func(fs *flag.FlagSet, c *config, name, def, help string) error {
+				fs.BoolVar(&c.link, name, false, help)
+				return nil
+			}},
+		{"link-expires", "", "15m", "how long a sign-in link works (at most 24h)", []string{"token"},
+			func(fs *flag.FlagSet, c *config, name, def, help string) error {
+				fs.DurationVar(&c.linkExpires, name, geo.SignInCodeTTL, help)
 				return nil
 			}},
 	}, reachSettings()...)
@@ -221,6 +236,8 @@ Commands:
                                          depots skipped and why, as a table (or CSV for Excel)
   hazardmap token create --role ROLE --name NAME [--expires 720h]
                                          make an API token (crew, planner, admin); prints it once
+  hazardmap token create --role crew --name NAME --link [--link-expires 15m] [--base-url URL]
+                                         print a one-time sign-in link and its QR code for a phone
   hazardmap token list                   every token: id, name, role, status, times
   hazardmap token revoke ID              stop a token working, at once
   hazardmap help                         this text

@@ -3,12 +3,15 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"hazardmap/api"
 	"hazardmap/geo"
+	"hazardmap/geo/embedded"
 )
 
 // migrate applies the database migrations and exits.
@@ -68,7 +71,7 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 			return fmt.Errorf("import %s: %w", source, err)
 		}
 	}
-	store, _, err := openMigrated(ctx, c, stderr)
+	store, err := openCLI(ctx, c, stderr)
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
@@ -76,7 +79,7 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 	if err := store.Import(ctx, c.collection, fs); err != nil {
 		return fmt.Errorf("import %s into %s: %w", source, c.collection, err)
 	}
-	fmt.Fprintf(stdout, "hazardmap: imported %d features into %s\n", len(fs), c.collection)
+	fmt.Fprintf(stdout, "hazardmap: imported %d features into %s%s\n", len(fs), c.collection, via(store))
 	return nil
 }
 
@@ -90,17 +93,34 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 		fmt.Fprintln(stderr, "usage: hazardmap export --collection ID")
 		return errUsage
 	}
-	store, _, err := openMigrated(ctx, c, stderr)
+	store, err := openCLI(ctx, c, stderr)
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
 	defer store.Close()
-	fs, _, err := store.Features(ctx, c.collection, geo.Query{})
+	w := bufio.NewWriter(stdout)
+	if r, ok := store.(*remote); ok {
+		err = r.export(ctx, c.collection, w)
+	} else {
+		var fs []*geo.Feature
+		if fs, _, err = store.(geo.Store).Features(ctx, c.collection, geo.Query{}); err == nil {
+			err = writeFeatureCollection(w, fs)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("export %s: %w", c.collection, err)
 	}
-	w := bufio.NewWriter(stdout)
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	return nil
+}
+
+// writeFeatureCollection writes fs as a GeoJSON FeatureCollection, one
+// feature per line.
+func writeFeatureCollection(w io.Writer, fs []*geo.Feature) error {
 	buf := []byte(`{"type":"FeatureCollection","features":[`)
+	var err error
 	for i, f := range fs {
 		if i > 0 {
 			buf = append(buf, ",\n"...)
@@ -108,19 +128,48 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 			buf = append(buf, '\n')
 		}
 		if buf, err = api.AppendFeature(buf, f); err != nil {
-			return fmt.Errorf("export %s: %w", c.collection, err)
+			return err
 		}
 		if _, err := w.Write(buf); err != nil {
-			return fmt.Errorf("export: %w", err)
+			return err
 		}
 		buf = buf[:0]
 	}
 	buf = append(buf, "\n]}\n"...)
-	if _, err := w.Write(buf); err != nil {
-		return fmt.Errorf("export: %w", err)
+	_, err = w.Write(buf)
+	return err
+}
+
+// openCLI returns the store a CLI command works on. With the embedded
+// store (no database URL) that is the running server's, over its control
+// socket, when one answers there: the server holds the file. Otherwise
+// the command opens the store itself (and migrates PostGIS). When neither
+// works the error says why both failed.
+func openCLI(ctx context.Context, c *config, stderr io.Writer) (cliStore, error) {
+	if c.databaseURL == "" {
+		r, err := dialControl(ctx, c.dataDir)
+		if err == nil {
+			return r, nil
+		}
+		if !errors.Is(err, errNoServer) {
+			return nil, err
+		}
 	}
-	if err := w.Flush(); err != nil {
-		return fmt.Errorf("export: %w", err)
+	store, _, err := openMigrated(ctx, c, stderr)
+	if err != nil {
+		if embedded.IsLocked(err) {
+			return nil, fmt.Errorf("%w\nand no hazardmap serve answers on %s: is another command using the store? (run it again when it is done)",
+				err, filepath.Join(c.dataDir, controlSocket))
+		}
+		return nil, err
 	}
-	return nil
+	return store, nil
+}
+
+// via says where a CLI write went, for its report.
+func via(s cliStore) string {
+	if r, ok := s.(*remote); ok {
+		return " (through the running server, " + r.path + ")"
+	}
+	return ""
 }

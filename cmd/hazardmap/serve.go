@@ -35,6 +35,12 @@ const (
 	// prepareRetry is the pause between attempts to migrate and seed while
 	// the database is unreachable at start-up.
 	prepareRetry = 2 * time.Second
+	// pruneEvery is how often expired idempotency keys are deleted, at
+	// most pruneBatch × pruneBatches at a time, so that pruning is a
+	// small, bounded piece of work however many keys expired at once.
+	pruneEvery   = 10 * time.Minute
+	pruneBatch   = 1000
+	pruneBatches = 10
 )
 
 // serve runs the HTTP server until ctx is cancelled (SIGINT, SIGTERM), then
@@ -88,6 +94,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		BaseURL:         c.baseURL,
 		WritesPerMinute: c.writeRate,
 	})
+	// With the embedded store this process holds the file: the CLI's
+	// writes (token create, import…) come through the control socket.
+	if c.databaseURL == "" {
+		stopControl, err := serveControl(ctx, c.dataDir, store, c.baseURL, log)
+		if err != nil {
+			return err
+		}
+		defer stopControl()
+	}
+	go pruneKeys(ctx, store, log)
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -123,6 +139,35 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// pruneKeys deletes expired idempotency keys every pruneEvery until ctx
+// ends (on every instance: deleting what another deleted is no work).
+func pruneKeys(ctx context.Context, store geo.Store, log *slog.Logger) {
+	tick := time.NewTicker(pruneEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		total := 0
+		for range pruneBatches {
+			n, err := store.PruneIdempotencyKeys(ctx, time.Now(), pruneBatch)
+			if err != nil {
+				log.Warn("pruning idempotency keys", "error", err)
+				break
+			}
+			total += n
+			if n < pruneBatch {
+				break
+			}
+		}
+		if total > 0 {
+			log.Info("pruned expired idempotency keys", "deleted", total)
+		}
+	}
 }
 
 func storeName(c *config) string {

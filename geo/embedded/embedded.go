@@ -97,6 +97,10 @@ type record struct {
 	Updated    time.Time      `json:"updated"`
 }
 
+// IsLocked reports whether err is Open's failure to lock a file that
+// another process holds open.
+func IsLocked(err error) bool { return errors.Is(err, bolterrors.ErrTimeout) }
+
 // Open opens (creating if needed) the store in directory dir.
 func Open(dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -130,7 +134,8 @@ func (s *Store) load() error {
 		if err != nil {
 			return fmt.Errorf("embedded: create state bucket: %w", err)
 		}
-		for _, name := range [][]byte{auditBucket, observationsBucket, tokensBucket} {
+		for _, name := range [][]byte{auditBucket, observationsBucket, tokensBucket,
+			idempotencyBucket, idempotencyExpiryBucket, signInBucket, photosBucket, photoDataBucket, proposalsBucket} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("embedded: create bucket %s: %w", name, err)
 			}
@@ -369,18 +374,23 @@ type write struct {
 	audit []geo.AuditEntry
 	// extra writes more records inside the transaction.
 	extra func(tx *bolt.Tx) error
+	// result is what the write wrote besides its audit entries (a report,
+	// a proposal), for the answer of an idempotent write; extra may fill
+	// in what it assigns (ids).
+	result geo.WriteResult
 }
 
 // now returns the time of a write, as PostgreSQL would keep it.
 func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
 // commit runs w in one bbolt transaction (fsynced): the features and the
-// collection's state, w.extra, and one audit entry per change plus
-// w.audit, numbered from the audit bucket's sequence. Only after the
-// commit does it change memory (features, state) and signal subscribers,
-// so a failed write leaves nothing behind, not even a used seq. The
-// caller holds mu.
-func (s *Store) commit(at time.Time, actor geo.Actor, w write) error {
+// collection's state, w.extra, one audit entry per change plus w.audit,
+// numbered from the audit bucket's sequence, and the answer of the
+// idempotency key that ctx may carry (geo.WithIdempotency). Only after
+// the commit does it change memory (features, state) and signal
+// subscribers, so a failed write leaves nothing behind, not even a used
+// seq. The caller holds mu.
+func (s *Store) commit(ctx context.Context, at time.Time, actor geo.Actor, w write) error {
 	var (
 		col *collection
 		st  state
@@ -427,7 +437,12 @@ func (s *Store) commit(at time.Time, actor geo.Actor, w write) error {
 				return err
 			}
 		}
-		return appendAudit(tx, entries)
+		if err := appendAudit(tx, entries); err != nil {
+			return err
+		}
+		res := w.result
+		res.Entries = entries
+		return completeClaim(ctx, tx, res)
 	})
 	if err != nil {
 		if geo.AsError(err) != nil {
@@ -517,7 +532,7 @@ func (s *Store) Create(ctx context.Context, c string, f *geo.Feature) error {
 		return geo.Errorf(geo.Conflict, "feature %q already exists in %s", p.ID, c)
 	}
 	p.Version = 1
-	if err := s.commit(now(), actor, write{c: c, action: geo.ActionCreate, changes: []change{{p.ID, p, nil}}}); err != nil {
+	if err := s.commit(ctx, now(), actor, write{c: c, action: geo.ActionCreate, changes: []change{{p.ID, p, nil}}}); err != nil {
 		return err
 	}
 	f.ID, f.Version, f.Updated = p.ID, p.Version, p.Updated
@@ -557,7 +572,7 @@ func (s *Store) Replace(ctx context.Context, c string, f *geo.Feature) error {
 		return err
 	}
 	p.Version++
-	if err := s.commit(now(), actor, write{c: c, action: geo.ActionReplace, changes: []change{{p.ID, p, old}}}); err != nil {
+	if err := s.commit(ctx, now(), actor, write{c: c, action: geo.ActionReplace, changes: []change{{p.ID, p, old}}}); err != nil {
 		return err
 	}
 	f.Version, f.Updated = p.Version, p.Updated
@@ -585,7 +600,7 @@ func (s *Store) Patch(ctx context.Context, c, id string, version int64, p geo.Pa
 		return nil, err
 	}
 	next.Version = old.Version + 1
-	if err := s.commit(now(), actor, write{c: c, action: geo.ActionPatch, changes: []change{{id, next, old}}}); err != nil {
+	if err := s.commit(ctx, now(), actor, write{c: c, action: geo.ActionPatch, changes: []change{{id, next, old}}}); err != nil {
 		return nil, err
 	}
 	return next.Clone(), nil
@@ -606,7 +621,7 @@ func (s *Store) Delete(ctx context.Context, c, id string, version int64) error {
 	if err != nil {
 		return err
 	}
-	return s.commit(now(), actor, write{c: c, action: geo.ActionDelete, changes: []change{{id, nil, old}}})
+	return s.commit(ctx, now(), actor, write{c: c, action: geo.ActionDelete, changes: []change{{id, nil, old}}})
 }
 
 // prepareAll validates fs for import into c; the caller holds mu.
@@ -651,7 +666,7 @@ func (s *Store) Import(ctx context.Context, c string, fs []*geo.Feature) error {
 	if len(changes) == 0 {
 		return nil
 	}
-	return s.commit(now(), actor, write{c: c, action: geo.ActionImport, changes: changes})
+	return s.commit(ctx, now(), actor, write{c: c, action: geo.ActionImport, changes: changes})
 }
 
 // Seed imports fs into c once, if c has never been seeded and is empty,
@@ -671,13 +686,13 @@ func (s *Store) Seed(ctx context.Context, c string, fs []*geo.Feature) (bool, er
 		return false, nil
 	}
 	if len(col.features) > 0 {
-		return false, s.commit(now(), actor, write{c: c, markSeeded: true})
+		return false, s.commit(ctx, now(), actor, write{c: c, markSeeded: true})
 	}
 	changes, err := s.prepareAll(c, fs)
 	if err != nil {
 		return false, err
 	}
-	if err := s.commit(now(), actor, write{c: c, action: geo.ActionSeed, changes: changes, markSeeded: true}); err != nil {
+	if err := s.commit(ctx, now(), actor, write{c: c, action: geo.ActionSeed, changes: changes, markSeeded: true}); err != nil {
 		return false, err
 	}
 	return true, nil

@@ -34,3 +34,14 @@ func TestConformance(t *testing.T) {
 			return r
 		})
 }
+
+// BenchmarkReports: a status report plain, with an Idempotency-Key, and
+// replayed (go test ./geo/embedded -run '^$' -bench Reports -benchmem).
+func BenchmarkReports(b *testing.B) {
+	s, err := embedded.Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	storetest.BenchmarkReports(b, s)
+}

@@ -26,6 +26,8 @@ type observationRecord struct {
 	Status     string     `json:"status"`
 	Note       string     `json:"note,omitempty"`
 	Position   *orb.Point `json:"position,omitempty"`
+	AccuracyM  float64    `json:"accuracy_m,omitempty"`
+	Photo      *photoMeta `json:"photo,omitempty"`
 	ActorID    string     `json:"actor_id"`
 	ActorName  string     `json:"actor_name"`
 	ActorRole  geo.Role   `json:"actor_role"`
@@ -41,6 +43,7 @@ func observationKey(featureID string, id uint64) []byte {
 
 func encodeObservation(o geo.Observation) ([]byte, error) {
 	r := observationRecord{Time: o.Time, DepthCM: o.DepthCM, Status: o.Status, Note: o.Note, Position: o.Position,
+		AccuracyM: o.AccuracyM, Photo: newPhotoMeta(o.Photo),
 		ActorID: o.Actor.ID, ActorName: o.Actor.Name, ActorRole: o.Actor.Role}
 	if !o.ObservedAt.IsZero() {
 		r.ObservedAt = &o.ObservedAt
@@ -58,8 +61,9 @@ func decodeObservation(key, raw []byte) (geo.Observation, error) {
 		return geo.Observation{}, fmt.Errorf("bad observation key %x", key)
 	}
 	o := geo.Observation{ID: int64(binary.BigEndian.Uint64(key[sep+1:])), FeatureID: string(key[:sep]),
-		Time: r.Time, DepthCM: r.DepthCM, Status: r.Status, Note: r.Note, Position: r.Position,
+		Time: r.Time, DepthCM: r.DepthCM, Status: r.Status, Note: r.Note, Position: r.Position, AccuracyM: r.AccuracyM,
 		Actor: geo.Actor{ID: r.ActorID, Name: r.ActorName, Role: r.ActorRole}}
+	o.Photo = r.Photo.photo(o.ID, o.FeatureID)
 	if r.ObservedAt != nil {
 		o.ObservedAt = *r.ObservedAt
 	}
@@ -73,6 +77,9 @@ func (s *Store) AddObservation(ctx context.Context, featureID string, version in
 	const c = geo.WaterloggingPoints
 	actor, err := writer(ctx)
 	if err != nil {
+		return nil, geo.Observation{}, err
+	}
+	if o, err = o.WithCleanPhoto(); err != nil { // before the lock: it decodes and encodes a JPEG
 		return nil, geo.Observation{}, err
 	}
 	s.mu.Lock()
@@ -103,6 +110,7 @@ func (s *Store) AddObservation(ctx context.Context, featureID string, version in
 		w.audit = []geo.AuditEntry{{Collection: c, FeatureID: featureID, Action: geo.ActionObserve,
 			Version: old.Version, Before: old, After: old}}
 	}
+	var stored geo.Observation
 	w.extra = func(tx *bolt.Tx) error {
 		b := tx.Bucket(observationsBucket)
 		id, err := b.NextSequence()
@@ -110,16 +118,25 @@ func (s *Store) AddObservation(ctx context.Context, featureID string, version in
 			return err
 		}
 		rec.ID = int64(id)
+		if rec.Photo != nil {
+			rec.Photo.ObservationID = rec.ID
+			if err := putPhoto(tx, rec.Photo); err != nil {
+				return err
+			}
+		}
 		raw, err := encodeObservation(rec)
 		if err != nil {
 			return err
 		}
+		stored = rec
+		stored.Photo = rec.Photo.Meta()
 		return b.Put(observationKey(featureID, id), raw)
 	}
-	if err := s.commit(at, actor, w); err != nil {
+	w.result.Observation = &stored
+	if err := s.commit(ctx, at, actor, w); err != nil {
 		return nil, geo.Observation{}, err
 	}
-	return after.Clone(), rec, nil
+	return after.Clone(), stored, nil
 }
 
 // Observations returns the reports of featureID matching q, newest first,

@@ -88,7 +88,7 @@ func (s *Store) CreateToken(ctx context.Context, t geo.Token) error {
 	if _, ok := s.tokenByHash[string(t.Hash)]; ok {
 		return geo.Errorf(geo.Conflict, "a token with that hash already exists")
 	}
-	if err := s.commit(now(), actor, putToken(t, geo.ActionCreate, nil)); err != nil {
+	if err := s.commit(ctx, now(), actor, putToken(t, geo.ActionCreate, nil)); err != nil {
 		return err
 	}
 	s.remember(t)
@@ -123,7 +123,8 @@ func (s *Store) Tokens(ctx context.Context) ([]geo.Token, error) {
 	return out, nil
 }
 
-// RevokeToken marks token id revoked now (see geo.TokenStore).
+// RevokeToken marks token id revoked now, or revokes the unused sign-in
+// code of a token to come (see geo.TokenStore).
 func (s *Store) RevokeToken(ctx context.Context, id string) error {
 	actor, err := writer(ctx)
 	if err != nil {
@@ -133,6 +134,9 @@ func (s *Store) RevokeToken(ctx context.Context, id string) error {
 	defer s.mu.Unlock()
 	t, ok := s.tokens[id]
 	if !ok {
+		if found, err := s.revokeSignIn(ctx, actor, id); found || err != nil {
+			return err
+		}
 		return geo.Errorf(geo.NotFound, "no token %q", id)
 	}
 	if t.Revoked != nil {
@@ -141,7 +145,7 @@ func (s *Store) RevokeToken(ctx context.Context, id string) error {
 	at := now()
 	before := t.AuditFeature()
 	t.Revoked = &at
-	if err := s.commit(at, actor, putToken(t, geo.ActionRevoke, before)); err != nil {
+	if err := s.commit(ctx, at, actor, putToken(t, geo.ActionRevoke, before)); err != nil {
 		return err
 	}
 	s.remember(t)

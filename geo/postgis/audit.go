@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -46,9 +45,25 @@ FROM unnest($6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[], $11::
 )
 
 // appendAudit appends entries to the audit log of the write transaction
-// tx, made by actor at time at, numbers them (setting their Seq) and
-// queues the notification. It is the last step of every write.
+// tx, made by actor at time at, numbers them (setting their Seq), queues
+// the notification and records the answer of the idempotency key that ctx
+// may carry. It (or appendResult) is the last step of every write.
 func appendAudit(ctx context.Context, tx pgx.Tx, actor geo.Actor, at time.Time, entries []geo.AuditEntry) error {
+	return appendResult(ctx, tx, actor, at, geo.WriteResult{Entries: entries})
+}
+
+// appendResult is appendAudit for a write that wrote more than features
+// (a report, a proposal): res holds it, for the answer of an idempotent
+// write (completeClaim).
+func appendResult(ctx context.Context, tx pgx.Tx, actor geo.Actor, at time.Time, res geo.WriteResult) error {
+	if err := numberAudit(ctx, tx, actor, at, res.Entries); err != nil {
+		return err
+	}
+	return completeClaim(ctx, tx, res)
+}
+
+// numberAudit stores entries, numbered from the change counter.
+func numberAudit(ctx context.Context, tx pgx.Tx, actor geo.Actor, at time.Time, entries []geo.AuditEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
@@ -239,55 +254,28 @@ func (s *Store) Audit(ctx context.Context, q geo.AuditQuery) ([]geo.AuditEntry, 
 	if err := q.Check(); err != nil {
 		return nil, 0, err
 	}
-	var (
-		conds []string
-		args  []any
-	)
-	param := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
+	var f filter
 	if q.Collection != "" {
-		conds = append(conds, "collection = "+param(q.Collection))
+		f.add("collection =", q.Collection)
 	}
 	if q.FeatureID != "" {
-		conds = append(conds, "feature_id = "+param(q.FeatureID))
+		f.add("feature_id =", q.FeatureID)
 	}
 	if !q.From.IsZero() {
-		conds = append(conds, "time >= "+param(q.From))
+		f.add("time >=", q.From)
 	}
 	if !q.To.IsZero() {
-		conds = append(conds, "time < "+param(q.To))
+		f.add("time <", q.To)
 	}
 	if q.AfterSeq > 0 {
-		conds = append(conds, "seq > "+param(q.AfterSeq))
+		f.add("seq >", q.AfterSeq)
 	}
-	where := ""
-	if len(conds) > 0 {
-		where = " WHERE " + strings.Join(conds, " AND ")
-	}
-	count := auditCountSQL + where
-	page := auditSelectSQL + where + " ORDER BY seq DESC"
+	order := " ORDER BY seq DESC"
 	if q.Ascending() {
-		page = auditSelectSQL + where + " ORDER BY seq"
+		order = " ORDER BY seq"
 	}
-	page, pageArgs := paged(page, args, q.Limit, q.Offset)
-	out := []geo.AuditEntry{}
-	var total int
-	err := s.read(ctx, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, count, args...).Scan(&total); err != nil {
-			return err
-		}
-		if total <= q.Offset {
-			return nil
-		}
-		rows, err := tx.Query(ctx, page, pageArgs...)
-		if err != nil {
-			return err
-		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (geo.AuditEntry, error) { return scanEntry(r, true) })
-		return err
-	})
+	out, total, err := readPage(ctx, s, auditCountSQL, auditSelectSQL, f, order, q.Limit, q.Offset,
+		func(r pgx.Row) (geo.AuditEntry, error) { return scanEntry(r, true) })
 	if err != nil {
 		return nil, 0, fail(err, "postgis: audit")
 	}

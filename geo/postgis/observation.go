@@ -15,9 +15,14 @@ import (
 // insertObservationSQL stores a report; a NULL position ($7, $8) makes a
 // NULL point, as ST_MakePoint and ST_SetSRID are strict.
 const insertObservationSQL = `
-INSERT INTO observations (feature_id, received, observed_at, depth_cm, status, note, position, actor_id, actor_name, actor_role)
-VALUES ($1, $2, $3, $4, $5, $6, ST_SetSRID(ST_MakePoint($7, $8), 4326), $9, $10, $11)
+INSERT INTO observations (feature_id, received, observed_at, depth_cm, status, note, position, actor_id, actor_name, actor_role, accuracy_m)
+VALUES ($1, $2, $3, $4, $5, $6, ST_SetSRID(ST_MakePoint($7, $8), 4326), $9, $10, $11, $12)
 RETURNING id`
+
+// insertPhotoSQL stores the photo of a report.
+const insertPhotoSQL = `
+INSERT INTO photos (observation_id, feature_id, data, width, height, sha256)
+VALUES ($1, $2, $3, $4, $5, $6)`
 
 // AddObservation records a crew's report on waterlogging point featureID
 // in one transaction (see geo.Store): it bumps the collection's version,
@@ -27,6 +32,9 @@ func (s *Store) AddObservation(ctx context.Context, featureID string, version in
 	t := s.tables[geo.WaterloggingPoints]
 	actor, err := writer(ctx)
 	if err != nil {
+		return nil, geo.Observation{}, err
+	}
+	if o, err = o.WithCleanPhoto(); err != nil { // before the transaction: it decodes and encodes a JPEG
 		return nil, geo.Observation{}, err
 	}
 	var (
@@ -67,6 +75,7 @@ func (s *Store) AddObservation(ctx context.Context, featureID string, version in
 		var (
 			observedAt *time.Time
 			lon, lat   *float64
+			accuracy   *float64
 		)
 		if !rec.ObservedAt.IsZero() {
 			observedAt = &rec.ObservedAt
@@ -74,13 +83,23 @@ func (s *Store) AddObservation(ctx context.Context, featureID string, version in
 		if rec.Position != nil {
 			lon, lat = &rec.Position[0], &rec.Position[1]
 		}
+		if rec.AccuracyM != 0 {
+			accuracy = &rec.AccuracyM
+		}
 		err = tx.QueryRow(ctx, insertObservationSQL, featureID, rec.Time, observedAt, rec.DepthCM, rec.Status, rec.Note,
-			lon, lat, actor.ID, actor.Name, string(actor.Role)).Scan(&rec.ID)
+			lon, lat, actor.ID, actor.Name, string(actor.Role), accuracy).Scan(&rec.ID)
 		if err != nil {
 			return err
 		}
-		return appendAudit(ctx, tx, actor, now, []geo.AuditEntry{{Collection: t.schema.ID, FeatureID: featureID,
-			Action: geo.ActionObserve, Version: after.Version, Before: old, After: after}})
+		if p := rec.Photo; p != nil {
+			p.ObservationID = rec.ID
+			if _, err := tx.Exec(ctx, insertPhotoSQL, rec.ID, featureID, p.Data, p.Width, p.Height, p.SHA256); err != nil {
+				return err
+			}
+			rec.Photo = p.Meta()
+		}
+		return appendResult(ctx, tx, actor, now, geo.WriteResult{Observation: &rec, Entries: []geo.AuditEntry{{
+			Collection: t.schema.ID, FeatureID: featureID, Action: geo.ActionObserve, Version: after.Version, Before: old, After: after}}})
 	})
 	if err != nil {
 		return nil, geo.Observation{}, fail(err, "postgis: observe %s/%s", t.schema.ID, featureID)
@@ -91,13 +110,18 @@ func (s *Store) AddObservation(ctx context.Context, featureID string, version in
 // Statements of Observations, assembled from these constant parts and
 // numbered parameters ($1 is always the feature id).
 const (
-	observationColumns = `id, feature_id, received, observed_at, depth_cm, status, note,
-ST_X(position), ST_Y(position), actor_id, actor_name, actor_role`
-	observationsCountSQL  = `SELECT count(*) FROM observations WHERE feature_id = $1`
-	observationsSelectSQL = `SELECT ` + observationColumns + ` FROM observations WHERE feature_id = $1`
+	observationColumns = `o.id, o.feature_id, o.received, o.observed_at, o.depth_cm, o.status, o.note,
+ST_X(o.position), ST_Y(o.position), o.actor_id, o.actor_name, o.actor_role, o.accuracy_m,
+p.width, p.height, octet_length(p.data), p.sha256`
+	observationsCountSQL = `SELECT count(*) FROM observations WHERE feature_id = $1`
+	// observationsSelectSQL reads reports with their photos' metadata
+	// (octet_length reads the size of the out-of-line data without
+	// fetching it).
+	observationsSelectSQL = `SELECT ` + observationColumns + `
+FROM observations o LEFT JOIN photos p ON p.observation_id = o.id WHERE o.feature_id = $1`
 	// observationsOrder is the order of a history, newest first, as the
 	// index observations_feature_at_idx has it.
-	observationsOrder = ` ORDER BY at DESC, id DESC`
+	observationsOrder = ` ORDER BY at DESC, o.id DESC`
 	// knownPointSQL tells whether $1 has a history or is a point.
 	knownPointSQL = `
 SELECT EXISTS (SELECT FROM observations WHERE feature_id = $1)
@@ -107,15 +131,25 @@ SELECT EXISTS (SELECT FROM observations WHERE feature_id = $1)
 // scanObservation reads one row of observationColumns.
 func scanObservation(row pgx.Row) (geo.Observation, error) {
 	var (
-		o          geo.Observation
-		observedAt *time.Time
-		lon, lat   *float64
-		role       string
+		o             geo.Observation
+		observedAt    *time.Time
+		lon, lat      *float64
+		role          string
+		accuracy      *float64
+		width, height *int
+		size          *int
+		sum           []byte
 	)
 	err := row.Scan(&o.ID, &o.FeatureID, &o.Time, &observedAt, &o.DepthCM, &o.Status, &o.Note, &lon, &lat,
-		&o.Actor.ID, &o.Actor.Name, &role)
+		&o.Actor.ID, &o.Actor.Name, &role, &accuracy, &width, &height, &size, &sum)
 	if err != nil {
 		return o, err
+	}
+	if accuracy != nil {
+		o.AccuracyM = *accuracy
+	}
+	if width != nil && height != nil && size != nil {
+		o.Photo = &geo.Photo{ObservationID: o.ID, FeatureID: o.FeatureID, Width: *width, Height: *height, Bytes: *size, SHA256: sum}
 	}
 	o.Time, o.Actor.Role = o.Time.UTC(), geo.Role(role)
 	if observedAt != nil {

@@ -14,7 +14,8 @@
 // (migrations/002): it takes the single change_counter row, so that audit
 // seqs are assigned in commit order across the whole database, and queues
 // a NOTIFY on hazardmap_changes, which PostgreSQL delivers at commit to
-// every store that listens (Subscribe). Every write locks rows in one
+// every store that listens (Subscribe), and records the answer of an
+// idempotent write (idempotency.go). Every write locks rows in one
 // order — state, features, change_counter — so none can deadlock. Reads
 // run in a read-only REPEATABLE READ transaction, so a page and its total
 // agree.

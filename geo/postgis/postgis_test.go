@@ -473,3 +473,10 @@ func TestOutage(t *testing.T) {
 		t.Errorf("Patch after the outage = %v", err)
 	}
 }
+
+// BenchmarkReports: a status report plain, with an Idempotency-Key, and
+// replayed (scripts/with-postgis go test ./geo/postgis -run '^$' -bench
+// Reports -benchmem).
+func BenchmarkReports(b *testing.B) {
+	storetest.BenchmarkReports(b, openMigrated(b))
+}

@@ -113,8 +113,9 @@ const (
 	revokeTokenSQL = `UPDATE tokens SET revoked = clock_timestamp() WHERE id = $1 RETURNING revoked`
 )
 
-// RevokeToken marks token id revoked now, with its audit entry, in one
-// transaction (see geo.TokenStore).
+// RevokeToken marks token id revoked now, or revokes the unused sign-in
+// code of a token to come, with its audit entry, in one transaction (see
+// geo.TokenStore).
 func (s *Store) RevokeToken(ctx context.Context, id string) error {
 	actor, err := writer(ctx)
 	if err != nil {
@@ -123,6 +124,9 @@ func (s *Store) RevokeToken(ctx context.Context, id string) error {
 	err = s.write(ctx, func(tx pgx.Tx) error {
 		t, err := scanToken(tx.QueryRow(ctx, lockTokenSQL, id))
 		if errors.Is(err, pgx.ErrNoRows) {
+			if found, err := revokeSignIn(ctx, tx, actor, id); found || err != nil {
+				return err
+			}
 			return geo.Errorf(geo.NotFound, "no token %q", id)
 		}
 		if err != nil || t.Revoked != nil {

@@ -62,6 +62,7 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 	}
 	cases = append(cases, ledgerCases()...)
 	cases = append(cases, reachCases()...)
+	cases = append(cases, fieldCases()...) // field.go
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -75,6 +76,10 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 	t.Run("LedgerPersistsAcrossReopen", func(t *testing.T) {
 		t.Parallel()
 		ledgerPersists(t, open(t), reopen)
+	})
+	t.Run("FieldPersistsAcrossReopen", func(t *testing.T) {
+		t.Parallel()
+		fieldPersists(t, open(t), reopen)
 	})
 }
 
