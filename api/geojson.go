@@ -4,13 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
-	"strconv"
 	"strings"
 
 	"github.com/paulmach/orb"
 
 	"hazardmap/geo"
+	"hazardmap/geo/geojson"
 )
 
 // This file is the GeoJSON (RFC 7946) codec of the service: it writes
@@ -20,106 +19,15 @@ import (
 // that errors are field-level problems and so that orb/geojson's BSON
 // support (the MongoDB driver) does not come along.
 
-// AppendFeature appends f as a GeoJSON Feature.
+// AppendFeature appends f as a GeoJSON Feature (geojson.AppendFeature,
+// the one encoder both stores and the API use).
 func AppendFeature(buf []byte, f *geo.Feature) ([]byte, error) {
-	buf = append(buf, `{"type":"Feature","id":`...)
-	buf = strconv.AppendQuote(buf, f.ID)
-	buf = append(buf, `,"geometry":`...)
-	buf = AppendGeometry(buf, f.Geometry)
-	buf = append(buf, `,"properties":`...)
-	props, err := json.Marshal(f.Properties)
-	if err != nil {
-		return nil, fmt.Errorf("api: encode properties of %s: %w", f.ID, err)
-	}
-	if f.Properties == nil {
-		props = []byte("{}")
-	}
-	buf = append(buf, props...)
-	return append(buf, '}'), nil
+	return geojson.AppendFeature(buf, f)
 }
 
 // AppendGeometry appends g as a GeoJSON geometry, or null for nil.
 func AppendGeometry(buf []byte, g orb.Geometry) []byte {
-	if g == nil {
-		return append(buf, "null"...)
-	}
-	if c, ok := g.(orb.Collection); ok {
-		buf = append(buf, `{"type":"GeometryCollection","geometries":[`...)
-		for i, x := range c {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			buf = AppendGeometry(buf, x)
-		}
-		return append(buf, "]}"...)
-	}
-	buf = append(buf, `{"type":"`...)
-	buf = append(buf, g.GeoJSONType()...)
-	buf = append(buf, `","coordinates":`...)
-	buf = appendCoords(buf, g)
-	return append(buf, '}')
-}
-
-func appendCoords(buf []byte, g orb.Geometry) []byte {
-	switch t := g.(type) {
-	case orb.Point:
-		return appendPosition(buf, t)
-	case orb.MultiPoint:
-		return appendPositions(buf, t)
-	case orb.LineString:
-		return appendPositions(buf, t)
-	case orb.Ring:
-		return appendPositions(buf, t)
-	case orb.MultiLineString:
-		buf = append(buf, '[')
-		for i, l := range t {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			buf = appendPositions(buf, l)
-		}
-		return append(buf, ']')
-	case orb.Polygon:
-		buf = append(buf, '[')
-		for i, r := range t {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			buf = appendPositions(buf, r)
-		}
-		return append(buf, ']')
-	case orb.MultiPolygon:
-		buf = append(buf, '[')
-		for i, p := range t {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			buf = appendCoords(buf, p)
-		}
-		return append(buf, ']')
-	}
-	return append(buf, "[]"...)
-}
-
-func appendPositions(buf []byte, ps []orb.Point) []byte {
-	buf = append(buf, '[')
-	for i, p := range ps {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf = appendPosition(buf, p)
-	}
-	return append(buf, ']')
-}
-
-const scale = 1e7 // 10^geo.Decimals
-
-func appendPosition(buf []byte, p orb.Point) []byte {
-	buf = append(buf, '[')
-	buf = strconv.AppendFloat(buf, math.Round(p[0]*scale)/scale, 'f', -1, 64)
-	buf = append(buf, ',')
-	buf = strconv.AppendFloat(buf, math.Round(p[1]*scale)/scale, 'f', -1, 64)
-	return append(buf, ']')
+	return geojson.AppendGeometry(buf, g)
 }
 
 // DecodeFeature reads one GeoJSON Feature. Errors are Invalid *geo.Error

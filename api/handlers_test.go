@@ -592,6 +592,10 @@ func (s failingStore) Features(context.Context, string, geo.Query) ([]*geo.Featu
 	return nil, 0, s.err
 }
 
+func (s failingStore) AppendFeatures(_ context.Context, buf []byte, _ string, _ geo.Query, _ geo.Role) ([]byte, int, int, error) {
+	return buf, 0, 0, s.err
+}
+
 func TestStoreFailures(t *testing.T) {
 	st := api.OpenFixtureStore(t)
 	secret := errors.New(`pq: relation "waterlogging_points" password=hunter2`)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -64,16 +65,20 @@ func (s *Server) handleItems(sc *geo.Schema) http.HandlerFunc {
 func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q ItemsQuery, base string, role geo.Role) (*response, error) {
 	var (
 		st       collectionState
-		features []*geo.Feature
+		features = pageBuffers.Get().(*[]byte)
+		returned int
 		matched  int
 		stable   bool
 	)
+	defer pageBuffers.Put(features)
 	for try := 0; try < snapshotTries && !stable; try++ {
 		var err error
 		if st, err = s.state(ctx, sc.ID); err != nil {
 			return nil, err
 		}
-		if features, matched, err = s.store.Features(ctx, sc.ID, q.Query()); err != nil {
+		// The features come encoded from the store (the stores keep each
+		// one as GeoJSON for both views): this only copies them.
+		if *features, returned, matched, err = s.store.AppendFeatures(ctx, (*features)[:0], sc.ID, q.Query(), role); err != nil {
 			return nil, err
 		}
 		after, err := s.dataVersion(ctx, sc.ID)
@@ -86,7 +91,7 @@ func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q ItemsQuery, b
 	canonical := q.Canonical()
 	links := []Link{{Href: href + canonical, Rel: "self", Type: typeGeoJSON, Title: "This page"}}
 	var header []string
-	if next := q.Offset + len(features); len(features) > 0 && next < matched {
+	if next := q.Offset + returned; returned > 0 && next < matched {
 		l := Link{Href: href + q.withOffset(next), Rel: "next", Type: typeGeoJSON, Title: "Next page"}
 		links = append(links, l)
 		header = append(header, "<"+l.Href+`>; rel="next"; type="`+typeGeoJSON+`"`)
@@ -102,11 +107,11 @@ func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q ItemsQuery, b
 		return nil, err
 	}
 
-	buf := make([]byte, 0, 512+len(features)*512)
+	buf := make([]byte, 0, 512+len(linkJSON)+len(*features))
 	buf = append(buf, `{"type":"FeatureCollection","numberMatched":`...)
 	buf = strconv.AppendInt(buf, int64(matched), 10)
 	buf = append(buf, `,"numberReturned":`...)
-	buf = strconv.AppendInt(buf, int64(len(features)), 10)
+	buf = strconv.AppendInt(buf, int64(returned), 10)
 	// timeStamp is the time of the last write to the collection, not the
 	// time of encoding: the body is then a function of the version and
 	// the query alone, so every instance sharing a database sends the
@@ -120,14 +125,7 @@ func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q ItemsQuery, b
 	buf = append(buf, `,"links":`...)
 	buf = append(buf, linkJSON...)
 	buf = append(buf, `,"features":[`...)
-	for i, f := range features {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		if buf, err = AppendFeature(buf, sc.Redact(f, role)); err != nil {
-			return nil, err
-		}
-	}
+	buf = append(buf, *features...)
 	buf = append(buf, "]}"...)
 	etag := "" // a page read across a write has no version to be named by
 	if stable {
@@ -144,6 +142,10 @@ func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q ItemsQuery, b
 		private:   fullView(role),
 	}, nil
 }
+
+// pageBuffers holds the scratch buffers pages of features are read into
+// before the body (which the cache keeps) is assembled around them.
+var pageBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // handleFeature serves GET /collections/{collectionId}/items/{featureId}:
 // one feature as a GeoJSON Feature, validated by its own version.

@@ -307,8 +307,14 @@ func (s *Schema) ParseFilter(name, raw string) (Filter, error) {
 
 // Matches reports whether props satisfies filter f.
 func (f Filter) Matches(props map[string]any) bool {
-	v, ok := props[f.Property]
-	if !ok || v == nil {
+	return f.MatchesValue(props[f.Property])
+}
+
+// MatchesValue reports whether v, the value of f.Property (nil when it is
+// absent or null), satisfies filter f: it equals f.Value or, as a list,
+// contains it.
+func (f Filter) MatchesValue(v any) bool {
+	if v == nil {
 		return false
 	}
 	if list, ok := v.([]any); ok {

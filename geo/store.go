@@ -31,6 +31,14 @@ type Store interface {
 	// Features returns the features of c matching q in id order and the
 	// total that matched before paging. No match is an empty, non-nil slice.
 	Features(ctx context.Context, c string, q Query) ([]*Feature, int, error)
+	// AppendFeatures appends to buf the features Features(ctx, c, q)
+	// would return, each as the GeoJSON Feature that geojson.AppendFeature
+	// writes for the schema's Redact(f, role), separated by commas, and
+	// returns buf, how many it appended and the total that matched before
+	// paging. Stores keep every feature encoded for both views, so a page
+	// is copied rather than decoded and encoded again: the bytes are
+	// exactly those of the encoder, on every store.
+	AppendFeatures(ctx context.Context, buf []byte, c string, q Query, role Role) ([]byte, int, int, error)
 	// Feature returns one feature, or a NotFound error.
 	Feature(ctx context.Context, c, id string) (*Feature, error)
 	// Create validates and stores a new feature. An empty f.ID is replaced

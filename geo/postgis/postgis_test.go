@@ -300,7 +300,7 @@ func TestQueriesUseIndexes(t *testing.T) {
 		{geo.WaterloggingPoints, geo.Query{Filters: []geo.Filter{{Property: "status", Value: "closed"}}}, "waterlogging_points_status_idx"},
 	}
 	for _, c := range cases {
-		sel, ok, err := s.tables[c.c].selection(c.q)
+		sel, ok, err := s.tables[c.c].selection(c.q, docColumns)
 		if err != nil || !ok {
 			t.Fatalf("selection(%+v) = %v, %v", c.q, ok, err)
 		}
@@ -308,7 +308,7 @@ func TestQueriesUseIndexes(t *testing.T) {
 			if _, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
 				return err
 			}
-			rows, err := tx.Query(ctx, "EXPLAIN "+sel.count, sel.args...)
+			rows, err := tx.Query(ctx, "EXPLAIN "+sel.page, sel.pageArgs...)
 			if err != nil {
 				return err
 			}
@@ -317,7 +317,7 @@ func TestQueriesUseIndexes(t *testing.T) {
 				return err
 			}
 			if plan := strings.Join(lines, "\n"); !strings.Contains(plan, c.index) {
-				t.Errorf("plan of %s does not use %s:\n%s", sel.count, c.index, plan)
+				t.Errorf("plan of %s does not use %s:\n%s", sel.page, c.index, plan)
 			}
 			return nil
 		})

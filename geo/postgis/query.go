@@ -11,45 +11,129 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"hazardmap/geo"
+	"hazardmap/geo/geojson"
 )
 
 // Features returns the features of c matching q in id order, and the total
-// that matched before paging, both from one snapshot.
+// that matched before paging, both from one statement (countedPage).
 func (s *Store) Features(ctx context.Context, c string, q geo.Query) ([]*geo.Feature, int, error) {
-	t, err := s.table(c)
-	if err != nil {
-		return nil, 0, err
-	}
-	if err := t.schema.CheckQuery(q); err != nil {
-		return nil, 0, err
-	}
-	sel, ok, err := t.selection(q)
-	if err != nil {
-		return nil, 0, err
-	}
 	out := []*geo.Feature{}
-	if !ok {
-		return out, 0, nil
-	}
-	var total int
-	err = s.read(ctx, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, sel.count, sel.args...).Scan(&total); err != nil {
-			return err
-		}
-		if total <= max(q.Offset, 0) {
-			return nil
-		}
-		rows, err := tx.Query(ctx, sel.page, sel.pageArgs...)
-		if err != nil {
-			return err
-		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (*geo.Feature, error) { return scanFeature(r) })
+	total, err := s.countedPage(ctx, c, q, featureColumns, func(r pgx.Rows, total *int64) error {
+		f, err := scanFeature(r, total)
+		out = append(out, f)
 		return err
 	})
 	if err != nil {
 		return nil, 0, fail(err, "postgis: features %s", c)
 	}
 	return out, total, nil
+}
+
+// AppendFeatures appends the stored GeoJSON (doc, or doc_public for a
+// role below planner) of the features of c that q selects: PostgreSQL
+// sends the texts as they are. A feature without them (written by an
+// older hazardmap or by hand: see migrations/005) is encoded here.
+func (s *Store) AppendFeatures(ctx context.Context, buf []byte, c string, q geo.Query, role geo.Role) ([]byte, int, int, error) {
+	t, err := s.table(c)
+	if err != nil {
+		return buf, 0, 0, err
+	}
+	cols := docColumns
+	if !role.AtLeast(geo.RolePlanner) {
+		cols = publicDocColumns
+	}
+	n := 0
+	total, err := s.countedPage(ctx, c, q, cols, func(r pgx.Rows, total *int64) error {
+		var (
+			id               string
+			doc, geom, props []byte
+		)
+		if err := r.Scan(total, &id, &doc, &geom, &props); err != nil {
+			return err
+		}
+		if n > 0 {
+			buf = append(buf, ',')
+		}
+		n++
+		if doc != nil {
+			buf = append(buf, doc...)
+			return nil
+		}
+		f, err := decodeFeature(id, geom, props)
+		if err != nil {
+			return err
+		}
+		buf, err = geojson.AppendFeature(buf, t.schema.Redact(f, role))
+		return err
+	})
+	if err != nil {
+		return buf, 0, 0, fail(err, "postgis: features %s", c)
+	}
+	return buf, n, total, nil
+}
+
+// Columns of AppendFeatures: the stored GeoJSON, and geom and properties
+// only where it is missing.
+const (
+	docColumns       = `id, doc, CASE WHEN doc IS NULL THEN ST_AsBinary(geom) END, CASE WHEN doc IS NULL THEN properties END`
+	publicDocColumns = `id, coalesce(doc_public, doc), CASE WHEN doc IS NULL THEN ST_AsBinary(geom) END, CASE WHEN doc IS NULL THEN properties END`
+)
+
+// countedPage reads the page of c that q selects, with the columns cols
+// after the count, calling scan on each row, which scans the count into
+// total and then its columns; it returns the total that matched before
+// paging. The page and its total come from one statement
+// (count(*) OVER (), computed over the matches before LIMIT): one scan,
+// one snapshot, one round trip. Only a page past the end, which has no
+// row to carry the count, takes a count of its own, and both statements
+// then run in one read-only transaction.
+func (s *Store) countedPage(ctx context.Context, c string, q geo.Query, cols string, scan func(r pgx.Rows, total *int64) error) (int, error) {
+	t, err := s.table(c)
+	if err != nil {
+		return 0, err
+	}
+	if err := t.schema.CheckQuery(q); err != nil {
+		return 0, err
+	}
+	sel, ok, err := t.selection(q, cols)
+	if err != nil || !ok {
+		return 0, err
+	}
+	page := func(db querier) (int64, int, error) {
+		rows, err := db.Query(ctx, sel.page, sel.pageArgs...)
+		if err != nil {
+			return 0, 0, err
+		}
+		defer rows.Close()
+		var total int64
+		n := 0
+		for rows.Next() {
+			if err := scan(rows, &total); err != nil {
+				return 0, 0, err
+			}
+			n++
+		}
+		return total, n, rows.Err()
+	}
+	if max(q.Offset, 0) == 0 {
+		total, _, err := page(s.pool)
+		return int(total), err
+	}
+	var total int64
+	err = s.read(ctx, func(tx pgx.Tx) error {
+		var n int
+		if total, n, err = page(tx); err != nil || n > 0 {
+			return err
+		}
+		return tx.QueryRow(ctx, sel.count, sel.args...).Scan(&total)
+	})
+	return int(total), err
+}
+
+// querier is what countedPage reads through: the pool (one statement) or
+// a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
 // Statements of Features. bboxCond is always first, so its parameters are
@@ -59,9 +143,8 @@ func (s *Store) Features(ctx context.Context, c string, q geo.Query) ([]*geo.Fea
 // height (a point or a line) makes a degenerate polygon that intersects
 // nothing.
 const (
-	countSQL  = `SELECT count(*) FROM {table}`
-	selectSQL = `SELECT ` + featureColumns + ` FROM {table}`
-	bboxCond  = `geom && ST_MakeEnvelope($1, $2, $3, $4, 4326)
+	countSQL = `SELECT count(*) FROM {table}`
+	bboxCond = `geom && ST_MakeEnvelope($1, $2, $3, $4, 4326)
   AND ST_Intersects(geom, ST_SetSRID(ST_Envelope(ST_MakeLine(ST_MakePoint($1, $2), ST_MakePoint($3, $4))), 4326))`
 	// listCond, followed by a parameter such as {"categories": ["flood"]},
 	// keeps features whose string list contains the value. Unlike
@@ -78,10 +161,11 @@ type selection struct {
 	pageArgs []any
 }
 
-// selection returns the statements of q on t, or ok false when q can
-// match nothing (a filter value of the wrong type, an empty bbox). A
+// selection returns the statements of q on t, the page with the count of
+// the matches (count(*) OVER ()) and the columns cols, or ok false when q
+// can match nothing (a filter value of the wrong type, an empty bbox). A
 // filter on an unknown or non-filterable property is an Invalid error.
-func (t *table) selection(q geo.Query) (sel selection, ok bool, err error) {
+func (t *table) selection(q geo.Query, cols string) (sel selection, ok bool, err error) {
 	var conds []string
 	if q.BBox != nil {
 		args, ok := box(*q.BBox)
@@ -128,7 +212,7 @@ func (t *table) selection(q geo.Query) (sel selection, ok bool, err error) {
 		where = " WHERE " + strings.Join(conds, " AND ")
 	}
 	sel.count = t.sql(countSQL) + where
-	sel.page = t.sql(selectSQL) + where + " ORDER BY id"
+	sel.page = t.sql(`SELECT count(*) OVER (), `+cols+` FROM {table}`) + where + " ORDER BY id"
 	sel.page, sel.pageArgs = paged(sel.page, sel.args, q.Limit, q.Offset)
 	return sel, true, nil
 }

@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
 
 	"hazardmap/geo"
+	"hazardmap/geo/geojson"
 )
 
 // table is what the store knows of one collection's table. It is built
@@ -21,11 +23,15 @@ type table struct {
 	// columns maps each Filterable scalar property to its quoted generated
 	// column; StringList filters use the GIN index on properties instead.
 	columns map[string]string
+	// private says whether the schema has Private properties, so that
+	// doc_public differs from doc.
+	private bool
 }
 
 func newTable(sc *geo.Schema) *table {
 	t := &table{schema: sc, ident: pgx.Identifier{sc.ID}.Sanitize(), columns: map[string]string{}}
 	for _, p := range sc.Properties {
+		t.private = t.private || p.Private
 		if p.Filterable && columnType(p.Type) != "" {
 			t.columns[p.Name] = pgx.Identifier{p.Name}.Sanitize()
 		}
@@ -58,43 +64,61 @@ func (t *table) sql(q string) string {
 // featureColumns are the columns scanFeature reads, in its order.
 const featureColumns = `id, version, ST_AsBinary(geom), properties, updated`
 
-// scanFeature reads one row of featureColumns.
-func scanFeature(row pgx.Row) (*geo.Feature, error) {
+// scanFeature reads one row of featureColumns, after the columns that
+// lead are scanned into (such as a count).
+func scanFeature(row pgx.Row, lead ...any) (*geo.Feature, error) {
 	var (
-		f           geo.Feature
+		id          string
+		version     int64
+		updated     time.Time
 		geom, props []byte
 	)
-	if err := row.Scan(&f.ID, &f.Version, &geom, &props, &f.Updated); err != nil {
+	if err := row.Scan(append(lead, &id, &version, &geom, &props, &updated)...); err != nil {
 		return nil, err
 	}
-	f.Updated = f.Updated.UTC()
+	f, err := decodeFeature(id, geom, props)
+	if err != nil {
+		return nil, err
+	}
+	f.Version, f.Updated = version, updated.UTC()
+	return f, nil
+}
+
+// decodeFeature returns the feature id with geometry geom (WKB, nil for
+// none) and properties props (JSON).
+func decodeFeature(id string, geom, props []byte) (*geo.Feature, error) {
+	f := &geo.Feature{ID: id}
 	if geom != nil {
 		g, err := wkb.Unmarshal(geom)
 		if err != nil {
-			return nil, fmt.Errorf("decode geometry of %q: %w", f.ID, err)
+			return nil, fmt.Errorf("decode geometry of %q: %w", id, err)
 		}
 		f.Geometry = g
 	}
 	if err := json.Unmarshal(props, &f.Properties); err != nil {
-		return nil, fmt.Errorf("decode properties of %q: %w", f.ID, err)
+		return nil, fmt.Errorf("decode properties of %q: %w", id, err)
 	}
 	if f.Properties == nil {
 		f.Properties = map[string]any{}
 	}
-	return &f, nil
+	return f, nil
 }
 
 // row is a prepared feature as statement parameters: WKB (nil for a null
-// geometry, which ST_GeomFromWKB turns into NULL) and JSON text.
+// geometry, which ST_GeomFromWKB turns into NULL), JSON text, and the
+// feature's GeoJSON for planners and for everyone else (nil when the
+// same), the columns doc and doc_public (migrations/005).
 type row struct {
-	id    string
-	geom  []byte
-	props string
+	id     string
+	geom   []byte
+	props  string
+	doc    string
+	public *string
 }
 
-// encode returns the parameters that store f, which schema.Prepare
+// encode returns the parameters that store f, which t.schema.Prepare
 // returned (canonical properties, normalized geometry).
-func encode(f *geo.Feature) (row, error) {
+func (t *table) encode(f *geo.Feature) (row, error) {
 	if err := checkText(f.Properties); err != nil {
 		return row{}, err
 	}
@@ -111,6 +135,21 @@ func encode(f *geo.Feature) (row, error) {
 		return row{}, fmt.Errorf("encode properties of %q: %w", f.ID, err)
 	}
 	r.props = string(b)
+	doc, err := geojson.AppendFeature(nil, f)
+	if err != nil {
+		return row{}, err
+	}
+	r.doc = string(doc)
+	if t.private {
+		public, err := geojson.AppendFeature(nil, t.schema.Redact(f, geo.RolePublic))
+		if err != nil {
+			return row{}, err
+		}
+		if string(public) != r.doc {
+			p := string(public)
+			r.public = &p
+		}
+	}
 	return r, nil
 }
 

@@ -1,0 +1,103 @@
+package postgis
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// This file keeps the stored GeoJSON of the features (the columns doc and
+// doc_public of migrations/005) complete, and the planner's statistics of
+// a table fresh after a bulk write.
+
+// fillBatch is how many features fillDocuments encodes per statement.
+const fillBatch = 1000
+
+// Statements of fillDocuments. The update writes a row's documents only
+// if it is still at the version that was encoded and still has none, so
+// a write that lands in between (which writes its own) is never undone.
+const (
+	undocumentedSQL = `SELECT id, version, ST_AsBinary(geom), properties FROM {table} WHERE doc IS NULL LIMIT $1`
+	fillSQL         = `
+UPDATE {table} AS t SET doc = u.doc, doc_public = u.doc_public
+FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[]) AS u(id, version, doc, doc_public)
+WHERE t.id = u.id AND t.version = u.version AND t.doc IS NULL`
+)
+
+// fillDocuments encodes every feature that has no stored GeoJSON: all of
+// them once after migrating to 005, and afterwards those written by an
+// older hazardmap or by hand (the migration's trigger clears the documents
+// of a row changed without them). Reads encode such rows themselves, so
+// this only saves them the work.
+func (s *Store) fillDocuments(ctx context.Context, conn *pgx.Conn) error {
+	for _, c := range s.order {
+		t := s.tables[c]
+		for filled := 0; ; {
+			var (
+				ids, docs []string
+				versions  []int64
+				publics   []*string
+			)
+			rows, err := conn.Query(ctx, t.sql(undocumentedSQL), fillBatch)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var (
+					id          string
+					version     int64
+					geom, props []byte
+				)
+				if err := rows.Scan(&id, &version, &geom, &props); err != nil {
+					rows.Close()
+					return err
+				}
+				f, err := decodeFeature(id, geom, props)
+				if err != nil {
+					rows.Close()
+					return err
+				}
+				r, err := t.encode(f)
+				if err != nil {
+					rows.Close()
+					return fmt.Errorf("encode %s/%s: %w", c, id, err)
+				}
+				ids, versions, docs, publics = append(ids, id), append(versions, version), append(docs, r.doc), append(publics, r.public)
+			}
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			if len(ids) == 0 {
+				if filled > 0 {
+					s.log.Info("postgis: stored the GeoJSON of features", "collection", c, "features", filled)
+				}
+				break
+			}
+			tag, err := conn.Exec(ctx, t.sql(fillSQL), ids, versions, docs, publics)
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() == 0 {
+				break // every one was written meanwhile, or keeps failing to match: leave them to the reads
+			}
+			filled += int(tag.RowsAffected())
+		}
+	}
+	return nil
+}
+
+// analyzeAfter is the number of features written at once from which a
+// write refreshes the planner's statistics of the table. Without them
+// after an import into an empty table the planner guesses (41 rows where a
+// bbox holds 2 000) and can pick a poor plan until autovacuum gets there,
+// which may take minutes.
+const analyzeAfter = 1000
+
+// analyze refreshes the statistics of t after a bulk write has committed.
+// A failure is logged, not returned: the write itself succeeded.
+func (s *Store) analyze(ctx context.Context, t *table) {
+	if _, err := s.pool.Exec(ctx, "ANALYZE "+t.ident); err != nil {
+		s.log.Warn("postgis: analyze after a bulk write failed", "table", t.schema.ID, "error", err)
+	}
+}
