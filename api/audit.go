@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"hazardmap/geo"
+	"hazardmap/geo/geojson"
 )
 
 // auditJSON is one audit entry as GET /audit writes it: who, when, what,
@@ -28,7 +29,7 @@ type auditJSON struct {
 type auditPage struct {
 	NumberMatched  int         `json:"numberMatched"`
 	NumberReturned int         `json:"numberReturned"`
-	Links          []Link      `json:"links"`
+	Links          []link      `json:"links"`
 	Entries        []auditJSON `json:"entries"`
 }
 
@@ -37,14 +38,14 @@ func auditFeature(f *geo.Feature) (json.RawMessage, error) {
 	if f == nil {
 		return json.RawMessage("null"), nil
 	}
-	return AppendFeature(nil, f)
+	return geojson.AppendFeature(nil, f)
 }
 
 // handleAudit serves GET /audit (planner): the audit log, newest first,
 // filtered by collection (a feature collection or "tokens"), feature_id
 // (with a collection) and datetime (or from/to), a page at a time.
 func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) {
-	q, err := ParseHistoryQuery(r.URL.Query(), "collection", "feature_id")
+	q, err := parseHistoryQuery(r.URL.Query(), "collection", "feature_id")
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -78,45 +79,4 @@ func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) {
 			Version: e.Version, Before: before, After: after})
 	}
 	writeJSON(w, r, http.StatusOK, page)
-}
-
-// documentAudit documents GET /audit.
-func documentAudit(add func(string, obj), schemas, params obj) {
-	str := obj{"type": "string"}
-	collections := []string{geo.TokensCollection}
-	for _, sc := range geo.Schemas() {
-		collections = append(collections, sc.ID)
-	}
-	params["audit.collection"] = obj{"name": "collection", "in": "query", "required": false,
-		"description": "Only the entries of this collection (or of tokens).", "schema": obj{"type": "string", "enum": collections}}
-	params["audit.feature_id"] = obj{"name": "feature_id", "in": "query", "required": false,
-		"description": "Only the entries of this feature (with collection).", "schema": str}
-	feature := obj{"type": "object", "nullable": true, "description": "The whole feature (GeoJSON), household detail included; null where there is none."}
-	schemas["auditEntry"] = obj{"type": "object", "required": []string{"seq", "time", "actor", "collection", "feature_id", "action", "version", "before", "after"},
-		"properties": obj{
-			"seq":        obj{"type": "integer", "description": "Commit order; the id of the change on /events."},
-			"time":       obj{"type": "string", "format": "date-time"},
-			"actor":      ref("schemas", "actor"),
-			"collection": str,
-			"feature_id": str,
-			"action":     obj{"type": "string", "enum": geo.Actions()},
-			"version":    obj{"type": "integer", "description": "The version after the write; 0 after a delete."},
-			"before":     feature,
-			"after":      feature,
-		}}
-	add("/audit", obj{"operationId": "getAudit", "tags": []string{"Audit"}, "summary": "The audit log, newest first (planner)",
-		"description": "Every write: who (token id, name, role), when, what, and the feature before and after, recorded in the same transaction as the write.",
-		"parameters":  append([]any{ref("parameters", "audit.collection"), ref("parameters", "audit.feature_id")}, historyParams()...),
-		"responses": obj{
-			"200": obj{"description": "A page of entries, with next and prev links.", "content": content(obj{typeJSON: obj{
-				"type": "object", "required": []string{"numberMatched", "numberReturned", "links", "entries"}, "properties": obj{
-					"numberMatched":  obj{"type": "integer", "minimum": 0},
-					"numberReturned": obj{"type": "integer", "minimum": 0},
-					"links":          obj{"type": "array", "items": ref("schemas", "link")},
-					"entries":        obj{"type": "array", "items": ref("schemas", "auditEntry")},
-				}}})},
-			"400": ref("responses", "BadRequest"),
-			"500": ref("responses", "ServerError"),
-			"503": ref("responses", "Unavailable"),
-		}})
 }

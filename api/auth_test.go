@@ -8,19 +8,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers/legacy"
 	"github.com/go-chi/chi/v5"
 
 	"hazardmap/geo"
-	"hazardmap/geo/postgis"
-	"hazardmap/geo/postgis/pgtest"
 )
 
 // Household detail of the test data: names and a phone number that must
@@ -53,17 +47,7 @@ func forEachStore(t *testing.T, f func(t *testing.T, st geo.Store)) {
 		f(t, st)
 	})
 	t.Run("postgis", func(t *testing.T) {
-		dbURL := pgtest.NewDatabase(t)
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		st, err := postgis.Open(ctx, dbURL, nil)
-		if err != nil {
-			t.Fatalf("postgis.Open = %v", err)
-		}
-		t.Cleanup(func() { st.Close() })
-		if err := st.Migrate(ctx); err != nil {
-			t.Fatalf("Migrate = %v", err)
-		}
+		st := OpenPostGIS(t)
 		Seed(t, st, privateFixtures())
 		f(t, st)
 	})
@@ -101,6 +85,13 @@ type env struct {
 
 func newEnv(t testing.TB, st geo.Store, opts Options) *env {
 	t.Helper()
+	// The settings of hazardmap serve, unless the test sets its own.
+	if opts.CacheBytes == 0 {
+		opts.CacheBytes = DefaultCacheBytes
+	}
+	if opts.WritesPerMinute == 0 {
+		opts.WritesPerMinute = DefaultWritesPerMinute
+	}
 	e := &env{t: t, store: st, srv: NewServer(st, opts), tokens: map[geo.Role]string{}, ids: map[geo.Role]string{}}
 	e.ts = httptest.NewServer(e.srv)
 	t.Cleanup(func() {
@@ -108,7 +99,7 @@ func newEnv(t testing.TB, st geo.Store, opts Options) *env {
 		e.ts.Close()
 	})
 	for _, role := range []geo.Role{geo.RoleCrew, geo.RolePlanner, geo.RoleAdmin} {
-		tok, secret, err := IssueToken(context.Background(), st, "测试 "+string(role), role, 0)
+		tok, secret, err := geo.IssueToken(context.Background(), st, "测试 "+string(role), role, 0)
 		if err != nil {
 			t.Fatalf("IssueToken(%s) = %v", role, err)
 		}
@@ -288,7 +279,7 @@ func TestParseBearer(t *testing.T) {
 		{[]string{"Bearer hm_=x"}, ""},
 		{[]string{"Bearer 令牌"}, ""},
 	} {
-		got, err := ParseBearer(tt.values)
+		got, err := parseBearer(tt.values)
 		if got != tt.want || (err == nil) != (tt.want != "") {
 			t.Errorf("ParseBearer(%q) = %q, %v; want %q", tt.values, got, err, tt.want)
 		}
@@ -303,7 +294,7 @@ func FuzzParseBearer(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
-		got, err := ParseBearer([]string{v})
+		got, err := parseBearer([]string{v})
 		if err != nil {
 			if geo.KindOf(err) != geo.Unauthorized || got != "" {
 				t.Fatalf("ParseBearer(%q) = %q, %v", v, got, err)
@@ -389,7 +380,7 @@ func FuzzParseTokenRequest(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		req, err := ParseTokenRequest(raw)
+		req, err := parseTokenRequest(raw)
 		if err != nil {
 			if geo.KindOf(err) != geo.Invalid {
 				t.Fatalf("ParseTokenRequest(%q) error kind %v", raw, geo.KindOf(err))
@@ -452,143 +443,5 @@ func TestBodyLimits(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Errorf("chunked 70 KiB report = %d, want 413", res.StatusCode)
-	}
-}
-
-// TestAuthOpenAPI checks the document against the routes of this file's
-// kind: every operation's x-role is the rule the router enforces, and
-// real answers of the write, report, audit, event and token routes —
-// good and bad — match the document's statuses and schemas (the
-// planner's document, which has the household schema).
-func TestAuthOpenAPI(t *testing.T) {
-	st := OpenFixtureStore(t)
-	e := newEnv(t, st, Options{WritesPerMinute: 1000})
-	rec := httptest.NewRecorder()
-	req := httptest.NewRequest("GET", "http://example.com/api", nil)
-	req.Header.Set("Authorization", "Bearer "+e.tokens[geo.RolePlanner])
-	e.srv.ServeHTTP(rec, req)
-	doc, err := openapi3.NewLoader().LoadFromData(rec.Body.Bytes())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := doc.Validate(context.Background()); err != nil {
-		t.Fatalf("the planner's OpenAPI document is not valid: %v", err)
-	}
-	for path, item := range doc.Paths.Map() {
-		for method, op := range item.Operations() {
-			want, ok := e.srv.rules[method+" "+path]
-			if got := op.Extensions["x-role"]; !ok || got != string(want) {
-				t.Errorf("%s %s: x-role %v, rule %q", method, path, got, want)
-			}
-			if _, ok := op.Responses.Map()["401"]; !ok {
-				t.Errorf("%s %s: no 401 response", method, path)
-			}
-			if _, ok := op.Responses.Map()["403"]; !ok && want != geo.RolePublic {
-				t.Errorf("%s %s: no 403 response", method, path)
-			}
-		}
-	}
-	router, err := legacy.NewRouter(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The ETag names the links' base (the Host here): ask the same host.
-	etag := func(path string) string {
-		rec := httptest.NewRecorder()
-		req := httptest.NewRequest("GET", "http://example.com"+path, nil)
-		req.Header.Set("Authorization", "Bearer "+e.tokens[geo.RolePlanner])
-		e.srv.ServeHTTP(rec, req)
-		return rec.Header().Get("ETag")
-	}
-	geoJSON, merge, js := "application/geo+json", "application/merge-patch+json", "application/json"
-	feature := `{"type":"Feature","geometry":{"type":"Point","coordinates":[113.4,34.8]},"properties":{"name":"新储备点","level":"village","location_source":"test"}}`
-	type call struct {
-		role                 geo.Role
-		method, path, body   string
-		ctype, ifMatch, want string
-	}
-	calls := []call{
-		{geo.RolePlanner, "POST", "/collections/depots/items", feature, geoJSON, "", "201"},
-		{geo.RolePlanner, "POST", "/collections/depots/items", `{"type":"Feature","id":"d-1","geometry":null,"properties":{"name":"x","level":"city","location_source":"t"}}`, geoJSON, "", "409"},
-		{geo.RolePlanner, "POST", "/collections/depots/items", `{}`, "text/csv", "", "415"},
-		{geo.RolePlanner, "PUT", "/collections/depots/items/d-3", feature, geoJSON, "", "428"},
-		{geo.RolePlanner, "PUT", "/collections/depots/items/d-3", feature, geoJSON, `"1-stale"`, "412"},
-		{geo.RolePlanner, "PUT", "/collections/depots/items/d-3", feature, geoJSON, etag("/collections/depots/items/d-3"), "200"},
-		{geo.RolePlanner, "PATCH", "/collections/relocation_sites/items/rs-2", `{"properties":{"households":[{"name":"张测试","members":3}]}}`, merge, etag("/collections/relocation_sites/items/rs-2"), "200"},
-		{geo.RolePlanner, "PATCH", "/collections/depots/items/nope", `{}`, merge, `"1-x"`, "404"},
-		{geo.RolePlanner, "DELETE", "/collections/depots/items/d-2", "", "", etag("/collections/depots/items/d-2"), "204"},
-		{geo.RoleCrew, "POST", "/collections/waterlogging_points/items/wp-1/observations", `{"depth_cm":40,"status":"closed","position":{"type":"Point","coordinates":[113.37,34.8]}}`, js, "", "201"},
-		{geo.RoleCrew, "POST", "/collections/waterlogging_points/items/wp-1/observations", `{"depth_cm":40,"status":"clear"}`, js, "", "400"},
-		{geo.RoleCrew, "POST", "/collections/waterlogging_points/items/wp-1/observations", `{"depth_cm":40,"status":"closed","note":"` + strings.Repeat("x", 70<<10) + `"}`, js, "", "413"},
-		{geo.RoleCrew, "POST", "/collections/waterlogging_points/items/wp-1/observations", `{"depth_cm":40,"status":"closed"}`, js, `"1-old"`, "412"},
-		{geo.RoleCrew, "POST", "/collections/depots/items", feature, geoJSON, "", "403"},
-		{geo.RolePublic, "POST", "/collections/waterlogging_points/items/wp-1/observations", `{}`, js, "", "401"},
-		{geo.RolePublic, "GET", "/collections/waterlogging_points/items/wp-1/observations?limit=1", "", "", "", "200"},
-		{geo.RoleCrew, "GET", "/collections/waterlogging_points/items/wp-1/observations", "", "", "", "200"},
-		{geo.RolePublic, "GET", "/collections/waterlogging_points/items/wp-1/observations?limit=0", "", "", "", "400"},
-		{geo.RolePlanner, "GET", "/audit?limit=5", "", "", "", "200"},
-		{geo.RolePlanner, "GET", "/audit?collection=tokens", "", "", "", "200"},
-		{geo.RolePlanner, "GET", "/audit?feature_id=x", "", "", "", "400"},
-		{geo.RoleCrew, "GET", "/audit", "", "", "", "403"},
-		{geo.RoleAdmin, "GET", "/tokens", "", "", "", "200"},
-		{geo.RoleAdmin, "POST", "/tokens", `{"name":"三队","role":"crew","expires_in":"24h"}`, js, "", "201"},
-		{geo.RoleAdmin, "DELETE", "/tokens/" + e.ids[geo.RoleCrew], "", "", "", "204"},
-		{geo.RoleAdmin, "DELETE", "/tokens/nope", "", "", "", "404"},
-		{geo.RolePublic, "HEAD", "/events", "", "", "", "200"},
-		{geo.RolePublic, "GET", "/events?after=x", "", "", "", "400"},
-	}
-	for _, c := range calls {
-		var body io.Reader
-		if c.body != "" {
-			body = strings.NewReader(c.body)
-		}
-		req := httptest.NewRequest(c.method, "http://example.com"+c.path, body)
-		if s, ok := e.tokens[c.role]; ok {
-			req.Header.Set("Authorization", "Bearer "+s)
-		}
-		if c.ctype != "" {
-			req.Header.Set("Content-Type", c.ctype)
-		}
-		if c.ifMatch != "" {
-			req.Header.Set("If-Match", c.ifMatch)
-		}
-		rec := httptest.NewRecorder()
-		e.srv.ServeHTTP(rec, req)
-		what := c.method + " " + c.path + " as " + string(c.role)
-		if got := strconv.Itoa(rec.Code); got != c.want {
-			t.Errorf("%s = %s, want %s\n%.300s", what, got, c.want, rec.Body)
-			continue
-		}
-		route, params, err := router.FindRoute(req)
-		if err != nil {
-			t.Errorf("%s: not in the document: %v", what, err)
-			continue
-		}
-		in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
-			Options: &openapi3filter.Options{MultiError: true, ExcludeRequestBody: true}}
-		out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: rec.Code, Header: rec.Header(),
-			Body:    readCloser{bytes.NewReader(rec.Body.Bytes())},
-			Options: &openapi3filter.Options{MultiError: true, IncludeResponseStatus: true, ExcludeResponseBody: c.method == "HEAD"}}
-		if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
-			t.Errorf("%s → %d: does not match the document: %v\n%.500s", what, rec.Code, err, rec.Body)
-		}
-	}
-	// 429 is documented and is what the limit answers.
-	lim := newEnv(t, OpenFixtureStore(t), Options{WritesPerMinute: 1})
-	for range 2 {
-		rec := httptest.NewRecorder()
-		req := httptest.NewRequest("POST", "http://example.com/collections/waterlogging_points/items/wp-1/observations", strings.NewReader(`{"depth_cm":1,"status":"clear"}`))
-		req.Header.Set("Authorization", "Bearer "+lim.tokens[geo.RoleCrew])
-		req.Header.Set("Content-Type", js)
-		lim.srv.ServeHTTP(rec, req)
-		if rec.Code == http.StatusTooManyRequests {
-			route, params, _ := router.FindRoute(req)
-			in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route}
-			if err := openapi3filter.ValidateResponse(context.Background(), &openapi3filter.ResponseValidationInput{RequestValidationInput: in,
-				Status: rec.Code, Header: rec.Header(), Body: readCloser{bytes.NewReader(rec.Body.Bytes())},
-				Options: &openapi3filter.Options{IncludeResponseStatus: true}}); err != nil {
-				t.Errorf("429 does not match the document: %v", err)
-			}
-		}
 	}
 }

@@ -3,15 +3,17 @@ package api
 import (
 	"container/list"
 	"context"
+	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
 	"golang.org/x/sync/singleflight"
 )
 
-// DefaultCacheBytes is the response-cache budget used when
-// Options.CacheBytes is 0: room for every page a map loads of the seed
-// layers many times over, and for a few MaxLimit pages of a large layer.
+// DefaultCacheBytes is the response-cache budget hazardmap serve uses
+// unless told otherwise: room for every page a map loads of the seed
+// layers many times over, and for a few maxLimit pages of a large layer.
 const DefaultCacheBytes = 64 << 20
 
 // buildTimeout bounds one build of a response (store query and encoding).
@@ -56,10 +58,10 @@ func newCache(budget int64) *cache {
 }
 
 // get returns the response stored under key, or builds it with build,
-// stores it if it is cacheable and fits, and returns it. Concurrent
-// misses of one key share one build; each caller stops waiting when its
-// own ctx ends. group and version say which data the key depends on, so
-// that entries of older versions of group can be dropped.
+// stores it if it shows version (rs.version) and fits, and returns it.
+// Concurrent misses of one key share one build; each caller stops waiting
+// when its own ctx ends. group and version say which data the key depends
+// on, so that entries of older versions of group can be dropped.
 func (c *cache) get(ctx context.Context, key, group string, version int64, build func(context.Context) (*response, error)) (*response, error) {
 	if c == nil {
 		return build(ctx)
@@ -77,7 +79,7 @@ func (c *cache) get(ctx context.Context, key, group string, version int64, build
 		if err != nil {
 			return nil, err
 		}
-		if rs.cacheable && rs.version == version {
+		if rs.version == version { // else the data moved on since the key was made
 			rs.gzipped() // compress once, now, rather than per request
 			c.add(key, group, version, rs)
 		}
@@ -154,4 +156,21 @@ func (c *cache) stats() (entries int, used int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.entries), c.used
+}
+
+// serveCached serves the response stored under key for the current data
+// version of collection c, built by build when there is none: a write to
+// c moves the version and so makes a new key.
+func (s *Server) serveCached(w http.ResponseWriter, r *http.Request, c, key string, build func(context.Context) (*response, error)) {
+	v, err := s.dataVersion(r.Context(), c)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rs, err := s.cache.get(r.Context(), key+"\x00"+strconv.FormatInt(v, 10), c, v, build)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.serve(w, r, rs)
 }

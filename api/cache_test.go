@@ -13,9 +13,9 @@ import (
 	"time"
 )
 
-// body returns a cacheable response of n bytes at version v.
+// body returns a response of n bytes at version v.
 func body(n int, v int64) *response {
-	return &response{body: bytes.Repeat([]byte("x"), n), ctype: typeJSON, etag: `"e"`, version: v, cacheable: true}
+	return &response{body: bytes.Repeat([]byte("x"), n), ctype: typeJSON, etag: `"e"`, version: v}
 }
 
 func TestCacheHitAndMiss(t *testing.T) {

@@ -9,32 +9,32 @@ import (
 	"hazardmap/geo"
 )
 
-// Collections is the document at /collections.
-type Collections struct {
-	Links       []Link       `json:"links"`
-	Collections []Collection `json:"collections"`
+// collectionsDoc is the document at /collections.
+type collectionsDoc struct {
+	Links       []link          `json:"links"`
+	Collections []collectionDoc `json:"collections"`
 }
 
-// Collection describes one collection, at /collections/{collectionId}.
-type Collection struct {
+// collectionDoc describes one collection, at /collections/{collectionId}.
+type collectionDoc struct {
 	ID string `json:"id"`
 	// Title is the Chinese title, then the English one.
 	Title       string `json:"title"`
 	Description string `json:"description"`
-	Links       []Link `json:"links"`
+	Links       []link `json:"links"`
 	// Extent is computed from the data; nil when no feature is located.
-	Extent   *Extent  `json:"extent,omitempty"`
-	ItemType string   `json:"itemType"`
-	CRS      []string `json:"crs"`
+	Extent   *extentDoc `json:"extent,omitempty"`
+	ItemType string     `json:"itemType"`
+	CRS      []string   `json:"crs"`
 }
 
-// Extent is the extent of a collection's data.
-type Extent struct {
-	Spatial SpatialExtent `json:"spatial"`
+// extentDoc is the extent of a collection's data.
+type extentDoc struct {
+	Spatial spatialExtent `json:"spatial"`
 }
 
-// SpatialExtent is one CRS84 box [minLon, minLat, maxLon, maxLat].
-type SpatialExtent struct {
+// spatialExtent is one CRS84 box [minLon, minLat, maxLon, maxLat].
+type spatialExtent struct {
 	BBox [][4]float64 `json:"bbox"`
 	CRS  string       `json:"crs"`
 }
@@ -47,12 +47,11 @@ func (s *Server) handleCollections(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The document shows every collection's extent, so it depends on
-	// every collection's version; their sum grows whenever one does.
+	// every collection's version; their sum grows whenever one does, and
+	// as versions never go back, a document whose sum is the sum read
+	// here is of exactly the versions read here.
 	versions := make([]int64, len(s.schemas))
 	var sum int64
-	var key strings.Builder
-	base := s.baseURL(r)
-	key.WriteString("collections\x00" + base)
 	for i, sc := range s.schemas {
 		v, err := s.dataVersion(r.Context(), sc.ID)
 		if err != nil {
@@ -60,29 +59,31 @@ func (s *Server) handleCollections(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		versions[i], sum = v, sum+v
-		key.WriteString("\x00" + strconv.FormatInt(v, 10))
 	}
-	k := key.String()
-	rs, err := s.cache.get(r.Context(), k, "collections\x00"+base, sum, func(ctx context.Context) (*response, error) {
-		infos, err := s.store.Collections(ctx)
+	base := s.baseURL(r)
+	rs, err := s.cache.get(r.Context(), collectionsKey(base, versions), "collections\x00"+base, sum, func(ctx context.Context) (*response, error) {
+		var infos []geo.CollectionInfo
+		err := s.store.Read(ctx, func(v geo.View) (err error) {
+			infos, err = v.Collections(ctx)
+			return err
+		})
 		if err != nil {
 			return nil, err
 		}
-		doc := Collections{
-			Links:       []Link{{Href: base + "/collections", Rel: "self", Type: typeJSON, Title: "This document"}},
-			Collections: make([]Collection, 0, len(infos)),
+		doc := collectionsDoc{
+			Links:       []link{{Href: base + "/collections", Rel: "self", Type: typeJSON, Title: "This document"}},
+			Collections: make([]collectionDoc, 0, len(infos)),
 		}
-		same := len(infos) == len(versions)
-		var total int64
 		rs := &response{}
-		for i, info := range infos {
+		shown := make([]int64, 0, len(infos)) // the versions of infos
+		for _, info := range infos {
 			sc, err := s.schema(info.ID)
 			if err != nil {
 				return nil, err
 			}
-			doc.Collections = append(doc.Collections, collectionDoc(sc, info, base))
-			same = same && info.Version == versions[i]
-			total += info.Version
+			doc.Collections = append(doc.Collections, describeCollection(sc, info, base))
+			shown = append(shown, info.Version)
+			rs.version += info.Version
 			if info.Updated.After(rs.modified) {
 				rs.modified = info.Updated
 			}
@@ -91,8 +92,8 @@ func (s *Server) handleCollections(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, err
 		}
-		rs.body, rs.ctype, rs.version, rs.cacheable = body, typeJSON, total, same
-		rs.etag = makeETag(total, k)
+		rs.body, rs.ctype = body, typeJSON
+		rs.etag = makeETag(rs.version, collectionsKey(base, shown))
 		return rs, nil
 	})
 	if err != nil {
@@ -100,6 +101,17 @@ func (s *Server) handleCollections(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.serve(w, r, rs)
+}
+
+// collectionsKey names the collections document at base with the
+// collections at versions (in s.schemas order).
+func collectionsKey(base string, versions []int64) string {
+	var key strings.Builder
+	key.WriteString("collections\x00" + base)
+	for _, v := range versions {
+		key.WriteString("\x00" + strconv.FormatInt(v, 10))
+	}
+	return key.String()
 }
 
 // handleCollection serves GET /collections/{collectionId}: one collection
@@ -110,51 +122,44 @@ func (s *Server) handleCollection(sc *geo.Schema) http.HandlerFunc {
 			s.fail(w, r, err)
 			return
 		}
-		v, err := s.dataVersion(r.Context(), sc.ID)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
 		base := s.baseURL(r)
-		key := "collection\x00" + sc.ID + "\x00" + strconv.FormatInt(v, 10) + "\x00" + base
-		rs, err := s.cache.get(r.Context(), key, sc.ID, v, func(ctx context.Context) (*response, error) {
-			info, err := s.store.Collection(ctx, sc.ID)
+		s.serveCached(w, r, sc.ID, "collection\x00"+sc.ID+"\x00"+base, func(ctx context.Context) (*response, error) {
+			var info geo.CollectionInfo
+			err := s.store.Read(ctx, func(v geo.View) (err error) {
+				info, err = v.Collection(ctx, sc.ID)
+				return err
+			})
 			if err != nil {
 				return nil, err
 			}
-			body, err := marshal(collectionDoc(sc, info, base))
+			body, err := marshal(describeCollection(sc, info, base))
 			if err != nil {
 				return nil, err
 			}
 			return &response{body: body, ctype: typeJSON, modified: info.Updated, version: info.Version,
-				cacheable: true, etag: makeETag(info.Version, "collection", sc.ID, base)}, nil
+				etag: makeETag(info.Version, "collection", sc.ID, base)}, nil
 		})
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		s.serve(w, r, rs)
 	}
 }
 
-// collectionDoc describes the collection of sc in state info.
-func collectionDoc(sc *geo.Schema, info geo.CollectionInfo, base string) Collection {
+// describeCollection describes the collection of sc in state info.
+func describeCollection(sc *geo.Schema, info geo.CollectionInfo, base string) collectionDoc {
 	href := base + "/collections/" + sc.ID
-	c := Collection{
+	c := collectionDoc{
 		ID:          sc.ID,
 		Title:       sc.TitleZH + " " + sc.TitleEN,
 		Description: sc.Description,
-		Links: []Link{
+		Links: []link{
 			{Href: href, Rel: "self", Type: typeJSON, Title: "This collection"},
 			{Href: href + "/items", Rel: "items", Type: typeGeoJSON, Title: sc.TitleEN + " (GeoJSON)"},
 		},
 		ItemType: "feature",
-		CRS:      []string{CRS84},
+		CRS:      []string{crs84},
 	}
 	if e := info.Extent; e != nil && info.Located > 0 {
-		c.Extent = &Extent{Spatial: SpatialExtent{
+		c.Extent = &extentDoc{Spatial: spatialExtent{
 			BBox: [][4]float64{{e.Min[0], e.Min[1], e.Max[0], e.Max[1]}},
-			CRS:  CRS84,
+			CRS:  crs84,
 		}}
 	}
 	return c

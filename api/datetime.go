@@ -7,12 +7,12 @@ import (
 	"hazardmap/geo"
 )
 
-// ParseDatetime reads the OGC API datetime parameter: an instant
+// parseDatetime reads the OGC API datetime parameter: an instant
 // ("2024-07-20T08:00:00Z", or a date "2024-07-20" meaning that whole UTC
 // day) or an interval "START/END" where either side may be ".." or empty
 // for open. Times are RFC 3339 with a zone. The result is an Invalid error
 // naming field when raw is malformed or ends before it starts.
-func ParseDatetime(field, raw string) (geo.Interval, error) {
+func parseDatetime(field, raw string) (geo.Interval, error) {
 	bad := func(format string, args ...any) (geo.Interval, error) {
 		return geo.Interval{}, geo.InvalidField(field, format, args...)
 	}

@@ -252,7 +252,7 @@ func TestEventsOutliveServerTimeouts(t *testing.T) {
 	e.ts.Config.ReadTimeout, e.ts.Config.WriteTimeout = 200*time.Millisecond, 200*time.Millisecond
 	e.ts.Start()
 	t.Cleanup(e.ts.Close)
-	_, secret, err := IssueToken(context.Background(), st, "crew", geo.RoleCrew, 0)
+	_, secret, err := geo.IssueToken(context.Background(), st, "crew", geo.RoleCrew, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,7 +364,7 @@ func TestParseLastEventID(t *testing.T) {
 		{"", []string{"1", "2"}, 0, false, false},
 		{"", []string{""}, 0, false, false},
 	} {
-		after, resume, err := ParseLastEventID(tt.header, tt.query)
+		after, resume, err := parseLastEventID(tt.header, tt.query)
 		if after != tt.after || resume != tt.resume || (err == nil) != tt.ok {
 			t.Errorf("ParseLastEventID(%q, %q) = %d, %v, %v", tt.header, tt.query, after, resume, err)
 		}
@@ -377,7 +377,7 @@ func FuzzParseLastEventID(f *testing.F) {
 		f.Add("", s)
 	}
 	f.Fuzz(func(t *testing.T, header, query string) {
-		after, resume, err := ParseLastEventID(header, []string{query})
+		after, resume, err := parseLastEventID(header, []string{query})
 		if err != nil {
 			if geo.KindOf(err) != geo.Invalid || resume {
 				t.Fatalf("ParseLastEventID(%q, %q) = %v, %v", header, query, resume, err)

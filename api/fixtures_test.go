@@ -9,11 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/paulmach/orb"
 
 	"hazardmap/geo"
 	"hazardmap/geo/embedded"
+	"hazardmap/geo/postgis"
+	"hazardmap/geo/postgis/pgtest"
 )
 
 // Fixtures returns small, hand-made features of every collection, valid
@@ -103,4 +106,23 @@ func ModuleRoot(t testing.TB) string {
 		}
 		dir = parent
 	}
+}
+
+// OpenPostGIS returns a migrated PostGIS store on a database of its own,
+// created from DATABASE_URL and dropped (WITH (FORCE)) when t ends. With
+// no DATABASE_URL it skips t, or fails it under CI (see pgtest.URL).
+func OpenPostGIS(t testing.TB) geo.Store {
+	t.Helper()
+	dbURL := pgtest.NewDatabase(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	st, err := postgis.Open(ctx, dbURL, nil)
+	if err != nil {
+		t.Fatalf("postgis.Open = %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate = %v", err)
+	}
+	return st
 }

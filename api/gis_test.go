@@ -20,6 +20,7 @@ import (
 	"hazardmap/data"
 	"hazardmap/geo"
 	"hazardmap/geo/embedded"
+	"hazardmap/geo/geojson"
 )
 
 // These tests read the API with real GIS clients over a real listener:
@@ -35,14 +36,14 @@ const toolTimeout = 2 * time.Minute
 // backend opens an empty store of one kind for a test.
 type backend struct {
 	name string
-	open func(t *testing.T) geo.Store
+	open func(t testing.TB) geo.Store
 }
 
 // backends returns every store kind the GIS tests run against: the
 // embedded store always, PostGIS when postgisBackend finds a database.
 func backends() []backend {
 	return []backend{
-		{"embedded", func(t *testing.T) geo.Store {
+		{"embedded", func(t testing.TB) geo.Store {
 			st, err := embedded.Open(t.TempDir())
 			if err != nil {
 				t.Fatalf("embedded.Open = %v", err)
@@ -50,7 +51,7 @@ func backends() []backend {
 			t.Cleanup(func() { st.Close() })
 			return st
 		}},
-		{"postgis", openPostGIS},
+		{"postgis", api.OpenPostGIS},
 	}
 }
 
@@ -103,7 +104,7 @@ func checkGeoJSON(t *testing.T, files ...string) {
 func serveFixtures(t *testing.T, b backend) (*httptest.Server, geo.Store) {
 	st := b.open(t)
 	api.Seed(t, st, api.Fixtures())
-	srv := httptest.NewServer(api.NewServer(st, api.Options{}))
+	srv := httptest.NewServer(api.NewServer(st, api.Options{CacheBytes: api.DefaultCacheBytes}))
 	t.Cleanup(srv.Close)
 	return srv, st
 }
@@ -136,7 +137,11 @@ func TestGDAL(t *testing.T) {
 				layers[out[m[2]:m[3]]] = out[m[0]:end]
 			}
 			for _, sc := range geo.Schemas() {
-				info, err := st.Collection(context.Background(), sc.ID)
+				var info geo.CollectionInfo
+				err := st.Read(context.Background(), func(v geo.View) (err error) {
+					info, err = v.Collection(context.Background(), sc.ID)
+					return err
+				})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -225,7 +230,11 @@ func TestCheckGeoJSON(t *testing.T) {
 				fetch(sc.ID, base)
 				fetch(sc.ID+"-page", base+"?limit=1&offset=1")
 				fetch(sc.ID+"-empty", base+"?bbox=0,0,1,1")
-				fs, _, err := st.Features(context.Background(), sc.ID, geo.Query{})
+				var fs []*geo.Feature
+				err := st.Read(context.Background(), func(v geo.View) (err error) {
+					fs, _, err = v.Features(context.Background(), sc.ID, geo.Query{})
+					return err
+				})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -243,7 +252,7 @@ func TestCheckGeoJSON(t *testing.T) {
 // every file comes out of the API, and every page is valid GeoJSON.
 func TestSeedDataset(t *testing.T) {
 	st := seedStore(t)
-	srv := httptest.NewServer(api.NewServer(st, api.Options{}))
+	srv := httptest.NewServer(api.NewServer(st, api.Options{CacheBytes: api.DefaultCacheBytes}))
 	defer srv.Close()
 	dir := t.TempDir()
 	var files []string
@@ -252,11 +261,11 @@ func TestSeedDataset(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := api.DecodeFeatureCollection(raw)
+		want, err := geojson.DecodeFeatureCollection(raw)
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp, err := http.Get(srv.URL + "/collections/" + c + "/items?limit=" + strconv.Itoa(api.MaxLimit))
+		resp, err := http.Get(srv.URL + "/collections/" + c + "/items?limit=10000") // the largest page the API serves
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -265,7 +274,7 @@ func TestSeedDataset(t *testing.T) {
 		if err != nil || resp.StatusCode != http.StatusOK {
 			t.Fatalf("GET %s items = %d, %v", c, resp.StatusCode, err)
 		}
-		got, err := api.DecodeFeatureCollection(body)
+		got, err := geojson.DecodeFeatureCollection(body)
 		if err != nil {
 			t.Fatalf("the API's %s page does not decode: %v", c, err)
 		}

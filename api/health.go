@@ -2,8 +2,10 @@ package api
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"net/http"
+
+	"hazardmap/geo"
 )
 
 // handleHealthz serves GET /healthz: the process is up and serving HTTP.
@@ -25,12 +27,14 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, r, http.StatusOK, map[string]string{"status": "ready"})
 }
 
-// writeJSON writes v as an uncacheable JSON response (no body for HEAD).
-func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	if r.Method != http.MethodHead {
-		_ = json.NewEncoder(w).Encode(v)
+// unavailable makes sure a failed store check reads as Unavailable even
+// when the store returned a bare context error.
+func unavailable(err error) error {
+	if geo.KindOf(err) == geo.Unavailable {
+		return err
 	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return geo.Wrap(geo.Unavailable, err, "store did not answer in time")
+	}
+	return geo.Wrap(geo.Unavailable, err, "store unavailable")
 }

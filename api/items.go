@@ -12,18 +12,12 @@ import (
 	"hazardmap/geo"
 )
 
-// snapshotTries is how many times a page is re-read when a write lands
-// between reading the collection's version and its features. Writes come
-// from people in the field, seconds apart, so a second try all but always
-// succeeds; after the last one the page is served but not cached.
-const snapshotTries = 3
-
 // handleItems serves GET /collections/{collectionId}/items: a page of the
 // collection's features as a GeoJSON FeatureCollection, filtered by bbox
 // and by equality on Filterable properties.
 func (s *Server) handleItems(sc *geo.Schema) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		q, err := ParseItemsQuery(sc, r.URL.Query())
+		q, err := parseItemsQuery(sc, r.URL.Query())
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -37,71 +31,54 @@ func (s *Server) handleItems(sc *geo.Schema) http.HandlerFunc {
 				return
 			}
 		}
-		v, err := s.dataVersion(r.Context(), sc.ID)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
 		base := s.baseURL(r)
-		canonical := q.Canonical()
 		// The key names the view: a planner's page (household detail) is
 		// never served to anyone else.
-		key := "items\x00" + sc.ID + "\x00" + strconv.FormatInt(v, 10) + "\x00" + base + "\x00" + canonical + "\x00" + viewName(role)
-		rs, err := s.cache.get(r.Context(), key, sc.ID, v, func(ctx context.Context) (*response, error) {
+		key := "items\x00" + sc.ID + "\x00" + base + "\x00" + q.Canonical() + "\x00" + viewName(role)
+		s.serveCached(w, r, sc.ID, key, func(ctx context.Context) (*response, error) {
 			return s.buildItems(ctx, sc, q, base, role)
 		})
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		s.serve(w, r, rs)
 	}
 }
 
 // buildItems reads and encodes one page of items as role may see it. The
-// page and the version it is labelled with agree: the version is read
-// before and after the features, and the read is repeated when they
-// differ.
-func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q ItemsQuery, base string, role geo.Role) (*response, error) {
+// page, its total and the version and time it is labelled with are read
+// from one View, so its ETag names exactly the data it shows.
+func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q itemsQuery, base string, role geo.Role) (*response, error) {
 	var (
-		st       collectionState
+		st       geo.Stamp
 		features = pageBuffers.Get().(*[]byte)
 		returned int
 		matched  int
-		stable   bool
 	)
 	defer pageBuffers.Put(features)
-	for try := 0; try < snapshotTries && !stable; try++ {
-		var err error
-		if st, err = s.state(ctx, sc.ID); err != nil {
-			return nil, err
+	// The features come encoded from the store (the stores keep each one
+	// as GeoJSON for both views): this only copies them.
+	err := s.store.Read(ctx, func(v geo.View) (err error) {
+		if st, err = v.Stamp(ctx, sc.ID); err != nil {
+			return err
 		}
-		// The features come encoded from the store (the stores keep each
-		// one as GeoJSON for both views): this only copies them.
-		if *features, returned, matched, err = s.store.AppendFeatures(ctx, (*features)[:0], sc.ID, q.Query(), role); err != nil {
-			return nil, err
-		}
-		after, err := s.dataVersion(ctx, sc.ID)
-		if err != nil {
-			return nil, err
-		}
-		stable = after == st.version
+		*features, returned, matched, err = v.AppendFeatures(ctx, (*features)[:0], sc.ID, q.Query(), role)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	href := base + "/collections/" + sc.ID + "/items?"
 	canonical := q.Canonical()
-	links := []Link{{Href: href + canonical, Rel: "self", Type: typeGeoJSON, Title: "This page"}}
+	links := []link{{Href: href + canonical, Rel: "self", Type: typeGeoJSON, Title: "This page"}}
 	var header []string
 	if next := q.Offset + returned; returned > 0 && next < matched {
-		l := Link{Href: href + q.withOffset(next), Rel: "next", Type: typeGeoJSON, Title: "Next page"}
+		l := link{Href: href + q.withOffset(next), Rel: "next", Type: typeGeoJSON, Title: "Next page"}
 		links = append(links, l)
 		header = append(header, "<"+l.Href+`>; rel="next"; type="`+typeGeoJSON+`"`)
 	}
 	if q.Offset > 0 {
-		l := Link{Href: href + q.withOffset(max(0, q.Offset-q.Limit)), Rel: "prev", Type: typeGeoJSON, Title: "Previous page"}
+		l := link{Href: href + q.withOffset(max(0, q.Offset-q.Limit)), Rel: "prev", Type: typeGeoJSON, Title: "Previous page"}
 		links = append(links, l)
 		header = append(header, "<"+l.Href+`>; rel="prev"; type="`+typeGeoJSON+`"`)
 	}
-	links = append(links, Link{Href: base + "/collections/" + sc.ID, Rel: "collection", Type: typeJSON, Title: sc.TitleEN})
+	links = append(links, link{Href: base + "/collections/" + sc.ID, Rel: "collection", Type: typeJSON, Title: sc.TitleEN})
 	linkJSON, err := marshal(links)
 	if err != nil {
 		return nil, err
@@ -117,9 +94,9 @@ func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q ItemsQuery, b
 	// the query alone, so every instance sharing a database sends the
 	// same bytes under the same strong ETag, and the time tells a crew how
 	// fresh the data is.
-	if !st.updated.IsZero() {
+	if !st.Updated.IsZero() {
 		buf = append(buf, `,"timeStamp":"`...)
-		buf = st.updated.UTC().AppendFormat(buf, time.RFC3339)
+		buf = st.Updated.UTC().AppendFormat(buf, time.RFC3339)
 		buf = append(buf, '"')
 	}
 	buf = append(buf, `,"links":`...)
@@ -127,19 +104,14 @@ func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q ItemsQuery, b
 	buf = append(buf, `,"features":[`...)
 	buf = append(buf, *features...)
 	buf = append(buf, "]}"...)
-	etag := "" // a page read across a write has no version to be named by
-	if stable {
-		etag = makeETag(st.version, "items", sc.ID, base, canonical, viewName(role))
-	}
 	return &response{
-		body:      buf,
-		ctype:     typeGeoJSON,
-		etag:      etag,
-		modified:  st.updated,
-		links:     header,
-		version:   st.version,
-		cacheable: stable,
-		private:   fullView(role),
+		body:     buf,
+		ctype:    typeGeoJSON,
+		etag:     makeETag(st.Version, "items", sc.ID, base, canonical, viewName(role)),
+		modified: st.Updated,
+		links:    header,
+		version:  st.Version,
+		private:  fullView(role),
 	}, nil
 }
 
@@ -162,7 +134,7 @@ func (s *Server) handleFeature(sc *geo.Schema) http.HandlerFunc {
 			return
 		}
 		// The body shows what the role may see; its ETag (featureETag,
-		// writes.go) is the one a write's If-Match must send back.
+		// feature.go) is the one a write's If-Match must send back.
 		role := roleOf(r)
 		body, etag, err := featureBody(sc, f, s.baseURL(r), role)
 		if err != nil {

@@ -8,8 +8,8 @@ import (
 // Title and Description of the service, on the landing page and in the
 // OpenAPI document.
 const (
-	Title       = "荥阳市防汛风险图 Xingyang flood-hazard map"
-	Description = "Waterlogging points, riverbed relocation sites and emergency-supply depots of Xingyang (荥阳市), " +
+	serviceTitle       = "荥阳市防汛风险图 Xingyang flood-hazard map"
+	serviceDescription = "Waterlogging points, riverbed relocation sites and emergency-supply depots of Xingyang (荥阳市), " +
 		"Henan, from the city Emergency Management Bureau's rectification report, as OGC API – Features " +
 		"collections in GeoJSON (WGS-84 longitude/latitude)."
 )
@@ -24,23 +24,23 @@ func conformanceClasses() []string {
 	}
 }
 
-// Link is a web link (RFC 8288) as OGC API documents carry them.
-type Link struct {
+// link is a web link (RFC 8288) as OGC API documents carry them.
+type link struct {
 	Href  string `json:"href"`
 	Rel   string `json:"rel"`
 	Type  string `json:"type,omitempty"`
 	Title string `json:"title,omitempty"`
 }
 
-// LandingPage is the document at "/".
-type LandingPage struct {
+// landingDoc is the document at "/".
+type landingDoc struct {
 	Title       string `json:"title"`
 	Description string `json:"description"`
-	Links       []Link `json:"links"`
+	Links       []link `json:"links"`
 }
 
-// Conformance is the document at /conformance.
-type Conformance struct {
+// conformanceDoc is the document at /conformance.
+type conformanceDoc struct {
 	ConformsTo []string `json:"conformsTo"`
 }
 
@@ -63,7 +63,7 @@ func (s *Server) handleLanding(w http.ResponseWriter, r *http.Request) {
 	}
 	base := s.baseURL(r)
 	rs, err := s.cache.get(r.Context(), "landing\x00"+base, "static", 0, func(context.Context) (*response, error) {
-		return jsonResponse(s.landingPage(base), typeJSON)
+		return jsonResponse(s.landing(base), typeJSON)
 	})
 	if err != nil {
 		s.fail(w, r, err)
@@ -73,19 +73,19 @@ func (s *Server) handleLanding(w http.ResponseWriter, r *http.Request) {
 }
 
 // landingPage returns the landing page for links starting with base.
-func (s *Server) landingPage(base string) LandingPage {
-	links := []Link{
+func (s *Server) landing(base string) landingDoc {
+	links := []link{
 		{Href: base + "/?f=json", Rel: "self", Type: typeJSON, Title: "This document"},
 	}
 	if s.opts.Map != nil {
-		links = append(links, Link{Href: base + "/?f=html", Rel: "alternate", Type: typeHTML, Title: "The map"})
+		links = append(links, link{Href: base + "/?f=html", Rel: "alternate", Type: typeHTML, Title: "The map"})
 	}
 	links = append(links,
-		Link{Href: base + "/api", Rel: "service-desc", Type: typeOpenAPI, Title: "The API definition (OpenAPI 3.0)"},
-		Link{Href: base + "/conformance", Rel: "conformance", Type: typeJSON, Title: "OGC API conformance classes implemented by this server"},
-		Link{Href: base + "/collections", Rel: "data", Type: typeJSON, Title: "The feature collections"},
+		link{Href: base + "/api", Rel: "service-desc", Type: typeOpenAPI, Title: "The API definition (OpenAPI 3.0)"},
+		link{Href: base + "/conformance", Rel: "conformance", Type: typeJSON, Title: "OGC API conformance classes implemented by this server"},
+		link{Href: base + "/collections", Rel: "data", Type: typeJSON, Title: "The feature collections"},
 	)
-	return LandingPage{Title: Title, Description: Description, Links: links}
+	return landingDoc{Title: serviceTitle, Description: serviceDescription, Links: links}
 }
 
 // handleConformance serves GET /conformance: the conformance classes.
@@ -95,7 +95,7 @@ func (s *Server) handleConformance(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rs, err := s.cache.get(r.Context(), "conformance", "static", 0, func(context.Context) (*response, error) {
-		return jsonResponse(Conformance{ConformsTo: conformanceClasses()}, typeJSON)
+		return jsonResponse(conformanceDoc{ConformsTo: conformanceClasses()}, typeJSON)
 	})
 	if err != nil {
 		s.fail(w, r, err)

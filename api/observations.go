@@ -6,27 +6,20 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/paulmach/orb"
 
 	"hazardmap/geo"
+	"hazardmap/geo/geojson"
 )
 
 // observationsRoute is the route of a waterlogging point's status
 // reports: POST adds one (crew), GET lists the history.
 const observationsRoute = "/collections/" + geo.WaterloggingPoints + "/items/{featureId}/observations"
 
-// Paging bounds of the observation history and the audit log.
-const (
-	DefaultHistoryLimit = 100
-	MaxHistoryLimit     = 1000
-)
-
-// ParseObservation reads the body of a status report:
+// parseObservation reads the body of a status report:
 //
 //	{"depth_cm": 40, "status": "closed", "note": "陇海路桥下断路",
 //	 "position": {"type": "Point", "coordinates": [113.37, 34.80]},
@@ -38,9 +31,9 @@ const (
 // if it was queued) are optional. It checks the JSON, not the rules:
 // geo.Observation.Validate does that when the store receives it. Errors
 // are Invalid and name the member.
-func ParseObservation(raw []byte) (geo.Observation, error) {
+func parseObservation(raw []byte) (geo.Observation, error) {
 	var m map[string]json.RawMessage
-	if err := strictUnmarshal(raw, &m); err != nil || m == nil {
+	if err := geo.DecodeJSON("body", raw, &m); err != nil || m == nil {
 		return geo.Observation{}, geo.InvalidField("body", `a status report is a JSON object such as {"depth_cm": 40, "status": "closed"}`)
 	}
 	var o geo.Observation
@@ -70,7 +63,7 @@ func ParseObservation(raw []byte) (geo.Observation, error) {
 				add(name, "want a string")
 			}
 		case "position":
-			g, err := DecodeGeometry(v, name)
+			g, err := geojson.DecodeGeometry(v, name)
 			if err != nil {
 				bad = append(bad, fieldErrors(err, name)...)
 				break
@@ -126,17 +119,6 @@ type observationJSON struct {
 	Reporter   *actorJSON      `json:"reporter,omitempty"`
 }
 
-// actorJSON is who wrote: a token's id, name and role, or "system".
-type actorJSON struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
-	Role string `json:"role"`
-}
-
-func newActorJSON(a geo.Actor) actorJSON {
-	return actorJSON{ID: a.ID, Name: a.Name, Role: string(a.Role)}
-}
-
 // newObservationJSON returns o as a client of role may see it.
 func newObservationJSON(o geo.Observation, role geo.Role) observationJSON {
 	out := observationJSON{ID: o.ID, FeatureID: o.FeatureID, Time: o.Time.UTC().Format(time.RFC3339Nano),
@@ -150,7 +132,7 @@ func newObservationJSON(o geo.Observation, role geo.Role) observationJSON {
 		out.Note = &note
 		out.Position = json.RawMessage("null")
 		if o.Position != nil {
-			out.Position = AppendGeometry(nil, *o.Position)
+			out.Position = geojson.AppendGeometry(nil, *o.Position)
 		}
 		a := newActorJSON(o.Actor)
 		out.Reporter = &a
@@ -161,10 +143,10 @@ func newObservationJSON(o geo.Observation, role geo.Role) observationJSON {
 // observeResponse is the answer to a status report.
 type observeResponse struct {
 	Observation observationJSON `json:"observation"`
-	// Current says whether the report became the point's status: false
-	// when a newer report was already current (a report queued on a
-	// phone arrives late), which is then only added to the history.
-	Current bool `json:"current"`
+	// BecameStatus says whether the report became the point's status:
+	// false when a newer report was already the status (a report queued
+	// on a phone arrives late), which is then only added to the history.
+	BecameStatus bool `json:"current"`
 	// Feature is the point after the report.
 	Feature json.RawMessage `json:"feature"`
 }
@@ -187,31 +169,25 @@ func (s *Server) handleObserve(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	o, err := ParseObservation(raw)
+	o, err := parseObservation(raw)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	var version int64
-	if len(r.Header.Values("If-Match")) > 0 {
-		tags, err := ifMatch(r)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		cur, err := s.current(r.Context(), r, sc, id, tags)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		version = cur.Version
+	var (
+		f      *geo.Feature
+		stored geo.Observation
+	)
+	observe := func(id string, version int64) (err error) {
+		f, stored, err = s.store.AddObservation(r.Context(), id, version, o)
+		return err
 	}
-	f, stored, err := s.store.AddObservation(r.Context(), id, version, o)
-	if err != nil {
+	if len(r.Header.Values("If-Match")) > 0 {
+		err = s.writeIfMatch(r, sc, "observe", nil, observe)
+	} else if err = observe(id, 0); err != nil {
 		err = fmt.Errorf("api: observe %s: %w", id, err)
-		if version > 0 {
-			err = s.lost(r.Context(), r, sc, id, err)
-		}
+	}
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -222,113 +198,10 @@ func (s *Server) handleObserve(w http.ResponseWriter, r *http.Request) {
 	}
 	at, _ := f.Properties["status_updated_at"].(string)
 	t, perr := time.Parse(time.RFC3339Nano, at)
-	current := perr == nil && t.Equal(stored.At())
+	becameStatus := perr == nil && t.Equal(stored.At())
 	w.Header().Set("ETag", etag)
 	w.Header().Set("Location", s.baseURL(r)+"/collections/"+sc.ID+"/items/"+id+"/observations")
-	writeJSON(w, r, http.StatusCreated, observeResponse{Observation: newObservationJSON(stored, roleOf(r)), Current: current, Feature: body})
-}
-
-// HistoryQuery is a validated query of the observation history or the
-// audit log: a time range and a page.
-type HistoryQuery struct {
-	// From and To bound the times kept: From ≤ t < To; zero for open.
-	From, To time.Time
-	// Limit is 1 to MaxHistoryLimit; Offset is 0 or more.
-	Limit, Offset int
-	// Extra holds the other parameters a route accepts (by name), as
-	// given.
-	Extra map[string]string
-}
-
-// ParseHistoryQuery validates the query string of a history route:
-// datetime (an OGC API instant or interval, ends included), or from
-// (inclusive) and to (exclusive) as RFC 3339 date-times, not both; limit
-// (1 to MaxHistoryLimit, default DefaultHistoryLimit); offset; f=json; and
-// the extra parameters named, whose values are returned as given. Unknown
-// and repeated parameters are errors naming the parameter.
-func ParseHistoryQuery(v url.Values, extra ...string) (HistoryQuery, error) {
-	q := HistoryQuery{Limit: DefaultHistoryLimit, Extra: map[string]string{}}
-	bad := eachParam(v, func(name, raw string) (err error) {
-		switch name {
-		case "datetime":
-			var iv geo.Interval
-			if iv, err = ParseDatetime(name, raw); err == nil {
-				q.From = iv.Start
-				if !iv.End.IsZero() {
-					// Stores keep microseconds: t ≤ End is t < End's
-					// microsecond + 1 µs.
-					q.To = iv.End.Truncate(time.Microsecond).Add(time.Microsecond)
-				}
-			}
-		case "from", "to":
-			var t time.Time
-			if t, err = time.Parse(time.RFC3339Nano, raw); err != nil {
-				err = geo.InvalidField(name, "want an RFC 3339 date-time with a zone, e.g. 2024-07-20T08:00:00+08:00")
-			} else if name == "from" {
-				q.From = t.UTC()
-			} else {
-				q.To = t.UTC()
-			}
-		case "limit":
-			q.Limit, err = strconv.Atoi(raw)
-			if err != nil || q.Limit < 1 || q.Limit > MaxHistoryLimit {
-				err = geo.InvalidField(name, "want an integer from 1 to %d, got %q", MaxHistoryLimit, raw)
-			}
-		case "offset":
-			q.Offset, err = ParseOffset(raw)
-		case "f":
-			err = parseFormat(raw, false)
-		default:
-			if !contains(extra, name) {
-				all := append([]string{"datetime", "from", "to", "limit", "offset", "f"}, extra...)
-				err = geo.InvalidField(name, "unknown parameter; parameters: %s", strings.Join(all, ", "))
-				break
-			}
-			q.Extra[name] = raw
-		}
-		return err
-	})
-	if v.Has("datetime") && (v.Has("from") || v.Has("to")) {
-		bad = append(bad, geo.FieldError{Field: "datetime", Detail: "give datetime or from/to, not both"})
-	}
-	if len(bad) == 0 && !q.From.IsZero() && !q.To.IsZero() && q.From.After(q.To) {
-		bad = append(bad, geo.FieldError{Field: "from", Detail: "must not be after to"})
-	}
-	if len(bad) > 0 {
-		return HistoryQuery{}, &geo.Error{Kind: geo.Invalid, Message: "invalid query parameters", Fields: bad}
-	}
-	return q, nil
-}
-
-// values returns q as query parameters at offset, for links: from and to
-// (what datetime became), the extras, limit, offset.
-func (q HistoryQuery) values(offset int) string {
-	v := url.Values{}
-	if !q.From.IsZero() {
-		v.Set("from", q.From.UTC().Format(time.RFC3339Nano))
-	}
-	if !q.To.IsZero() {
-		v.Set("to", q.To.UTC().Format(time.RFC3339Nano))
-	}
-	for k, x := range q.Extra {
-		v.Set(k, x)
-	}
-	v.Set("limit", strconv.Itoa(q.Limit))
-	v.Set("offset", strconv.Itoa(offset))
-	return v.Encode()
-}
-
-// pageLinks returns the self, next and prev links of a page of q at href
-// that returned n of matched.
-func (q HistoryQuery) pageLinks(href string, n, matched int) []Link {
-	links := []Link{{Href: href + "?" + q.values(q.Offset), Rel: "self", Type: typeJSON, Title: "This page"}}
-	if next := q.Offset + n; n > 0 && next < matched {
-		links = append(links, Link{Href: href + "?" + q.values(next), Rel: "next", Type: typeJSON, Title: "Next page"})
-	}
-	if q.Offset > 0 {
-		links = append(links, Link{Href: href + "?" + q.values(max(0, q.Offset-q.Limit)), Rel: "prev", Type: typeJSON, Title: "Previous page"})
-	}
-	return links
+	writeJSON(w, r, http.StatusCreated, observeResponse{Observation: newObservationJSON(stored, roleOf(r)), BecameStatus: becameStatus, Feature: body})
 }
 
 // observationsPage is the answer to GET …/observations.
@@ -336,7 +209,7 @@ type observationsPage struct {
 	FeatureID      string            `json:"feature_id"`
 	NumberMatched  int               `json:"numberMatched"`
 	NumberReturned int               `json:"numberReturned"`
-	Links          []Link            `json:"links"`
+	Links          []link            `json:"links"`
 	Observations   []observationJSON `json:"observations"`
 }
 
@@ -345,7 +218,7 @@ type observationsPage struct {
 // in a time range, a page at a time with next links.
 func (s *Server) handleObservations(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "featureId")
-	q, err := ParseHistoryQuery(r.URL.Query())
+	q, err := parseHistoryQuery(r.URL.Query())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -364,97 +237,4 @@ func (s *Server) handleObservations(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Add("Vary", "Authorization")
 	writeJSON(w, r, http.StatusOK, page)
-}
-
-// documentHistory adds the parameters of the history routes
-// (observations, audit) to the OpenAPI document.
-func documentHistory(params obj) {
-	params["history.datetime"] = obj{"name": "datetime", "in": "query", "required": false,
-		"description": "Only entries made within this instant or interval (ends included): an RFC 3339 date-time, a date, or START/END with .. for an open end. Not with from/to.",
-		"schema":      obj{"type": "string"}}
-	params["history.from"] = obj{"name": "from", "in": "query", "required": false,
-		"description": "Only entries made at or after this RFC 3339 date-time.", "schema": obj{"type": "string", "format": "date-time"}}
-	params["history.to"] = obj{"name": "to", "in": "query", "required": false,
-		"description": "Only entries made before this RFC 3339 date-time.", "schema": obj{"type": "string", "format": "date-time"}}
-	params["history.limit"] = obj{"name": "limit", "in": "query", "required": false, "description": "The page size; follow the next link for more.",
-		"schema": obj{"type": "integer", "minimum": 1, "maximum": MaxHistoryLimit, "default": DefaultHistoryLimit}}
-	params["history.offset"] = obj{"name": "offset", "in": "query", "required": false, "description": "How many entries to skip, newest first.",
-		"schema": obj{"type": "integer", "minimum": 0, "default": 0}}
-}
-
-// historyParams returns the references to the history parameters.
-func historyParams() []any {
-	return []any{ref("parameters", "history.datetime"), ref("parameters", "history.from"), ref("parameters", "history.to"),
-		ref("parameters", "history.limit"), ref("parameters", "history.offset"), ref("parameters", "f")}
-}
-
-// documentObservations documents the status-report routes.
-func documentObservations(add func(string, obj), paths, schemas, params obj) {
-	str := obj{"type": "string"}
-	schemas["actor"] = obj{"type": "object", "required": []string{"id", "name", "role"}, "properties": obj{
-		"id": str, "name": str, "role": obj{"type": "string", "enum": []string{"public", "crew", "planner", "admin"}}}}
-	schemas["observation"] = obj{"type": "object", "required": []string{"id", "feature_id", "time", "observed_at", "depth_cm", "status"},
-		"description": "A status report. note, position and reporter are shown to crews and above only.",
-		"properties": obj{
-			"id":          obj{"type": "integer"},
-			"feature_id":  str,
-			"time":        obj{"type": "string", "format": "date-time", "description": "When the server received it."},
-			"observed_at": obj{"type": "string", "format": "date-time", "nullable": true, "description": "When the crew observed, if the phone said (a queued report)."},
-			"depth_cm":    obj{"type": "number", "minimum": 0, "maximum": geo.MaxDepthCM},
-			"status":      obj{"type": "string", "enum": geo.ObservationStatuses()},
-			"note":        str,
-			"position":    obj{"type": "object", "nullable": true, "description": "Where the reporter stood: a GeoJSON Point."},
-			"reporter":    ref("schemas", "actor"),
-		}}
-	schemas["observationInput"] = obj{"type": "object", "required": []string{"depth_cm", "status"}, "additionalProperties": false,
-		"description": "A status report from the spot. Water deeper than 15 cm on a carriageway is waterlogging by GB 51222-2017: clear is refused above it, ponding at 0 cm; closed goes with any depth (closing a road is the crew's call).",
-		"properties": obj{
-			"depth_cm":    obj{"type": "number", "minimum": 0, "maximum": geo.MaxDepthCM, "description": "Water depth in centimetres."},
-			"status":      obj{"type": "string", "enum": geo.ObservationStatuses()},
-			"note":        obj{"type": "string", "maxLength": geo.MaxNoteRunes, "nullable": true},
-			"position":    obj{"type": "object", "nullable": true, "description": "Where the reporter stands: a GeoJSON Point in WGS-84."},
-			"observed_at": obj{"type": "string", "format": "date-time", "nullable": true, "description": "When observed, for a report queued on the phone (at most 7 days old, 5 minutes ahead)."},
-		}}
-	path := observationsRoute
-	id := ref("parameters", "featureId")
-	add(path, obj{"operationId": "getObservations", "tags": []string{geo.WaterloggingPoints},
-		"summary":    "The status reports of a waterlogging point, newest first",
-		"parameters": append([]any{id}, historyParams()...),
-		"responses": obj{
-			"200": obj{"description": "A page of the history, with next and prev links.", "content": content(obj{typeJSON: obj{
-				"type": "object", "required": []string{"feature_id", "numberMatched", "numberReturned", "links", "observations"}, "properties": obj{
-					"feature_id":     str,
-					"numberMatched":  obj{"type": "integer", "minimum": 0},
-					"numberReturned": obj{"type": "integer", "minimum": 0},
-					"links":          obj{"type": "array", "items": ref("schemas", "link")},
-					"observations":   obj{"type": "array", "items": ref("schemas", "observation")},
-				}}})},
-			"400": ref("responses", "BadRequest"),
-			"404": ref("responses", "NotFound"),
-			"500": ref("responses", "ServerError"),
-			"503": ref("responses", "Unavailable"),
-		}})
-	paths[path].(obj)["post"] = obj{"operationId": "addObservation", "tags": []string{geo.WaterloggingPoints},
-		"summary": "Report the status of a waterlogging point from the spot (crew)",
-		"description": "Becomes the point's status (status, depth_cm, status_updated_at) and joins its history, audited, announced on /events. " +
-			"A report older than the current status (queued on a phone) joins the history only (current: false). If-Match is optional; when given it must be current.",
-		"parameters":  []any{id, obj{"name": "If-Match", "in": "header", "required": false, "description": "Optional: the point's ETag the report is based on.", "schema": str}},
-		"requestBody": obj{"required": true, "content": content(obj{typeJSON: ref("schemas", "observationInput")})},
-		"responses": obj{
-			"201": obj{"description": "Recorded.", "headers": obj{"ETag": obj{"description": "The point's new ETag.", "schema": str}},
-				"content": content(obj{typeJSON: obj{"type": "object", "required": []string{"observation", "current", "feature"}, "properties": obj{
-					"observation": ref("schemas", "observation"),
-					"current":     obj{"type": "boolean", "description": "Whether the report became the point's status."},
-					"feature":     ref("schemas", geo.WaterloggingPoints+".feature"),
-				}}})},
-			"400": ref("responses", "BadRequest"),
-			"404": ref("responses", "NotFound"),
-			"412": ref("responses", "PreconditionFailed"),
-			"413": ref("responses", "PayloadTooLarge"),
-			"415": ref("responses", "UnsupportedMediaType"),
-			"428": ref("responses", "PreconditionRequired"),
-			"429": ref("responses", "TooManyRequests"),
-			"500": ref("responses", "ServerError"),
-			"503": ref("responses", "Unavailable"),
-		}}
 }

@@ -149,7 +149,7 @@ func FuzzParseObservation(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		o, err := ParseObservation(raw)
+		o, err := parseObservation(raw)
 		if err != nil {
 			if e := geo.AsError(err); e == nil || e.Kind != geo.Invalid || len(e.Fields) == 0 {
 				t.Fatalf("ParseObservation(%q) = %v: want Invalid with fields", raw, err)
@@ -159,7 +159,7 @@ func FuzzParseObservation(f *testing.F) {
 		// What parses is either valid or refused by the domain with
 		// field errors; it never panics there.
 		if err := o.Validate(); err != nil && geo.KindOf(err) != geo.Invalid {
-			t.Fatalf("Validate after ParseObservation(%q) = %v", raw, err)
+			t.Fatalf("Validate after parseObservation(%q) = %v", raw, err)
 		}
 		var m map[string]any
 		if json.Unmarshal(raw, &m) != nil || m["status"] != o.Status {
@@ -178,18 +178,18 @@ func FuzzParseHistoryQuery(f *testing.F) {
 		if err != nil {
 			return
 		}
-		q, err := ParseHistoryQuery(v, "collection", "feature_id")
+		q, err := parseHistoryQuery(v, "collection", "feature_id")
 		if err != nil {
 			if geo.KindOf(err) != geo.Invalid {
 				t.Fatalf("ParseHistoryQuery(%q) error kind %v", raw, geo.KindOf(err))
 			}
 			return
 		}
-		if q.Limit < 1 || q.Limit > MaxHistoryLimit || q.Offset < 0 || (!q.From.IsZero() && !q.To.IsZero() && q.From.After(q.To)) {
+		if q.Limit < 1 || q.Limit > maxHistoryLimit || q.Offset < 0 || (!q.From.IsZero() && !q.To.IsZero() && q.From.After(q.To)) {
 			t.Fatalf("ParseHistoryQuery(%q) = %+v", raw, q)
 		}
 		// The links' query parses back to the same query.
-		again, err := ParseHistoryQuery(mustQuery(t, q.values(q.Offset)), "collection", "feature_id")
+		again, err := parseHistoryQuery(mustQuery(t, q.values(q.Offset)), "collection", "feature_id")
 		if err != nil || !again.From.Equal(q.From) || !again.To.Equal(q.To) || again.Limit != q.Limit || again.Offset != q.Offset ||
 			fmt.Sprint(again.Extra) != fmt.Sprint(q.Extra) {
 			t.Fatalf("ParseHistoryQuery(%q) = %+v; its link query %q = %+v, %v", raw, q, q.values(q.Offset), again, err)

@@ -1,496 +1,304 @@
 package api
 
 import (
+	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
 
 	"hazardmap/geo"
 )
 
-// This file writes the OpenAPI 3.0 document served at /api. It is built
-// from geo.Schemas(), so every collection's properties and filters appear
-// with their types and allowed values; TestOpenAPI validates it and checks
-// that it lists exactly the routes of routes.go.
+// This file assembles the OpenAPI 3.0 document served at /api from the
+// parts in openapi_*.go. The document is built of kin-openapi's types, so
+// that a misspelt member does not compile, and from geo.Schemas(), so that
+// every collection's properties and filters appear with their types and
+// allowed values. TestOpenAPI validates it and checks that it lists
+// exactly the routes of routes.go, each with the role the router
+// enforces; TestResponsesMatchOpenAPI checks real responses against it.
 
-// obj is a JSON object of the document. encoding/json writes its keys
-// sorted, so the document is the same bytes every time.
-type obj = map[string]any
-
-// ref returns a JSON reference to a component.
-func ref(kind, name string) obj { return obj{"$ref": "#/components/" + kind + "/" + name} }
+// document is the OpenAPI document being built.
+type document struct {
+	*openapi3.T
+}
 
 // openAPI returns the document for links starting with base. full says
 // whether it shows the Private properties (household detail): planners
 // get that document, everyone else one without them.
-func (s *Server) openAPI(base string, full bool) obj {
-	paths := obj{}
-	add := func(path string, get obj) {
-		head := obj{}
-		for k, v := range get {
-			head[k] = v
-		}
-		head["operationId"] = "head_" + get["operationId"].(string)
-		head["summary"] = "Headers of: " + get["summary"].(string)
-		heads := obj{}
-		for code, r := range get["responses"].(obj) {
-			if code == "200" {
-				r = obj{"description": "As GET, without the body.", "headers": dataHeaders()}
-			}
-			heads[code] = r
-		}
-		head["responses"] = heads
-		paths[path] = obj{"get": get, "head": head}
-	}
-
-	landing := obj{
-		"200": obj{"description": "The landing page: links to the API definition, the conformance classes and the collections.",
-			"headers": dataHeaders(),
-			"content": content(obj{typeJSON: ref("schemas", "landingPage")})},
-		"304": ref("responses", "NotModified"),
-		"400": ref("responses", "BadRequest"),
-		"500": ref("responses", "ServerError"),
-	}
-	landingParams := []any{ref("parameters", "f")}
-	landingDesc := "The landing page as JSON."
-	if s.opts.Map != nil {
-		landing["200"].(obj)["content"].(obj)[typeHTML] = obj{"schema": obj{"type": "string"}}
-		landingParams = []any{ref("parameters", "f-landing")}
-		landingDesc = "The web map for browsers (Accept ranks text/html above JSON, or f=html); the landing page as JSON otherwise."
-	}
-	add("/", obj{"operationId": "getLandingPage", "tags": []string{"Capabilities"}, "summary": "Landing page",
-		"description": landingDesc, "parameters": landingParams, "responses": landing})
-	add("/conformance", obj{"operationId": "getConformanceDeclaration", "tags": []string{"Capabilities"},
-		"summary":    "The OGC API conformance classes this server implements",
-		"parameters": []any{ref("parameters", "f")},
-		"responses": obj{
-			"200": obj{"description": "The conformance classes.", "headers": dataHeaders(),
-				"content": content(obj{typeJSON: ref("schemas", "confClasses")})},
-			"304": ref("responses", "NotModified"),
-			"400": ref("responses", "BadRequest"),
-			"500": ref("responses", "ServerError"),
-		}})
-	add("/api", obj{"operationId": "getAPIDefinition", "tags": []string{"Capabilities"},
-		"summary":    "This API definition (OpenAPI 3.0)",
-		"parameters": []any{ref("parameters", "f")},
-		"responses": obj{
-			"200": obj{"description": "The OpenAPI document.", "headers": dataHeaders(),
-				"content": content(obj{typeOpenAPI: obj{"type": "object"}})},
-			"304": ref("responses", "NotModified"),
-			"400": ref("responses", "BadRequest"),
-			"500": ref("responses", "ServerError"),
-		}})
-	add("/collections", obj{"operationId": "getCollections", "tags": []string{"Capabilities"},
-		"summary":    "The feature collections, with their extents",
-		"parameters": []any{ref("parameters", "f")},
-		"responses": obj{
-			"200": obj{"description": "Every collection.", "headers": dataHeaders(),
-				"content": content(obj{typeJSON: ref("schemas", "collections")})},
-			"304": ref("responses", "NotModified"),
-			"400": ref("responses", "BadRequest"),
-			"500": ref("responses", "ServerError"),
-			"503": ref("responses", "Unavailable"),
-		}})
-	schemas := baseSchemas()
-	params := baseParameters(s.opts.Map != nil)
+func (s *Server) openAPI(base string, full bool) *openapi3.T {
+	d := document{&openapi3.T{
+		OpenAPI: "3.0.3",
+		Info: &openapi3.Info{
+			Title: serviceTitle,
+			Description: serviceDescription + " Every response carries a strong ETag and asks caches to revalidate " +
+				"(Cache-Control: public, max-age=0, must-revalidate); CORS is open to any origin for GET and HEAD.",
+			Version: "1.0.0",
+		},
+		Servers: openapi3.Servers{{URL: base, Description: "This server"}},
+		Tags: openapi3.Tags{
+			{Name: "Capabilities", Description: "What the service offers."},
+			{Name: "Operations", Description: "Probes for orchestrators and load balancers."},
+			{Name: "Analysis", Description: "Nearest depots and the reach of every hazard (analysis.go)."},
+		},
+		Paths: openapi3.NewPaths(),
+		Components: &openapi3.Components{
+			Schemas:         openapi3.Schemas{},
+			Parameters:      openapi3.ParametersMap{},
+			Responses:       openapi3.ResponseBodies{},
+			SecuritySchemes: openapi3.SecuritySchemes{},
+		},
+	}}
+	d.documentShared()
+	d.documentCapabilities(s.opts.Map != nil)
 	for _, sc := range s.schemas {
-		col := "/collections/" + sc.ID
-		name := sc.TitleZH + " " + sc.TitleEN
-		add(col, obj{"operationId": "describeCollection_" + sc.ID, "tags": []string{sc.ID},
-			"summary":     "Describe " + name,
-			"description": sc.Description + " The spatial extent is computed from the located features and is absent while there are none.",
-			"parameters":  []any{ref("parameters", "f")},
-			"responses": obj{
-				"200": obj{"description": "The collection.", "headers": dataHeaders(),
-					"content": content(obj{typeJSON: ref("schemas", "collection")})},
-				"304": ref("responses", "NotModified"),
-				"400": ref("responses", "BadRequest"),
-				"500": ref("responses", "ServerError"),
-				"503": ref("responses", "Unavailable"),
-			}})
+		d.documentCollection(sc, full)
+	}
+	d.documentAnalysis()
+	d.documentOperations()
+	d.documentObservations()
+	d.documentAudit()
+	d.documentEvents()
+	d.documentTokens()
+	d.documentSecurity(s.rules)
+	return d.T
+}
 
-		itemParams := []any{ref("parameters", "bbox"), ref("parameters", "bbox-crs"), ref("parameters", "datetime"), ref("parameters", "limit"),
-			ref("parameters", "offset"), ref("parameters", "f")}
-		for _, p := range sc.Properties {
-			if !p.Filterable {
-				continue
-			}
-			pname := sc.ID + "." + p.Name
-			params[pname] = filterParameter(p)
-			itemParams = append(itemParams, ref("parameters", pname))
+// The building blocks of the document.
+
+// read documents the GET operation get at path, and its HEAD: the same
+// but for the body of a 200.
+func (d document) read(path string, get *openapi3.Operation) {
+	head := *get
+	head.OperationID = "head_" + get.OperationID
+	head.Summary = "Headers of: " + get.Summary
+	head.Responses = openapi3.NewResponses()
+	for code, r := range get.Responses.Map() {
+		if code == "200" {
+			r = &openapi3.ResponseRef{Value: &openapi3.Response{Description: ptr("As GET, without the body."), Headers: dataHeaders()}}
 		}
-		schemas[sc.ID+".properties"] = propertiesSchema(sc, full)
-		schemas[sc.ID+".feature"] = featureSchema(sc)
-		schemas[sc.ID+".featureCollection"] = featureCollectionSchema(sc)
-		add(col+"/items", obj{"operationId": "getFeatures_" + sc.ID, "tags": []string{sc.ID},
-			"summary": "Features of " + name,
-			"description": "A page of the features of " + sc.TitleEN + " in id order, as GeoJSON (RFC 7946, WGS-84 longitude/latitude). " +
-				"Filters are ANDed. Features with a null geometry (no known location) never match a bbox. " +
-				"Unknown, repeated or malformed parameters are a 400 naming the parameter.",
-			"parameters": itemParams,
-			"responses": obj{
-				"200": obj{"description": "The page, with next and prev links (also as Link headers) that keep the query.",
-					"headers": dataHeaders(),
-					"content": content(obj{typeGeoJSON: ref("schemas", sc.ID+".featureCollection")})},
-				"304": ref("responses", "NotModified"),
-				"400": ref("responses", "BadRequest"),
-				"500": ref("responses", "ServerError"),
-				"503": ref("responses", "Unavailable"),
-			}})
-		add(col+"/items/{featureId}", obj{"operationId": "getFeature_" + sc.ID, "tags": []string{sc.ID},
-			"summary":    "One feature of " + name,
-			"parameters": []any{ref("parameters", "featureId"), ref("parameters", "f")},
-			"responses": obj{
-				"200": obj{"description": "The feature. Its ETag changes whenever the feature does.",
-					"headers": dataHeaders(),
-					"content": content(obj{typeGeoJSON: ref("schemas", sc.ID+".feature")})},
-				"304": ref("responses", "NotModified"),
-				"400": ref("responses", "BadRequest"),
-				"404": ref("responses", "NotFound"),
-				"500": ref("responses", "ServerError"),
-				"503": ref("responses", "Unavailable"),
-			}})
+		head.Responses.Set(code, r)
 	}
-	analysisOpenAPI(add, schemas, params) // analysis_openapi.go
-	add("/healthz", obj{"operationId": "getHealth", "tags": []string{"Operations"},
-		"summary":     "Liveness: the process serves HTTP",
-		"description": "Does not look at the store, so an orchestrator does not restart a healthy process whose database is away.",
-		"responses": obj{
-			"200": obj{"description": "Up.", "content": content(obj{typeJSON: ref("schemas", "status")})},
-		}})
-	add("/readyz", obj{"operationId": "getReadiness", "tags": []string{"Operations"},
-		"summary": "Readiness: the store answers",
-		"responses": obj{
-			"200": obj{"description": "Ready.", "content": content(obj{typeJSON: ref("schemas", "status")})},
-			"503": ref("responses", "Unavailable"),
-		}})
+	d.operation(http.MethodGet, path, get)
+	d.operation(http.MethodHead, path, &head)
+}
 
-	doc := obj{
-		"openapi": "3.0.3",
-		"info": obj{
-			"title":       Title,
-			"description": Description + " Every response carries a strong ETag and asks caches to revalidate (Cache-Control: public, max-age=0, must-revalidate); CORS is open to any origin for GET and HEAD.",
-			"version":     "1.0.0",
-		},
-		"servers": []any{obj{"url": base, "description": "This server"}},
-		"tags": []any{
-			obj{"name": "Capabilities", "description": "What the service offers."},
-			obj{"name": "Operations", "description": "Probes for orchestrators and load balancers."},
-			obj{"name": "Analysis", "description": "Nearest depots and the reach of every hazard (analysis.go)."},
-		},
-		"paths": paths,
-		"components": obj{
-			"schemas":    schemas,
-			"parameters": params,
-			"responses":  baseResponses(),
-		},
+// operation documents op as method on path.
+func (d document) operation(method, path string, op *openapi3.Operation) {
+	item := d.Paths.Value(path)
+	if item == nil {
+		item = &openapi3.PathItem{}
+		d.Paths.Set(path, item)
 	}
-	// The writes, status reports, audit, events and tokens, and every
-	// operation's role and security (auth.go).
-	s.documentAuth(doc, add, full)
-	return doc
+	item.SetOperation(method, op)
+}
+
+// schema adds a component schema.
+func (d document) schema(name string, s *openapi3.SchemaRef) { d.Components.Schemas[name] = s }
+
+// parameter adds a component parameter.
+func (d document) parameter(name string, p *openapi3.Parameter) {
+	d.Components.Parameters[name] = &openapi3.ParameterRef{Value: p}
+}
+
+// response adds a component response.
+func (d document) response(name string, r *openapi3.Response) {
+	d.Components.Responses[name] = &openapi3.ResponseRef{Value: r}
+}
+
+// schemaRef, paramRef and responseRef refer to components.
+func schemaRef(name string) *openapi3.SchemaRef {
+	return &openapi3.SchemaRef{Ref: "#/components/schemas/" + name}
+}
+
+func paramRef(name string) *openapi3.ParameterRef {
+	return &openapi3.ParameterRef{Ref: "#/components/parameters/" + name}
+}
+
+func paramRefs(names ...string) openapi3.Parameters {
+	out := make(openapi3.Parameters, len(names))
+	for i, n := range names {
+		out[i] = paramRef(n)
+	}
+	return out
+}
+
+func responseRef(name string) *openapi3.ResponseRef {
+	return &openapi3.ResponseRef{Ref: "#/components/responses/" + name}
+}
+
+// sharedResponse names the component response of a shared status.
+func sharedResponse(status int) string {
+	switch status {
+	case http.StatusNotModified:
+		return "NotModified"
+	case http.StatusBadRequest:
+		return "BadRequest"
+	case http.StatusUnauthorized:
+		return "Unauthorized"
+	case http.StatusForbidden:
+		return "Forbidden"
+	case http.StatusNotFound:
+		return "NotFound"
+	case http.StatusConflict:
+		return "Conflict"
+	case http.StatusPreconditionFailed:
+		return "PreconditionFailed"
+	case http.StatusRequestEntityTooLarge:
+		return "PayloadTooLarge"
+	case http.StatusUnsupportedMediaType:
+		return "UnsupportedMediaType"
+	case http.StatusPreconditionRequired:
+		return "PreconditionRequired"
+	case http.StatusTooManyRequests:
+		return "TooManyRequests"
+	case http.StatusInternalServerError:
+		return "ServerError"
+	case http.StatusServiceUnavailable:
+		return "Unavailable"
+	}
+	panic("api: no shared response for status " + strconv.Itoa(status))
+}
+
+// responses returns the responses of an operation: those of own by
+// status, and the shared responses (sharedResponse) of the statuses in
+// shared.
+func responses(own map[int]*openapi3.Response, shared ...int) *openapi3.Responses {
+	rs := openapi3.NewResponses()
+	for code, r := range own {
+		rs.Set(strconv.Itoa(code), &openapi3.ResponseRef{Value: r})
+	}
+	for _, code := range shared {
+		rs.Set(strconv.Itoa(code), responseRef(sharedResponse(code)))
+	}
+	return rs
+}
+
+// answer returns a response with a description, content and headers
+// (either may be nil).
+func answer(desc string, c openapi3.Content, h openapi3.Headers) *openapi3.Response {
+	return &openapi3.Response{Description: ptr(desc), Content: c, Headers: h}
 }
 
 // content maps media types to schemas.
-func content(schemas obj) obj {
-	out := obj{}
+func content(schemas map[string]*openapi3.SchemaRef) openapi3.Content {
+	c := openapi3.Content{}
 	for mt, sch := range schemas {
-		out[mt] = obj{"schema": sch}
+		c[mt] = &openapi3.MediaType{Schema: sch}
 	}
-	return out
+	return c
+}
+
+// jsonContent is content of one media type.
+func jsonContent(mediaType string, sch *openapi3.SchemaRef) openapi3.Content {
+	return content(map[string]*openapi3.SchemaRef{mediaType: sch})
+}
+
+// header documents a response header of type string (or s, when given).
+func header(desc string, s ...*openapi3.SchemaRef) *openapi3.HeaderRef {
+	sch := str()
+	if len(s) > 0 {
+		sch = s[0]
+	}
+	return &openapi3.HeaderRef{Value: &openapi3.Header{Parameter: openapi3.Parameter{Description: desc, Schema: sch}}}
 }
 
 // dataHeaders documents the caching headers of a 200.
-func dataHeaders() obj {
-	str := obj{"type": "string"}
-	return obj{
-		"ETag":          obj{"description": "Strong validator; send it back in If-None-Match to get a 304 while nothing changed. Differs between the gzip and identity encodings.", "schema": str},
-		"Last-Modified": obj{"description": "Time of the last write to the data shown, when there has been one.", "schema": str},
-		"Cache-Control": obj{"description": revalidate + ": caches must revalidate before every use, so that nobody sees stale flood data.", "schema": str},
+func dataHeaders() openapi3.Headers {
+	return openapi3.Headers{
+		"ETag": header("Strong validator; send it back in If-None-Match to get a 304 while nothing changed. " +
+			"Differs between the gzip and identity encodings."),
+		"Last-Modified": header("Time of the last write to the data shown, when there has been one."),
+		"Cache-Control": header(revalidate + ": caches must revalidate before every use, so that nobody sees stale flood data."),
 	}
 }
 
-// baseParameters returns the parameters shared by every collection.
-func baseParameters(html bool) obj {
-	p := obj{
-		"bbox": obj{
-			"name": "bbox", "in": "query", "required": false, "style": "form", "explode": false,
-			"description": "Only features whose geometry intersects this box (edges included): minLon,minLat,maxLon,maxLat in WGS-84 (CRS84). " +
-				"Six numbers (with heights) are accepted and the heights ignored. A minimum above its maximum is a 400.",
-			"schema": obj{"type": "array", "minItems": 4, "maxItems": 6, "items": obj{"type": "number"}},
-		},
-		"bbox-crs": obj{
-			"name": "bbox-crs", "in": "query", "required": false,
-			"description": "The CRS of bbox; only CRS84 is supported.",
-			"schema":      obj{"type": "string", "format": "uri", "enum": []string{CRS84}, "default": CRS84},
-		},
-		"datetime": obj{
-			"name": "datetime", "in": "query", "required": false,
-			"description": "Only features last written (created or changed) at this time or within this interval: an RFC 3339 date-time, " +
-				"a date (that whole UTC day), or START/END with .. for an open end, e.g. 2024-07-20T00:00:00Z/..",
-			"schema": obj{"type": "string"},
-		},
-		"limit": obj{
-			"name": "limit", "in": "query", "required": false, "style": "form", "explode": false,
-			"description": "The page size. A value above the maximum is a 400, not clamped: follow the next link for more.",
-			"schema":      obj{"type": "integer", "minimum": 1, "maximum": MaxLimit, "default": DefaultLimit},
-		},
-		"offset": obj{
-			"name": "offset", "in": "query", "required": false,
-			"description": "How many matching features to skip, in id order. The next and prev links carry it.",
-			"schema":      obj{"type": "integer", "minimum": 0, "default": 0},
-		},
-		"f": obj{
-			"name": "f", "in": "query", "required": false,
-			"description": "The encoding of the response; only JSON (GeoJSON for features) is offered here.",
-			"schema":      obj{"type": "string", "enum": []string{"json"}},
-		},
-		"featureId": obj{
-			"name": "featureId", "in": "path", "required": true,
-			"description": "The id of a feature.",
-			"schema":      obj{"type": "string"},
-		},
-	}
-	if html {
-		p["f-landing"] = obj{
-			"name": "f", "in": "query", "required": false,
-			"description": "json for the landing page, html for the map. Without it the Accept header decides.",
-			"schema":      obj{"type": "string", "enum": []string{"json", "html"}},
-		}
-	}
+// queryParam returns an optional query parameter.
+func queryParam(name, desc string, s *openapi3.SchemaRef) *openapi3.Parameter {
+	return &openapi3.Parameter{Name: name, In: openapi3.ParameterInQuery, Description: desc, Schema: s}
+}
+
+// listParam returns an optional query parameter whose values are
+// comma-separated (form style, not exploded).
+func listParam(name, desc string, s *openapi3.SchemaRef) *openapi3.Parameter {
+	p := queryParam(name, desc, s)
+	p.Style, p.Explode = openapi3.SerializationForm, ptr(false)
 	return p
 }
 
-// filterParameter documents the equality filter on property p.
-func filterParameter(p geo.Property) obj {
-	var sch obj
-	switch p.Type {
-	case geo.Integer:
-		sch = obj{"type": "integer"}
-	case geo.Number:
-		sch = obj{"type": "number"}
-	case geo.Boolean:
-		sch = obj{"type": "boolean"}
-	default: // String, StringList: a single string
-		sch = obj{"type": "string"}
-		if len(p.Enum) > 0 {
-			sch["enum"] = p.Enum
-		}
+// documentShared adds the components every document has: the shared
+// schemas, parameters and responses.
+func (d document) documentShared() {
+	for name, s := range baseSchemas() {
+		d.schema(name, s)
 	}
-	desc := "Only features whose " + p.Name + " equals this value"
-	if p.Type == geo.StringList {
-		desc = "Only features whose " + p.Name + " list contains this value"
+	problem := func(desc string, headers openapi3.Headers) *openapi3.Response {
+		return answer(desc, jsonContent(typeProblem, schemaRef("problem")), headers)
 	}
-	desc += ". " + p.Title
-	if p.Description != "" {
-		desc += ": " + p.Description
+	for _, r := range []struct {
+		status  int
+		desc    string
+		headers openapi3.Headers
+	}{
+		{http.StatusBadRequest, "A query parameter is unknown, repeated, malformed or out of range; errors[].field names it.", nil},
+		{http.StatusNotFound, "No such collection or feature.", nil},
+		{http.StatusInternalServerError, "An internal error; the request id is in the server log.", nil},
+		{http.StatusServiceUnavailable, "The store cannot be reached right now; retry after Retry-After seconds.", nil},
+		{http.StatusUnauthorized, "No token where one is needed, or a token that is malformed, unknown, revoked or expired (any route).",
+			openapi3.Headers{"WWW-Authenticate": header(`Bearer realm="hazardmap", with error="invalid_token" when a token was sent.`)}},
+		{http.StatusForbidden, "The token's role is below the role of the route (x-role).", nil},
+		{http.StatusConflict, "A feature with that id exists already.", nil},
+		{http.StatusPreconditionFailed, "If-Match names no current version of the feature: it changed since it was read. " +
+			"The body's current member holds the current ETag, version and feature (as the caller may see it); the ETag header is the current ETag.",
+			openapi3.Headers{"ETag": header("The feature's current ETag.")}},
+		{http.StatusPreconditionRequired, "The write has no If-Match (or If-Match: *): send the ETag of the version you edited.", nil},
+		{http.StatusRequestEntityTooLarge, "The request body is over the route's limit (1 MiB for features, 64 KiB for status reports, 4 KiB for tokens).", nil},
+		{http.StatusUnsupportedMediaType, "The body's Content-Type is not one the route reads.", nil},
+		{http.StatusTooManyRequests, "Over the token's write rate on this instance; retry after Retry-After seconds.",
+			openapi3.Headers{"Retry-After": header("Seconds to wait.", integer())}},
+	} {
+		d.response(sharedResponse(r.status), problem(r.desc, r.headers))
 	}
-	return obj{"name": p.Name, "in": "query", "required": false, "description": desc, "schema": sch}
-}
-
-// propertySchema returns the JSON schema of a property's value.
-func propertySchema(p geo.Property) obj {
-	var sch obj
-	switch p.Type {
-	case geo.String:
-		sch = obj{"type": "string"}
-		if len(p.Enum) > 0 {
-			sch["enum"] = enumValues(p.Enum, p.Nullable)
-		}
-	case geo.Integer:
-		sch = obj{"type": "integer"}
-	case geo.Number:
-		sch = obj{"type": "number"}
-	case geo.Boolean:
-		sch = obj{"type": "boolean"}
-	case geo.DateTime:
-		sch = obj{"type": "string", "format": "date-time"}
-	case geo.StringList:
-		items := obj{"type": "string"}
-		if len(p.Enum) > 0 {
-			items["enum"] = p.Enum
-		}
-		sch = obj{"type": "array", "items": items}
-	case geo.ObjectList:
-		sch = obj{"type": "array", "items": objectSchema(p.Fields)}
-	}
-	if p.Nullable {
-		sch["nullable"] = true
-	}
-	if p.Title != "" {
-		sch["title"] = p.Title
-	}
-	if p.Description != "" {
-		sch["description"] = p.Description
-	}
-	return sch
-}
-
-// enumValues lists the allowed values of an enum; a nullable enum lists
-// null too, as OpenAPI 3.0.3 asks.
-func enumValues(values []string, nullable bool) []any {
-	out := make([]any, 0, len(values)+1)
-	for _, v := range values {
-		out = append(out, v)
-	}
-	if nullable {
-		out = append(out, nil)
-	}
-	return out
-}
-
-// objectSchema returns the schema of an object with the given members.
-func objectSchema(props []geo.Property) obj {
-	members := obj{}
-	required := []string{}
-	for _, p := range props {
-		members[p.Name] = propertySchema(p)
-		if p.Required {
-			required = append(required, p.Name)
-		}
-	}
-	sch := obj{"type": "object", "properties": members, "additionalProperties": false}
-	if len(required) > 0 {
-		sch["required"] = required
-	}
-	return sch
-}
-
-// propertiesSchema returns the schema of the properties member of a
-// feature of sc; without the Private properties unless full.
-func propertiesSchema(sc *geo.Schema, full bool) obj {
-	props := make([]geo.Property, 0, len(sc.Properties))
-	for _, p := range sc.Properties {
-		if full || !p.Private {
-			props = append(props, p)
-		}
-	}
-	sch := objectSchema(props)
-	sch["description"] = "The properties of a feature of " + sc.ID + "."
-	return sch
-}
-
-// featureSchema returns the schema of a GeoJSON Feature of sc.
-func featureSchema(sc *geo.Schema) obj {
-	geoms := make([]any, 0, len(sc.GeometryTypes))
-	for _, t := range sc.GeometryTypes {
-		geoms = append(geoms, ref("schemas", geometrySchemaName(t)))
-	}
-	return obj{
-		"type":     "object",
-		"required": []string{"type", "id", "geometry", "properties"},
-		"properties": obj{
-			"type": obj{"type": "string", "enum": []string{"Feature"}},
-			"id":   obj{"type": "string"},
-			"geometry": obj{
-				"description": "One of " + strings.Join(sc.GeometryTypes, ", ") + " in WGS-84 longitude/latitude, at most " +
-					strconv.Itoa(geo.Decimals) + " decimals; null where the location is not known.",
-				"nullable": true,
-				"oneOf":    geoms,
-			},
-			"properties": ref("schemas", sc.ID+".properties"),
-			"links":      obj{"type": "array", "items": ref("schemas", "link")},
-		},
+	d.response(sharedResponse(http.StatusNotModified), answer("Not modified: the If-None-Match or If-Modified-Since of the request still holds.", nil, nil))
+	for name, p := range baseParameters() {
+		d.parameter(name, p)
 	}
 }
 
-// featureCollectionSchema returns the schema of a page of features of sc.
-func featureCollectionSchema(sc *geo.Schema) obj {
-	return obj{
-		"type":     "object",
-		"required": []string{"type", "features"},
-		"properties": obj{
-			"type":           obj{"type": "string", "enum": []string{"FeatureCollection"}},
-			"features":       obj{"type": "array", "items": ref("schemas", sc.ID+".feature")},
-			"links":          obj{"type": "array", "items": ref("schemas", "link")},
-			"numberMatched":  obj{"type": "integer", "minimum": 0, "description": "How many features matched the query, on every page."},
-			"numberReturned": obj{"type": "integer", "minimum": 0, "description": "How many features are on this page."},
-			"timeStamp": obj{"type": "string", "format": "date-time",
-				"description": "The time of the last write to the collection: the page is the data as of then. Absent while the collection has never been written."},
-		},
-	}
-}
-
-// geometrySchemaName names the component schema of a geometry type.
-func geometrySchemaName(t string) string { return strings.ToLower(t) + "GeoJSON" }
-
-// baseSchemas returns the schemas every document has.
-func baseSchemas() obj {
-	position := obj{"type": "array", "minItems": 2, "maxItems": 2, "items": obj{"type": "number"},
-		"description": "[longitude, latitude] in WGS-84."}
-	line := obj{"type": "array", "minItems": 2, "items": position}
-	ring := obj{"type": "array", "minItems": 4, "items": position}
-	polygon := obj{"type": "array", "minItems": 1, "items": ring}
-	geometry := func(t string, coords obj) obj {
-		return obj{"type": "object", "required": []string{"type", "coordinates"}, "properties": obj{
-			"type":        obj{"type": "string", "enum": []string{t}},
-			"coordinates": coords,
-		}}
-	}
-	link := obj{"type": "object", "required": []string{"href", "rel"}, "properties": obj{
-		"href":  obj{"type": "string"},
-		"rel":   obj{"type": "string"},
-		"type":  obj{"type": "string"},
-		"title": obj{"type": "string"},
+// documentSecurity adds the bearer security scheme and, to every
+// operation, its least role (x-role, from the rules that guard enforces),
+// its security requirement and its 401 and 403 responses.
+func (d document) documentSecurity(rules map[string]geo.Role) {
+	d.Components.SecuritySchemes["bearerAuth"] = &openapi3.SecuritySchemeRef{Value: &openapi3.SecurityScheme{
+		Type: "http", Scheme: "bearer",
+		Description: "A token made with `hazardmap token create` or POST /tokens. Roles: public (no token) < crew < planner < admin; " +
+			"each operation's x-role is the least role that may call it.",
 	}}
-	links := obj{"type": "array", "items": ref("schemas", "link")}
-	return obj{
-		"link": link,
-		"landingPage": obj{"type": "object", "required": []string{"links"}, "properties": obj{
-			"title": obj{"type": "string"}, "description": obj{"type": "string"}, "links": links,
-		}},
-		"confClasses": obj{"type": "object", "required": []string{"conformsTo"}, "properties": obj{
-			"conformsTo": obj{"type": "array", "items": obj{"type": "string"}},
-		}},
-		"collections": obj{"type": "object", "required": []string{"links", "collections"}, "properties": obj{
-			"links": links, "collections": obj{"type": "array", "items": ref("schemas", "collection")},
-		}},
-		"collection": obj{"type": "object", "required": []string{"id", "links"}, "properties": obj{
-			"id":          obj{"type": "string"},
-			"title":       obj{"type": "string", "description": "The Chinese title, then the English one."},
-			"description": obj{"type": "string"},
-			"links":       links,
-			"extent":      ref("schemas", "extent"),
-			"itemType":    obj{"type": "string", "enum": []string{"feature"}},
-			"crs":         obj{"type": "array", "items": obj{"type": "string"}},
-		}},
-		"extent": obj{"type": "object", "properties": obj{
-			"spatial": obj{"type": "object", "properties": obj{
-				"bbox": obj{"type": "array", "minItems": 1, "items": obj{"type": "array", "minItems": 4, "maxItems": 4, "items": obj{"type": "number"}},
-					"description": "minLon, minLat, maxLon, maxLat of every located feature."},
-				"crs": obj{"type": "string", "enum": []string{CRS84}},
-			}},
-		}},
-		"status": obj{"type": "object", "properties": obj{"status": obj{"type": "string"}}},
-		"problem": obj{"type": "object", "required": []string{"type", "title", "status"},
-			"description": "An RFC 9457 problem. errors names each input field that was wrong (for a query, the parameter).",
-			"properties": obj{
-				"type":       obj{"type": "string"},
-				"title":      obj{"type": "string"},
-				"status":     obj{"type": "integer"},
-				"detail":     obj{"type": "string"},
-				"instance":   obj{"type": "string"},
-				"request_id": obj{"type": "string"},
-				"errors": obj{"type": "array", "items": obj{"type": "object", "required": []string{"field", "detail"}, "properties": obj{
-					"field": obj{"type": "string"}, "detail": obj{"type": "string"},
-				}}},
-			}},
-		geometrySchemaName("Point"):        geometry("Point", position),
-		geometrySchemaName("LineString"):   geometry("LineString", line),
-		geometrySchemaName("Polygon"):      geometry("Polygon", polygon),
-		geometrySchemaName("MultiPolygon"): geometry("MultiPolygon", obj{"type": "array", "minItems": 1, "items": polygon}),
+	bearer := openapi3.SecurityRequirement{"bearerAuth": []string{}}
+	d.Security = openapi3.SecurityRequirements{{}, bearer}
+	for path, item := range d.Paths.Map() {
+		for method, op := range item.Operations() {
+			role := rules[strings.ToUpper(method)+" "+path]
+			op.Extensions = map[string]any{"x-role": string(role)}
+			op.Responses.Set(strconv.Itoa(http.StatusUnauthorized), responseRef(sharedResponse(http.StatusUnauthorized)))
+			if role != geo.RolePublic {
+				op.Security = &openapi3.SecurityRequirements{bearer}
+				op.Responses.Set(strconv.Itoa(http.StatusForbidden), responseRef(sharedResponse(http.StatusForbidden)))
+			}
+		}
 	}
 }
 
-// baseResponses returns the shared error and 304 responses.
-func baseResponses() obj {
-	problem := func(desc string) obj {
-		return obj{"description": desc, "content": content(obj{"application/problem+json": ref("schemas", "problem")})}
-	}
-	return obj{
-		"NotModified": obj{"description": "Not modified: the If-None-Match or If-Modified-Since of the request still holds."},
-		"BadRequest":  problem("A query parameter is unknown, repeated, malformed or out of range; errors[].field names it."),
-		"NotFound":    problem("No such collection or feature."),
-		"ServerError": problem("An internal error; the request id is in the server log."),
-		"Unavailable": problem("The store cannot be reached right now; retry after Retry-After seconds."),
-	}
+// documentOperations documents the probes.
+func (d document) documentOperations() {
+	status := jsonContent(typeJSON, schemaRef("status"))
+	d.read("/healthz", &openapi3.Operation{OperationID: "getHealth", Tags: []string{"Operations"},
+		Summary:     "Liveness: the process serves HTTP",
+		Description: "Does not look at the store, so an orchestrator does not restart a healthy process whose database is away.",
+		Responses:   responses(map[int]*openapi3.Response{200: answer("Up.", status, nil)})})
+	d.read("/readyz", &openapi3.Operation{OperationID: "getReadiness", Tags: []string{"Operations"},
+		Summary:   "Readiness: the store answers",
+		Responses: responses(map[int]*openapi3.Response{200: answer("Ready.", status, nil)}, 503)})
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -12,9 +12,9 @@ import (
 	"hazardmap/geo"
 )
 
-// Problem is an RFC 9457 problem details body. Errors lists the fields of
+// problemDetails is an RFC 9457 problem details body. Errors lists the fields of
 // the input that were wrong, each by name.
-type Problem struct {
+type problemDetails struct {
 	Type     string           `json:"type"`
 	Title    string           `json:"title"`
 	Status   int              `json:"status"`
@@ -24,48 +24,34 @@ type Problem struct {
 	// RequestID lets an operator find the log line of a failed request.
 	RequestID string `json:"request_id,omitempty"`
 	// Current is the extension member of a 412: the version the write
-	// did not name (see Current).
-	Current *Current `json:"current,omitempty"`
+	// did not name (see currentVersion).
+	Current *currentVersion `json:"current,omitempty"`
 
 	// header holds fields to send with the problem (ETag, Retry-After,
 	// Allow); it is not part of the body.
 	header http.Header
 }
 
-// Current describes the current version of a feature, in the body of a
+// currentVersion describes the current version of a feature, in the body of a
 // 412 (Precondition Failed): the ETag to send in If-Match next time, the
 // version and time of the last write, and the feature itself as the
 // client's role may see it, so that a crew can see what changed before
 // trying again.
-type Current struct {
+type currentVersion struct {
 	ETag    string          `json:"etag"`
 	Version int64           `json:"version"`
 	Updated string          `json:"updated"`
 	Feature json.RawMessage `json:"feature,omitempty"`
 }
 
-// condition names a refusal of the HTTP exchange itself that no geo.Kind
-// names. Each refines a kind (see httpError), and statusOf gives each its
-// own status code.
-type condition int
-
-// The conditions.
-const (
-	preconditionFailed   condition = iota + 1 // 412: If-Match names no current version
-	preconditionRequired                      // 428: a write without If-Match
-	tooLarge                                  // 413: the request body is over its limit
-	unsupportedMedia                          // 415: the body is not of a type the route reads
-	tooManyRequests                           // 429: over the token's write rate
-	methodNotAllowed                          // 405: the route exists, the method does not
-)
-
-// httpError is an error of the HTTP exchange: a condition, the geo error
-// it refines (its kind, so geo.KindOf still classifies it, and a message
-// safe for the client), and what the problem response carries besides.
+// httpError is a refusal of the HTTP exchange itself that no geo.Kind
+// names: its own status code, the geo error it refines (its kind, so
+// geo.KindOf still classifies it, and a message safe for the client), and
+// what the problem response carries besides.
 type httpError struct {
-	cond    condition
+	status  int
 	err     *geo.Error
-	current *Current
+	current *currentVersion
 	header  http.Header
 }
 
@@ -77,62 +63,49 @@ func (e *httpError) Unwrap() error { return e.err }
 
 // errPreconditionFailed reports that If-Match named no current version of
 // the feature; cur is the current one, sent in the body and as ETag.
-func errPreconditionFailed(cur *Current) error {
-	return &httpError{cond: preconditionFailed, current: cur,
+func errPreconditionFailed(cur *currentVersion) error {
+	return &httpError{status: http.StatusPreconditionFailed, current: cur,
 		err:    geo.Errorf(geo.Conflict, "the feature has changed since the version named in If-Match; the current version is in \"current\": review it and retry with its ETag"),
 		header: http.Header{"Etag": {cur.ETag}}}
 }
 
 // errPreconditionRequired reports a write without a usable If-Match.
 func errPreconditionRequired(detail string) error {
-	return &httpError{cond: preconditionRequired, err: geo.Errorf(geo.Invalid, "%s", detail)}
+	return &httpError{status: http.StatusPreconditionRequired, err: geo.Errorf(geo.Invalid, "%s", detail)}
 }
 
 // errTooLarge reports a request body over limit bytes.
 func errTooLarge(limit int64) error {
-	return &httpError{cond: tooLarge, err: geo.Errorf(geo.Invalid, "the request body is larger than %d bytes", limit)}
+	return &httpError{status: http.StatusRequestEntityTooLarge, err: geo.Errorf(geo.Invalid, "the request body is larger than %d bytes", limit)}
 }
 
 // errUnsupportedMedia reports a body whose Content-Type the route does not
 // read.
 func errUnsupportedMedia(got string, want ...string) error {
-	return &httpError{cond: unsupportedMedia, err: geo.InvalidField("Content-Type", "%q is not accepted here; send %s", got, strings.Join(want, " or ")),
+	return &httpError{status: http.StatusUnsupportedMediaType, err: geo.InvalidField("Content-Type", "%q is not accepted here; send %s", got, strings.Join(want, " or ")),
 		header: http.Header{"Accept-Post": {strings.Join(want, ", ")}}}
 }
 
 // errTooManyRequests reports a token over its write rate; retryAfter is
 // the Retry-After value in seconds.
 func errTooManyRequests(retryAfter string) error {
-	return &httpError{cond: tooManyRequests, err: geo.Errorf(geo.Unavailable, "too many writes with this token; retry after %s seconds", retryAfter),
+	return &httpError{status: http.StatusTooManyRequests, err: geo.Errorf(geo.Unavailable, "too many writes with this token; retry after %s seconds", retryAfter),
 		header: http.Header{"Retry-After": {retryAfter}}}
 }
 
 // errMethodNotAllowed reports a method that the route at path does not
 // answer; allow lists those it does.
 func errMethodNotAllowed(method, path, allow string) error {
-	return &httpError{cond: methodNotAllowed, err: geo.Errorf(geo.Invalid, "%s is not allowed on %s", method, path),
+	return &httpError{status: http.StatusMethodNotAllowed, err: geo.Errorf(geo.Invalid, "%s is not allowed on %s", method, path),
 		header: http.Header{"Allow": {allow}}}
 }
 
-// statusOf is the one table from errors to HTTP status codes: the
-// conditions of the HTTP exchange (httpError) first, then the geo kinds.
+// statusOf is the one table from errors to HTTP status codes: a refusal
+// of the HTTP exchange (httpError) has its own, a geo kind is mapped.
 func statusOf(err error) int {
 	var he *httpError
 	if errors.As(err, &he) {
-		switch he.cond {
-		case preconditionFailed:
-			return http.StatusPreconditionFailed
-		case preconditionRequired:
-			return http.StatusPreconditionRequired
-		case tooLarge:
-			return http.StatusRequestEntityTooLarge
-		case unsupportedMedia:
-			return http.StatusUnsupportedMediaType
-		case tooManyRequests:
-			return http.StatusTooManyRequests
-		case methodNotAllowed:
-			return http.StatusMethodNotAllowed
-		}
+		return he.status
 	}
 	switch geo.KindOf(err) {
 	case geo.Invalid:
@@ -158,7 +131,7 @@ func statusOf(err error) int {
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	k := geo.KindOf(err)
 	status := statusOf(err)
-	p := Problem{
+	p := problemDetails{
 		Type:      "about:blank",
 		Title:     http.StatusText(status),
 		Status:    status,
@@ -201,9 +174,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	writeProblem(w, p)
 }
 
-func writeProblem(w http.ResponseWriter, p Problem) {
+func writeProblem(w http.ResponseWriter, p problemDetails) {
 	h := w.Header()
-	h.Set("Content-Type", "application/problem+json")
+	h.Set("Content-Type", typeProblem)
 	h.Set("Cache-Control", "no-store")
 	h.Del("ETag")
 	h.Del("Last-Modified")

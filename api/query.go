@@ -18,23 +18,23 @@ import (
 // the offending parameter.
 
 // Paging bounds of /collections/{collectionId}/items, as the OpenAPI
-// document states them. A limit above MaxLimit is refused (400), not
+// document states them. A limit above maxLimit is refused (400), not
 // clamped, so that a client never silently gets fewer features than it
 // asked for and believes it has them all.
 const (
-	DefaultLimit = 100
-	MaxLimit     = 10000
+	defaultLimit = 100
+	maxLimit     = 10000
 )
 
-// CRS84 is the URI of WGS-84 longitude/latitude, the only CRS this service
+// crs84 is the URI of WGS-84 longitude/latitude, the only CRS this service
 // reads and writes (RFC 7946).
-const CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+const crs84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
-// ItemsQuery is a validated query of /collections/{collectionId}/items.
-type ItemsQuery struct {
+// itemsQuery is a validated query of /collections/{collectionId}/items.
+type itemsQuery struct {
 	// BBox, when set, is a CRS84 box with Min <= Max on both axes.
 	BBox *orb.Bound
-	// Limit is 1 to MaxLimit; Offset is 0 or more.
+	// Limit is 1 to maxLimit; Offset is 0 or more.
 	Limit, Offset int
 	// Filters are equality filters on Filterable properties, sorted by
 	// property name, with their canonical values.
@@ -46,7 +46,7 @@ type ItemsQuery struct {
 }
 
 // Query returns q as a store query.
-func (q ItemsQuery) Query() geo.Query {
+func (q itemsQuery) Query() geo.Query {
 	return geo.Query{BBox: q.BBox, Filters: q.Filters, Datetime: q.Datetime, Limit: q.Limit, Offset: q.Offset}
 }
 
@@ -55,12 +55,12 @@ func (q ItemsQuery) Query() geo.Query {
 // formatted one way. Two requests that select the same features in the
 // same page have the same canonical form; it keys the response cache and
 // is the query of the self link.
-func (q ItemsQuery) Canonical() string {
+func (q itemsQuery) Canonical() string {
 	return q.withOffset(q.Offset)
 }
 
 // withOffset returns the canonical query of the page of q at offset.
-func (q ItemsQuery) withOffset(offset int) string {
+func (q itemsQuery) withOffset(offset int) string {
 	var b strings.Builder
 	if q.BBox != nil {
 		b.WriteString("bbox=")
@@ -94,32 +94,32 @@ func (q ItemsQuery) withOffset(offset int) string {
 // property filters, for error messages.
 const itemsParams = "bbox, bbox-crs, datetime, limit, offset, f"
 
-// ParseItemsQuery validates the query string of
+// parseItemsQuery validates the query string of
 // /collections/{collectionId}/items for the collection of sc: bbox,
 // bbox-crs (CRS84 only), limit, offset, f (json only), and equality filters
 // on sc's Filterable properties. Unknown and repeated parameters are
 // errors, so that a misspelt filter is reported rather than ignored. The
 // error lists every bad parameter, each under its own name.
-func ParseItemsQuery(sc *geo.Schema, v url.Values) (ItemsQuery, error) {
-	q := ItemsQuery{Limit: DefaultLimit}
+func parseItemsQuery(sc *geo.Schema, v url.Values) (itemsQuery, error) {
+	q := itemsQuery{Limit: defaultLimit}
 	bad := eachParam(v, func(name, raw string) (err error) {
 		switch name {
 		case "bbox":
 			var b orb.Bound
-			if b, err = ParseBBox(raw); err == nil {
+			if b, err = parseBBox(raw); err == nil {
 				q.BBox = &b
 			}
 		case "bbox-crs":
 			err = parseCRS(name, raw)
 		case "limit":
-			q.Limit, err = ParseLimit(raw)
+			q.Limit, err = parseLimit(raw)
 		case "offset":
-			q.Offset, err = ParseOffset(raw)
+			q.Offset, err = parseOffset(raw)
 		case "f":
 			err = parseFormat(raw, false)
 		case "datetime":
 			var iv geo.Interval
-			if iv, err = ParseDatetime(name, raw); err == nil {
+			if iv, err = parseDatetime(name, raw); err == nil {
 				q.Datetime = &iv
 			}
 		default:
@@ -142,8 +142,8 @@ func ParseItemsQuery(sc *geo.Schema, v url.Values) (ItemsQuery, error) {
 	if v.Has("bbox-crs") && !v.Has("bbox") {
 		bad = append(bad, geo.FieldError{Field: "bbox-crs", Detail: "given without bbox"})
 	}
-	if len(bad) > 0 {
-		return ItemsQuery{}, &geo.Error{Kind: geo.Invalid, Message: "invalid query parameters", Fields: bad}
+	if err := invalidQuery(bad); err != nil {
+		return itemsQuery{}, err
 	}
 	slices.SortFunc(q.Filters, func(a, b geo.Filter) int { return strings.Compare(a.Property, b.Property) })
 	return q, nil
@@ -169,6 +169,15 @@ func eachParam(v url.Values, parse func(name, raw string) error) []geo.FieldErro
 	return bad
 }
 
+// invalidQuery returns the error of a query with the bad parameters, nil
+// when there are none.
+func invalidQuery(bad []geo.FieldError) error {
+	if len(bad) == 0 {
+		return nil
+	}
+	return &geo.Error{Kind: geo.Invalid, Message: "invalid query parameters", Fields: bad}
+}
+
 // fieldErrors returns the field errors of err, or one naming field.
 func fieldErrors(err error, field string) []geo.FieldError {
 	if e := geo.AsError(err); e != nil && len(e.Fields) > 0 {
@@ -177,12 +186,12 @@ func fieldErrors(err error, field string) []geo.FieldError {
 	return []geo.FieldError{{Field: field, Detail: err.Error()}}
 }
 
-// ParseBBox reads the bbox parameter: four numbers minLon,minLat,maxLon,
+// parseBBox reads the bbox parameter: four numbers minLon,minLat,maxLon,
 // maxLat in CRS84 (six, with heights, are accepted and the heights
 // ignored: the data is two-dimensional). Longitudes must lie in [-180,
 // 180], latitudes in [-90, 90], and min may not exceed max (a box across
 // the antimeridian is refused: Xingyang is nowhere near it).
-func ParseBBox(raw string) (orb.Bound, error) {
+func parseBBox(raw string) (orb.Bound, error) {
 	parts := strings.Split(raw, ",")
 	if len(parts) != 4 && len(parts) != 6 {
 		return orb.Bound{}, geo.InvalidField("bbox", "want 4 comma-separated numbers minLon,minLat,maxLon,maxLat; got %d values", len(parts))
@@ -249,20 +258,20 @@ func isDecimal(s string) bool {
 	return i == len(s)
 }
 
-// ParseLimit reads the limit parameter: an integer from 1 to MaxLimit.
-func ParseLimit(raw string) (int, error) {
+// parseLimit reads the limit parameter: an integer from 1 to maxLimit.
+func parseLimit(raw string) (int, error) {
 	n, err := strconv.Atoi(raw)
 	if err != nil {
-		return 0, geo.InvalidField("limit", "want an integer from 1 to %d, got %q", MaxLimit, raw)
+		return 0, geo.InvalidField("limit", "want an integer from 1 to %d, got %q", maxLimit, raw)
 	}
-	if n < 1 || n > MaxLimit {
-		return 0, geo.InvalidField("limit", "want an integer from 1 to %d, got %d; page with offset or the next link", MaxLimit, n)
+	if n < 1 || n > maxLimit {
+		return 0, geo.InvalidField("limit", "want an integer from 1 to %d, got %d; page with offset or the next link", maxLimit, n)
 	}
 	return n, nil
 }
 
-// ParseOffset reads the offset parameter: a non-negative integer.
-func ParseOffset(raw string) (int, error) {
+// parseOffset reads the offset parameter: a non-negative integer.
+func parseOffset(raw string) (int, error) {
 	n, err := strconv.Atoi(raw)
 	if err != nil || n < 0 {
 		return 0, geo.InvalidField("offset", "want a non-negative integer, got %q", raw)
@@ -274,10 +283,10 @@ func ParseOffset(raw string) (int, error) {
 // for a *-crs parameter.
 func parseCRS(field, raw string) error {
 	switch strings.TrimSuffix(strings.TrimPrefix(raw, "["), "]") {
-	case CRS84, "urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:OGC::CRS84":
+	case crs84, "urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:OGC::CRS84":
 		return nil
 	}
-	return geo.InvalidField(field, "only %s (WGS-84 longitude/latitude) is supported", CRS84)
+	return geo.InvalidField(field, "only %s (WGS-84 longitude/latitude) is supported", crs84)
 }
 
 // parseFormat checks the f parameter: "json" everywhere, "html" where
@@ -296,28 +305,15 @@ func parseFormat(raw string, html bool) error {
 // parameter is f; html says whether f=html is offered there. It reports
 // whether f=html was given.
 func parseSimpleQuery(v url.Values, html bool) (wantHTML bool, err error) {
-	names := make([]string, 0, len(v))
-	for name := range v {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	var bad []geo.FieldError
-	for _, name := range names {
-		vals := v[name]
-		switch {
-		case name != "f":
-			bad = append(bad, geo.FieldError{Field: name, Detail: "unknown parameter; this request takes only f"})
-		case len(vals) != 1:
-			bad = append(bad, geo.FieldError{Field: name, Detail: "give this parameter once"})
-		default:
-			if err := parseFormat(vals[0], html); err != nil {
-				bad = append(bad, fieldErrors(err, name)...)
-			}
-			wantHTML = vals[0] == "html"
+	bad := eachParam(v, func(name, raw string) error {
+		if name != "f" {
+			return geo.InvalidField(name, "unknown parameter; this request takes only f")
 		}
-	}
-	if len(bad) > 0 {
-		return false, &geo.Error{Kind: geo.Invalid, Message: "invalid query parameters", Fields: bad}
+		wantHTML = raw == "html"
+		return parseFormat(raw, html)
+	})
+	if err := invalidQuery(bad); err != nil {
+		return false, err
 	}
 	return wantHTML, nil
 }

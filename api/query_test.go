@@ -62,7 +62,7 @@ func TestParseBBox(t *testing.T) {
 		{"113e0,3.4E1,.114e3,35", orb.Bound{Min: orb.Point{113, 34}, Max: orb.Point{114, 35}}, true},
 	}
 	for _, tt := range tests {
-		got, err := ParseBBox(tt.raw)
+		got, err := parseBBox(tt.raw)
 		if (err == nil) != tt.ok {
 			t.Errorf("ParseBBox(%q) error = %v, want ok = %v", tt.raw, err, tt.ok)
 			continue
@@ -90,7 +90,7 @@ func TestParseLimitOffset(t *testing.T) {
 		{"1.5", 0, false}, {"99999999999999999999999", 0, false}, {" 5", 0, false},
 	}
 	for _, tt := range limits {
-		got, err := ParseLimit(tt.raw)
+		got, err := parseLimit(tt.raw)
 		if (err == nil) != tt.ok || got != tt.want {
 			t.Errorf("ParseLimit(%q) = %d, %v; want %d, ok %v", tt.raw, got, err, tt.want, tt.ok)
 		}
@@ -107,7 +107,7 @@ func TestParseLimitOffset(t *testing.T) {
 		{"-3", 0, false}, {"x", 0, false}, {"", 0, false}, {"99999999999999999999999", 0, false},
 	}
 	for _, tt := range offsets {
-		got, err := ParseOffset(tt.raw)
+		got, err := parseOffset(tt.raw)
 		if (err == nil) != tt.ok || got != tt.want {
 			t.Errorf("ParseOffset(%q) = %d, %v; want %d, ok %v", tt.raw, got, err, tt.want, tt.ok)
 		}
@@ -169,7 +169,7 @@ func TestParseItemsQuery(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			q, err := ParseItemsQuery(tt.sc, v)
+			q, err := parseItemsQuery(tt.sc, v)
 			if tt.fields != nil {
 				if err == nil {
 					t.Fatalf("ParseItemsQuery(%q) = %+v, want an error on %v", tt.query, q, tt.fields)
@@ -190,7 +190,7 @@ func TestParseItemsQuery(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			q2, err := ParseItemsQuery(tt.sc, v2)
+			q2, err := parseItemsQuery(tt.sc, v2)
 			if err != nil || q2.Canonical() != q.Canonical() {
 				t.Errorf("ParseItemsQuery(Canonical()) = %q, %v; want %q", q2.Canonical(), err, q.Canonical())
 			}
@@ -199,7 +199,7 @@ func TestParseItemsQuery(t *testing.T) {
 }
 
 func TestParseItemsQueryFilterValues(t *testing.T) {
-	q, err := ParseItemsQuery(mustSchema(t, geo.Depots), url.Values{"floor": {"4"}, "damp": {"false"}})
+	q, err := parseItemsQuery(mustSchema(t, geo.Depots), url.Values{"floor": {"4"}, "damp": {"false"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,7 +333,7 @@ func FuzzParseBBox(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		b, err := ParseBBox(raw)
+		b, err := parseBBox(raw)
 		if err != nil {
 			if geo.KindOf(err) != geo.Invalid || !slices.Equal(fieldsOf(err), []string{"bbox"}) {
 				t.Fatalf("ParseBBox(%q) = %v, want an Invalid error on bbox", raw, err)
@@ -357,7 +357,7 @@ func FuzzParseItemsQuery(f *testing.F) {
 		if err != nil {
 			return
 		}
-		q, err := ParseItemsQuery(sc, v)
+		q, err := parseItemsQuery(sc, v)
 		if err != nil {
 			e := geo.AsError(err)
 			if e == nil || e.Kind != geo.Invalid || len(e.Fields) == 0 {
@@ -370,7 +370,7 @@ func FuzzParseItemsQuery(f *testing.F) {
 			}
 			return
 		}
-		if q.Limit < 1 || q.Limit > MaxLimit || q.Offset < 0 {
+		if q.Limit < 1 || q.Limit > maxLimit || q.Offset < 0 {
 			t.Fatalf("ParseItemsQuery(%q) = limit %d offset %d: out of range", query, q.Limit, q.Offset)
 		}
 		for _, f := range q.Filters {
@@ -383,7 +383,7 @@ func FuzzParseItemsQuery(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Canonical() = %q does not parse: %v", q.Canonical(), err)
 		}
-		q2, err := ParseItemsQuery(sc, v2)
+		q2, err := parseItemsQuery(sc, v2)
 		if err != nil || q2.Canonical() != q.Canonical() {
 			t.Fatalf("ParseItemsQuery(%q): canonical %q reparses to %q, %v", query, q.Canonical(), q2.Canonical(), err)
 		}
@@ -411,7 +411,7 @@ func TestParseDatetime(t *testing.T) {
 		{"a/b/c", time.Time{}, time.Time{}, false},
 	}
 	for _, c := range cases {
-		iv, err := ParseDatetime("datetime", c.raw)
+		iv, err := parseDatetime("datetime", c.raw)
 		if (err == nil) != c.ok {
 			t.Errorf("ParseDatetime(%q) = %v, want ok=%v", c.raw, err, c.ok)
 			continue
@@ -433,7 +433,7 @@ func FuzzParseDatetime(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		iv, err := ParseDatetime("datetime", raw)
+		iv, err := parseDatetime("datetime", raw)
 		if err != nil {
 			if geo.KindOf(err) != geo.Invalid {
 				t.Fatalf("ParseDatetime(%q) error kind %v, want Invalid", raw, geo.KindOf(err))
@@ -447,7 +447,7 @@ func FuzzParseDatetime(f *testing.F) {
 			t.Fatalf("ParseDatetime(%q) = %v..%v: end before start", raw, iv.Start, iv.End)
 		}
 		// The canonical form parses back to the same interval.
-		again, err := ParseDatetime("datetime", formatInterval(iv))
+		again, err := parseDatetime("datetime", formatInterval(iv))
 		if err != nil || !again.Start.Equal(iv.Start) || !again.End.Equal(iv.End) {
 			t.Fatalf("ParseDatetime(formatInterval(%q) = %q) = %v, %v", raw, formatInterval(iv), again, err)
 		}

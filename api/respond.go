@@ -15,12 +15,16 @@ import (
 	"time"
 )
 
-// Media types the service writes.
+// Media types the service reads and writes.
 const (
 	typeJSON    = "application/json"
 	typeGeoJSON = "application/geo+json"
 	typeOpenAPI = "application/vnd.oai.openapi+json;version=3.0"
 	typeHTML    = "text/html"
+	// typeProblem is the media type of an error (problem.go).
+	typeProblem = "application/problem+json"
+	// typeMergePatch is the media type of a JSON Merge Patch (patch.go).
+	typeMergePatch = "application/merge-patch+json"
 )
 
 // revalidate is the Cache-Control of every data response. Caches may keep
@@ -50,10 +54,9 @@ type response struct {
 	etag     string    // strong validator of body, quoted; "" for none
 	modified time.Time // of the data shown; zero for none
 	links    []string  // values of Link headers
-	// version is the data version the body shows and cacheable whether
-	// the body is known to be that of the version its cache key names.
-	version   int64
-	cacheable bool
+	// version is the data version the body shows: the cache keeps the
+	// response only when it is the version its key names.
+	version int64
 	// private marks a planner's view (household detail): shared caches
 	// must not keep it.
 	private bool
@@ -245,7 +248,8 @@ func quality(ranges []acceptRange, major string, exact ...string) float64 {
 }
 
 // mediaRange splits one element of an Accept or Accept-Encoding header
-// into its lower-case value and q-value (1 when absent or malformed).
+// into its lower-case value and q-value: 1 when absent, 0 (not
+// acceptable) when malformed.
 func mediaRange(part string) (string, float64) {
 	v, params, err := mime.ParseMediaType(strings.TrimSpace(part))
 	if err != nil {
@@ -283,8 +287,8 @@ func marshal(v any) ([]byte, error) {
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
-// jsonResponse returns v encoded as a cacheable JSON response of the
-// given media type, validated by a hash of its bytes.
+// jsonResponse returns v encoded as a JSON response of the given media
+// type, validated by a hash of its bytes.
 func jsonResponse(v any, ctype string) (*response, error) {
 	body, err := marshal(v)
 	if err != nil {
@@ -292,5 +296,15 @@ func jsonResponse(v any, ctype string) (*response, error) {
 	}
 	h := fnv.New64a()
 	_, _ = h.Write(body)
-	return &response{body: body, ctype: ctype, etag: fmt.Sprintf(`"%016x"`, h.Sum64()), cacheable: true}, nil
+	return &response{body: body, ctype: ctype, etag: fmt.Sprintf(`"%016x"`, h.Sum64())}, nil
+}
+
+// writeJSON writes v as an uncacheable JSON response (no body for HEAD).
+func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_ = json.NewEncoder(w).Encode(v)
+	}
 }

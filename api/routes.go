@@ -1,13 +1,8 @@
 package api
 
 import (
-	"context"
-	"errors"
-	"fmt"
-	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -69,7 +64,7 @@ func (s *Server) routes() http.Handler {
 	handle(http.MethodPost, observationsRoute, geo.RoleCrew, s.handleObserve)
 	read("/audit", geo.RolePlanner, s.handleAudit) // audit.go
 	get("/events", s.handleEvents)                 // events.go: live updates (SSE)
-	read("/tokens", geo.RoleAdmin, s.handleTokens) // auth.go: token management
+	read("/tokens", geo.RoleAdmin, s.handleTokens) // tokens.go: token management
 	handle(http.MethodPost, "/tokens", geo.RoleAdmin, s.handleCreateToken)
 	handle(http.MethodDelete, "/tokens/{tokenId}", geo.RoleAdmin, s.handleRevokeToken)
 	get("/analysis/nearest-depots", s.handleNearestDepots) // analysis.go
@@ -106,76 +101,4 @@ func allowedMethods(rctx *chi.Context, path string) string {
 		return ""
 	}
 	return strings.Join(append(methods, http.MethodOptions), ", ")
-}
-
-// cors lets web maps on other origins read every layer: any origin may
-// GET and HEAD (nothing here is behind a cookie), and may read the ETag
-// and Link headers, so a client can revalidate and follow pages. Writes
-// are open to other origins too: they need a bearer token, which a
-// browser never sends on its own, so there is nothing to forge. It
-// answers OPTIONS (preflight or not) on every route itself.
-func (s *Server) cors(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Access-Control-Allow-Origin", "*")
-		h.Set("Access-Control-Expose-Headers", "ETag, Link, Location, Retry-After")
-		if r.Method != http.MethodOptions {
-			next.ServeHTTP(w, r)
-			return
-		}
-		allowed := allowedMethods(chi.RouteContext(r.Context()), r.URL.Path)
-		if allowed == "" {
-			next.ServeHTTP(w, r) // the router's 404
-			return
-		}
-		h.Set("Allow", allowed)
-		if r.Header.Get("Access-Control-Request-Method") != "" {
-			h.Set("Access-Control-Allow-Methods", allowed)
-			h.Set("Access-Control-Allow-Headers", "Accept, Accept-Language, Authorization, Content-Type, If-Match, If-None-Match, If-Modified-Since, Last-Event-ID")
-			h.Set("Access-Control-Max-Age", "86400")
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
-}
-
-// unavailable makes sure a failed store check reads as Unavailable even
-// when the store returned a bare context error.
-func unavailable(err error) error {
-	if geo.KindOf(err) == geo.Unavailable {
-		return err
-	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return geo.Wrap(geo.Unavailable, err, "store did not answer in time")
-	}
-	return geo.Wrap(geo.Unavailable, err, "store unavailable")
-}
-
-// logRequests logs one line per request.
-func (s *Server) logRequests(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-		start := time.Now()
-		next.ServeHTTP(ww, r)
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("request_id", middleware.GetReqID(r.Context())),
-			slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.Int("status", ww.Status()), slog.Int("bytes", ww.BytesWritten()),
-			slog.Duration("took", time.Since(start)))
-	})
-}
-
-// recoverPanics turns a panic in a handler into a logged 500 problem, so
-// one bad request cannot take the process down.
-func (s *Server) recoverPanics(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
-				s.fail(w, r, fmt.Errorf("panic: %v", v))
-			}
-		}()
-		next.ServeHTTP(w, r)
-	})
 }

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-chi/httprate"
@@ -17,7 +16,10 @@ import (
 	"hazardmap/geo"
 )
 
-// Options configure a Server. The zero value is usable.
+// Options configure a Server. The zero value is usable: a setting of 0
+// turns its feature off (no response cache, no write limit), as the
+// command line's flags do; cmd passes DefaultCacheBytes and
+// DefaultWritesPerMinute unless told otherwise.
 type Options struct {
 	// Logger receives request and error logs; nil discards them.
 	Logger *slog.Logger
@@ -27,9 +29,9 @@ type Options struct {
 	// a load balancer's probe gets an answer even when the database hangs.
 	PingTimeout time.Duration
 	// CacheBytes is the budget of the cache of encoded responses (see
-	// cache.go). 0 means DefaultCacheBytes; a negative value turns the
-	// cache off, so that every request is built from the store (for the
-	// cold benchmarks and for measuring the store itself).
+	// cache.go). 0 turns the cache off, so that every request is built
+	// from the store (for the cold benchmarks and for measuring the store
+	// itself).
 	CacheBytes int64
 	// BaseURL is the scheme, host and path prefix that links in responses
 	// start with, e.g. "https://hazardmap.example.org". Empty means
@@ -37,9 +39,8 @@ type Options struct {
 	// changes the scheme, host or path.
 	BaseURL string
 	// WritesPerMinute caps the writes (POST, PUT, PATCH, DELETE) of one
-	// token per minute on this instance (auth.go); over it a write gets
-	// 429 with Retry-After. 0 means DefaultWritesPerMinute; a negative
-	// value turns the limit off.
+	// token per minute on this instance (ratelimit.go); over it a write
+	// gets 429 with Retry-After. 0 turns the limit off.
 	WritesPerMinute int
 }
 
@@ -52,23 +53,13 @@ type Server struct {
 	handler http.Handler
 	cache   *cache // nil when off
 
-	stateMu sync.Mutex
-	states  map[string]collectionState // by collection id
-
 	// rules holds the least role of every route, by "METHOD pattern"
 	// (routes.go, enforced by guard in auth.go).
 	rules map[string]geo.Role
-	// limiter caps each token's writes; nil when off (auth.go).
+	// limiter caps each token's writes; nil when off (ratelimit.go).
 	limiter *httprate.RateLimiter
-	// events fans the store's changes out to the SSE clients (events.go).
+	// events fans the store's changes out to the SSE clients (hub.go).
 	events *hub
-}
-
-// collectionState is the version of a collection's data and the time of
-// its last write.
-type collectionState struct {
-	version int64
-	updated time.Time
 }
 
 // NewServer returns the HTTP handler of the service over store.
@@ -80,12 +71,8 @@ func NewServer(store geo.Store, opts Options) *Server {
 		opts.PingTimeout = 2 * time.Second
 	}
 	opts.BaseURL = strings.TrimSuffix(opts.BaseURL, "/")
-	budget := opts.CacheBytes
-	if budget == 0 {
-		budget = DefaultCacheBytes
-	}
 	s := &Server{store: store, log: opts.Logger, opts: opts, schemas: geo.Schemas(),
-		cache: newCache(budget), states: map[string]collectionState{}}
+		cache: newCache(opts.CacheBytes)}
 	s.limiter = s.newLimiter()
 	s.events = newHub(store, opts.Logger)
 	s.handler = s.routes()
@@ -106,38 +93,12 @@ func (s *Server) schema(c string) (*geo.Schema, error) {
 	return nil, geo.Errorf(geo.NotFound, "no collection %q", c)
 }
 
-// dataVersion returns the data version of collection c (what
-// geo.CollectionInfo.Version says), cheaply: every request for data asks
-// it, and a cached response is good while it has not moved.
+// dataVersion returns the data version of collection c as it is now,
+// cheaply (geo.Store.Version): every request for data asks it to find its
+// cached response, which is good while the version has not moved. A
+// response is labelled with the version of the geo.View it was read from.
 func (s *Server) dataVersion(ctx context.Context, c string) (int64, error) {
 	return s.store.Version(ctx, c)
-}
-
-// state returns the version of collection c and the time of its last
-// write. The time is asked of the store (Store.Collection, which also
-// computes the extent) only when the version has moved since last asked.
-func (s *Server) state(ctx context.Context, c string) (collectionState, error) {
-	v, err := s.dataVersion(ctx, c)
-	if err != nil {
-		return collectionState{}, err
-	}
-	s.stateMu.Lock()
-	st, ok := s.states[c]
-	s.stateMu.Unlock()
-	if ok && st.version == v {
-		return st, nil
-	}
-	info, err := s.store.Collection(ctx, c)
-	if err != nil {
-		return collectionState{}, err
-	}
-	st = collectionState{version: info.Version, updated: info.Updated}
-	s.stateMu.Lock()
-	if st.version >= s.states[c].version {
-		s.states[c] = st
-	}
-	s.stateMu.Unlock()
-	return st, nil
 }
 
 // baseURL returns what links in the response to r start with.

@@ -39,8 +39,9 @@ func (r result) decode(t testing.TB, v any) {
 	}
 }
 
-// newServer returns a server over a fixture store with default options.
+// newServer returns a server over a fixture store with the settings of
+// hazardmap serve.
 func newServer(t testing.TB) (*api.Server, geo.Store) {
 	st := api.OpenFixtureStore(t)
-	return api.NewServer(st, api.Options{}), st
+	return api.NewServer(st, api.Options{CacheBytes: api.DefaultCacheBytes, WritesPerMinute: api.DefaultWritesPerMinute}), st
 }

@@ -1,219 +1,26 @@
 package api
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
-	"time"
-
-	"github.com/go-chi/chi/v5"
 
 	"hazardmap/geo"
+	"hazardmap/geo/geojson"
 )
 
-// This file serves the writes of OGC API – Features – Part 4 (Create,
-// Replace, Update, Delete) and holds what every write shares: the view a
-// role gets of a feature, the feature's ETag, and If-Match.
-//
-// Optimistic concurrency: GET …/items/{featureId} sends a strong ETag
-// (featureETag). PUT, PATCH and DELETE must send it back in If-Match
-// (without it: 428). The handler reads the feature, compares the tags with
-// the ETag the same GET would send now (412 with the current version when
-// none matches), and passes the version it compared to the store, which
-// writes only if that is still the stored version — so a write that lands
-// between the comparison and the store's check is a 412 too, never a
-// silent overwrite.
+// This file serves the writes of OGC API – Features – Part 4: Create,
+// Replace, Update (a JSON Merge Patch, patch.go) and Delete, each behind
+// If-Match (precondition.go).
 
-// Media types of write bodies.
-const (
-	typeMergePatch = "application/merge-patch+json"
-	typeProblem    = "application/problem+json"
-)
-
-// fullView reports whether role sees the Private properties (household
-// detail): planners and admins do, the public and crews do not.
-func fullView(role geo.Role) bool { return role.AtLeast(geo.RolePlanner) }
-
-// viewName names what role sees, for cache keys and ETags: a response
-// built for one view is never served, nor validated, for the other.
-func viewName(role geo.Role) string {
-	if fullView(role) {
-		return "full"
-	}
-	return "public"
-}
-
-// featureETag returns the ETag of feature f of sc as GET
-// …/items/{featureId} sends it to a client of role at base: the version,
-// and a hash of the write time (a version can come back when a feature is
-// deleted and created again), the links' base and the view.
-func featureETag(sc *geo.Schema, f *geo.Feature, base string, role geo.Role) string {
-	return makeETag(f.Version, "feature", sc.ID, f.ID, strconv.FormatInt(f.Updated.UnixNano(), 10), base, viewName(role))
-}
-
-// featureBody encodes f as GET …/items/{featureId} sends it to a client
-// of role: without what role may not see, with its links; and its ETag.
-func featureBody(sc *geo.Schema, f *geo.Feature, base string, role geo.Role) ([]byte, string, error) {
-	href := base + "/collections/" + sc.ID
-	links, err := marshal([]Link{
-		{Href: href + "/items/" + f.ID, Rel: "self", Type: typeGeoJSON, Title: "This feature"},
-		{Href: href, Rel: "collection", Type: typeJSON, Title: sc.TitleEN},
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	body, err := AppendFeature(make([]byte, 0, 1024), sc.Redact(f, role))
-	if err != nil {
-		return nil, "", err
-	}
-	// AppendFeature closes the object; reopen it for the links.
-	body = append(body[:len(body)-1], `,"links":`...)
-	body = append(body, links...)
-	body = append(body, '}')
-	return body, featureETag(sc, f, base, role), nil
-}
-
-// writeFeature answers a write with the feature as it is now, in the
-// view of the writer, and its ETag (the next If-Match).
-func (s *Server) writeFeature(w http.ResponseWriter, r *http.Request, status int, sc *geo.Schema, f *geo.Feature) {
-	body, etag, err := featureBody(sc, f, s.baseURL(r), roleOf(r))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", typeGeoJSON)
-	h.Set("Cache-Control", "no-store")
-	h.Set("ETag", etag)
-	h.Set("Last-Modified", f.Updated.UTC().Format(http.TimeFormat))
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
-}
-
-// ParseETags reads an If-Match (or If-None-Match) field value: "*", or a
-// comma-separated list of entity tags (RFC 9110 §8.8.3), each returned as
-// written, W/ prefix and quotes included; empty list elements are
-// skipped. star reports "*". A malformed value is an Invalid error naming
-// field.
-func ParseETags(field, value string) (tags []string, star bool, err error) {
-	v := strings.TrimSpace(value)
-	if v == "*" {
-		return nil, true, nil
-	}
-	bad := func(detail string) ([]string, bool, error) {
-		return nil, false, geo.InvalidField(field, "%s; want \"*\" or entity tags such as \"3-00ab…\" (quotes included), comma-separated", detail)
-	}
-	for i := 0; i < len(v); {
-		switch c := v[i]; {
-		case c == ' ' || c == '\t' || c == ',':
-			i++
-			continue
-		case c == '"' || strings.HasPrefix(v[i:], `W/"`):
-			start := i
-			if c == 'W' {
-				i += 2
-			}
-			i++ // the opening quote
-			for i < len(v) && v[i] != '"' {
-				if b := v[i]; b < 0x21 || b == 0x7f {
-					return bad("an entity tag holds a control character or space")
-				}
-				i++
-			}
-			if i == len(v) {
-				return bad("an entity tag is not closed")
-			}
-			i++ // the closing quote
-			tags = append(tags, v[start:i])
-			if i < len(v) && v[i] != ',' && v[i] != ' ' && v[i] != '\t' {
-				return bad("entity tags must be separated by commas")
-			}
-		default:
-			return bad("an entity tag must be quoted")
-		}
-	}
-	if len(tags) == 0 {
-		return bad("no entity tag")
-	}
-	return tags, false, nil
-}
-
-// ifMatch returns the entity tags of r's If-Match. Without one, or with
-// "*" (which would let a write overwrite whatever is there), the write
-// is refused with 428.
-func ifMatch(r *http.Request) ([]string, error) {
-	values := r.Header.Values("If-Match")
-	if len(values) == 0 {
-		return nil, errPreconditionRequired("this write needs If-Match with the feature's current ETag (from GET of the feature), so that two crews never overwrite each other's edits unseen")
-	}
-	tags, star, err := ParseETags("If-Match", strings.Join(values, ","))
+// readFeatureBody reads a GeoJSON Feature from the body of r for the
+// route's featureId id ("" on POST): an id in the body, when given, must
+// be that one.
+func readFeatureBody(w http.ResponseWriter, r *http.Request, id string) (*geo.Feature, error) {
+	raw, err := readBody(w, r, maxFeatureBody, typeGeoJSON, typeJSON)
 	if err != nil {
 		return nil, err
 	}
-	if star {
-		return nil, errPreconditionRequired(`If-Match: * would overwrite whatever version is there; send the ETag of the version you edited`)
-	}
-	return tags, nil
-}
-
-// etagMatches reports whether one of tags is etag, by strong comparison
-// (RFC 9110 §13.1.1: a weak tag never matches), or the ETag of its gzip
-// form: both stand for the same version.
-func etagMatches(tags []string, etag string) bool {
-	for _, t := range tags {
-		if t == etag || t == gzipETag(etag) {
-			return true
-		}
-	}
-	return false
-}
-
-// current reads feature id of sc and checks tags against the ETag the
-// requester's GET would get: it returns the feature, or a 412 with the
-// current version, or NotFound.
-func (s *Server) current(ctx context.Context, r *http.Request, sc *geo.Schema, id string, tags []string) (*geo.Feature, error) {
-	f, err := s.store.Feature(ctx, sc.ID, id)
-	if err != nil {
-		return nil, err
-	}
-	if !etagMatches(tags, featureETag(sc, f, s.baseURL(r), roleOf(r))) {
-		return nil, s.stale(sc, f, r)
-	}
-	return f, nil
-}
-
-// stale returns the 412 for a write based on an older version than f.
-func (s *Server) stale(sc *geo.Schema, f *geo.Feature, r *http.Request) error {
-	body, etag, err := featureBody(sc, f, s.baseURL(r), roleOf(r))
-	if err != nil {
-		return err
-	}
-	return errPreconditionFailed(&Current{ETag: etag, Version: f.Version, Updated: f.Updated.UTC().Format(time.RFC3339Nano), Feature: body})
-}
-
-// lost turns the Conflict of a store write that lost a race after the
-// ETag matched (another write committed in between) into the 412 of the
-// newer version; other errors pass through.
-func (s *Server) lost(ctx context.Context, r *http.Request, sc *geo.Schema, id string, err error) error {
-	if geo.KindOf(err) != geo.Conflict {
-		return err
-	}
-	f, ferr := s.store.Feature(ctx, sc.ID, id)
-	if ferr != nil {
-		return ferr
-	}
-	return s.stale(sc, f, r)
-}
-
-// decodeBodyFeature reads a feature body for the route's featureId: an id
-// in the body, when given, must be that one.
-func decodeBodyFeature(raw []byte, id string) (*geo.Feature, error) {
-	f, err := DecodeFeature(raw, "")
+	f, err := geojson.DecodeFeature(raw, "")
 	if err != nil {
 		return nil, err
 	}
@@ -223,17 +30,22 @@ func decodeBodyFeature(raw []byte, id string) (*geo.Feature, error) {
 	return f, nil
 }
 
+// stored returns feature id of sc as the store keeps it after a write
+// (normalized geometry, canonical properties), so that the answer and its
+// ETag are those a GET gives; f when it cannot be read back.
+func (s *Server) stored(r *http.Request, sc *geo.Schema, f *geo.Feature) *geo.Feature {
+	if got, err := s.store.Feature(r.Context(), sc.ID, f.ID); err == nil {
+		return got
+	}
+	return f
+}
+
 // handleCreate serves POST /collections/{collectionId}/items (planner):
 // a GeoJSON Feature, with or without an id (the store makes one), is
 // created; 201 with its Location and ETag.
 func (s *Server) handleCreate(sc *geo.Schema) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		raw, err := readBody(w, r, maxFeatureBody, typeGeoJSON, typeJSON)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		f, err := decodeBodyFeature(raw, "")
+		f, err := readFeatureBody(w, r, "")
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -242,11 +54,7 @@ func (s *Server) handleCreate(sc *geo.Schema) http.HandlerFunc {
 			s.fail(w, r, fmt.Errorf("api: create in %s: %w", sc.ID, err))
 			return
 		}
-		// Read back what the store keeps (normalized geometry, canonical
-		// properties), so the body and ETag are those a GET gives.
-		if stored, err := s.store.Feature(r.Context(), sc.ID, f.ID); err == nil {
-			f = stored
-		}
+		f = s.stored(r, sc, f)
 		w.Header().Set("Location", s.baseURL(r)+"/collections/"+sc.ID+"/items/"+f.ID)
 		s.writeFeature(w, r, http.StatusCreated, sc, f)
 	}
@@ -257,68 +65,41 @@ func (s *Server) handleCreate(sc *geo.Schema) http.HandlerFunc {
 // current version.
 func (s *Server) handleReplace(sc *geo.Schema) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		id := chi.URLParam(r, "featureId")
-		tags, err := ifMatch(r)
+		var f *geo.Feature
+		err := s.writeIfMatch(r, sc, "replace", func(id string) (err error) {
+			f, err = readFeatureBody(w, r, id)
+			return err
+		}, func(id string, version int64) error {
+			f.ID, f.Version = id, version
+			return s.store.Replace(r.Context(), sc.ID, f)
+		})
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		raw, err := readBody(w, r, maxFeatureBody, typeGeoJSON, typeJSON)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		f, err := decodeBodyFeature(raw, id)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		cur, err := s.current(r.Context(), r, sc, id, tags)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		f.ID, f.Version = id, cur.Version
-		if err := s.store.Replace(r.Context(), sc.ID, f); err != nil {
-			s.fail(w, r, s.lost(r.Context(), r, sc, id, fmt.Errorf("api: replace %s/%s: %w", sc.ID, id, err)))
-			return
-		}
-		if stored, err := s.store.Feature(r.Context(), sc.ID, id); err == nil {
-			f = stored
-		}
-		s.writeFeature(w, r, http.StatusOK, sc, f)
+		s.writeFeature(w, r, http.StatusOK, sc, s.stored(r, sc, f))
 	}
 }
 
 // handlePatch serves PATCH /collections/{collectionId}/items/{featureId}
-// (planner): a JSON Merge Patch of the feature (ParseMergePatch), applied
+// (planner): a JSON Merge Patch of the feature (parseMergePatch), applied
 // if If-Match names its current version.
 func (s *Server) handlePatch(sc *geo.Schema) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		id := chi.URLParam(r, "featureId")
-		tags, err := ifMatch(r)
+		var p geo.Patch
+		var f *geo.Feature
+		err := s.writeIfMatch(r, sc, "patch", func(id string) error {
+			raw, err := readBody(w, r, maxFeatureBody, typeMergePatch, typeJSON)
+			if err == nil {
+				p, err = parseMergePatch(raw, id)
+			}
+			return err
+		}, func(id string, version int64) (err error) {
+			f, err = s.store.Patch(r.Context(), sc.ID, id, version, p)
+			return err
+		})
 		if err != nil {
 			s.fail(w, r, err)
-			return
-		}
-		raw, err := readBody(w, r, maxFeatureBody, typeMergePatch, typeJSON)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		p, err := ParseMergePatch(raw, id)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		cur, err := s.current(r.Context(), r, sc, id, tags)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		f, err := s.store.Patch(r.Context(), sc.ID, id, cur.Version, p)
-		if err != nil {
-			s.fail(w, r, s.lost(r.Context(), r, sc, id, fmt.Errorf("api: patch %s/%s: %w", sc.ID, id, err)))
 			return
 		}
 		s.writeFeature(w, r, http.StatusOK, sc, f)
@@ -330,161 +111,14 @@ func (s *Server) handlePatch(sc *geo.Schema) http.HandlerFunc {
 // version; 204.
 func (s *Server) handleDelete(sc *geo.Schema) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		id := chi.URLParam(r, "featureId")
-		tags, err := ifMatch(r)
+		err := s.writeIfMatch(r, sc, "delete", nil, func(id string, version int64) error {
+			return s.store.Delete(r.Context(), sc.ID, id, version)
+		})
 		if err != nil {
 			s.fail(w, r, err)
-			return
-		}
-		cur, err := s.current(r.Context(), r, sc, id, tags)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		if err := s.store.Delete(r.Context(), sc.ID, id, cur.Version); err != nil {
-			s.fail(w, r, s.lost(r.Context(), r, sc, id, fmt.Errorf("api: delete %s/%s: %w", sc.ID, id, err)))
 			return
 		}
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusNoContent)
-	}
-}
-
-// ParseMergePatch reads a JSON Merge Patch (RFC 7396) of a GeoJSON
-// Feature whose id is id: an object with any of
-//   - "properties": an object whose members replace the feature's (a
-//     property's array value replaces the whole array; null sets the
-//     property to null, which the nullable properties accept and the
-//     others refuse — a declared property is never removed);
-//   - "geometry": a GeoJSON geometry, or null to clear the location;
-//   - "type" ("Feature"), "id" (must be id) and "links" (ignored), so that
-//     a client may send back what it read.
-//
-// Anything else is an Invalid error naming the member.
-func ParseMergePatch(raw []byte, id string) (geo.Patch, error) {
-	var m map[string]json.RawMessage
-	if err := strictUnmarshal(raw, &m); err != nil || m == nil {
-		return geo.Patch{}, geo.InvalidField("body", "a merge patch is a JSON object such as {\"properties\":{\"status\":\"closed\"}}")
-	}
-	var p geo.Patch
-	for name, v := range m {
-		switch name {
-		case "type":
-			var t string
-			if err := json.Unmarshal(v, &t); err != nil || t != "Feature" {
-				return geo.Patch{}, geo.InvalidField("type", `want "Feature"`)
-			}
-		case "id":
-			var s string
-			if err := json.Unmarshal(v, &s); err != nil || s != id {
-				return geo.Patch{}, geo.InvalidField("id", "the id of a feature cannot be changed; want %q or no id", id)
-			}
-		case "links":
-		case "properties":
-			if isNull(v) {
-				return geo.Patch{}, geo.InvalidField("properties", "null would remove every property; name the properties to change")
-			}
-			d := json.NewDecoder(bytes.NewReader(v))
-			var props map[string]any
-			if err := d.Decode(&props); err != nil {
-				return geo.Patch{}, geo.InvalidField("properties", "want an object")
-			}
-			p.Properties = props
-		case "geometry":
-			g, err := DecodeGeometry(v, "geometry")
-			if err != nil {
-				return geo.Patch{}, err
-			}
-			p.SetGeometry, p.Geometry = true, g
-		default:
-			return geo.Patch{}, geo.InvalidField(name, "not a member of a feature patch (properties, geometry)")
-		}
-	}
-	return p, nil
-}
-
-// documentWrites documents the writes of every collection in the OpenAPI
-// document: POST on the items path, PUT, PATCH and DELETE on the item
-// path.
-func (s *Server) documentWrites(paths, schemas, params obj) {
-	params["If-Match"] = obj{"name": "If-Match", "in": "header", "required": true,
-		"description": "The ETag of the version being changed, as GET of the feature sent it (either encoding's). Without it: 428; a stale one: 412.",
-		"schema":      obj{"type": "string"}}
-	write := func(extra obj) obj {
-		rs := obj{
-			"400": ref("responses", "BadRequest"),
-			"429": ref("responses", "TooManyRequests"),
-			"500": ref("responses", "ServerError"),
-			"503": ref("responses", "Unavailable"),
-		}
-		for k, v := range extra {
-			rs[k] = v
-		}
-		return rs
-	}
-	etag := obj{"description": "The feature's new ETag: send it in If-Match to change it again.", "schema": obj{"type": "string"}}
-	for _, sc := range s.schemas {
-		name := sc.TitleZH + " " + sc.TitleEN
-		feature := ref("schemas", sc.ID+".feature")
-		schemas[sc.ID+".featureInput"] = obj{"type": "object", "required": []string{"type", "geometry", "properties"},
-			"description": "A GeoJSON Feature to store; id optional on POST (the server makes one), and on PUT equal to the URL's when given.",
-			"properties": obj{
-				"type": obj{"type": "string", "enum": []string{"Feature"}},
-				"id":   obj{"type": "string"},
-				"geometry": obj{"nullable": true, "type": "object",
-					"description": "A GeoJSON geometry of the collection's types (" + strings.Join(sc.GeometryTypes, ", ") + "), or null."},
-				"properties": ref("schemas", sc.ID+".properties"),
-			}}
-		schemas[sc.ID+".patch"] = obj{"type": "object", "additionalProperties": false,
-			"description": "A JSON Merge Patch (RFC 7396) of a feature: properties named replace the feature's (null sets null; an array replaces the whole array), geometry replaces it (null clears it). type, id and links may be echoed back and are otherwise ignored; the id cannot change.",
-			"properties": obj{
-				"type":       obj{"type": "string", "enum": []string{"Feature"}},
-				"id":         obj{"type": "string"},
-				"links":      obj{"type": "array", "items": ref("schemas", "link")},
-				"properties": obj{"type": "object"},
-				"geometry":   obj{"type": "object", "nullable": true},
-			}}
-		input := obj{"required": true, "content": content(obj{typeGeoJSON: ref("schemas", sc.ID+".featureInput"), typeJSON: ref("schemas", sc.ID+".featureInput")})}
-		out := content(obj{typeGeoJSON: feature})
-		idParam := ref("parameters", "featureId")
-		paths["/collections/"+sc.ID+"/items"].(obj)["post"] = obj{"operationId": "createFeature_" + sc.ID, "tags": []string{sc.ID},
-			"summary": "Create a feature of " + name + " (planner)", "requestBody": input,
-			"responses": write(obj{
-				"201": obj{"description": "Created, audited, announced on /events.", "content": out, "headers": obj{
-					"Location": obj{"description": "The feature's URL.", "schema": obj{"type": "string"}}, "ETag": etag}},
-				"409": ref("responses", "Conflict"),
-				"413": ref("responses", "PayloadTooLarge"),
-				"415": ref("responses", "UnsupportedMediaType"),
-			})}
-		item := paths["/collections/"+sc.ID+"/items/{featureId}"].(obj)
-		item["put"] = obj{"operationId": "replaceFeature_" + sc.ID, "tags": []string{sc.ID},
-			"summary": "Replace a feature of " + name + " (planner)", "parameters": []any{idParam, ref("parameters", "If-Match")}, "requestBody": input,
-			"responses": write(obj{
-				"200": obj{"description": "Replaced.", "content": out, "headers": obj{"ETag": etag}},
-				"404": ref("responses", "NotFound"),
-				"412": ref("responses", "PreconditionFailed"),
-				"413": ref("responses", "PayloadTooLarge"),
-				"415": ref("responses", "UnsupportedMediaType"),
-				"428": ref("responses", "PreconditionRequired"),
-			})}
-		item["patch"] = obj{"operationId": "updateFeature_" + sc.ID, "tags": []string{sc.ID},
-			"summary": "Change some properties or the geometry of a feature of " + name + " (planner)", "parameters": []any{idParam, ref("parameters", "If-Match")},
-			"requestBody": obj{"required": true, "content": content(obj{typeMergePatch: ref("schemas", sc.ID+".patch"), typeJSON: ref("schemas", sc.ID+".patch")})},
-			"responses": write(obj{
-				"200": obj{"description": "Updated.", "content": out, "headers": obj{"ETag": etag}},
-				"404": ref("responses", "NotFound"),
-				"412": ref("responses", "PreconditionFailed"),
-				"413": ref("responses", "PayloadTooLarge"),
-				"415": ref("responses", "UnsupportedMediaType"),
-				"428": ref("responses", "PreconditionRequired"),
-			})}
-		item["delete"] = obj{"operationId": "deleteFeature_" + sc.ID, "tags": []string{sc.ID},
-			"summary": "Delete a feature of " + name + " (planner)", "parameters": []any{idParam, ref("parameters", "If-Match")},
-			"responses": write(obj{
-				"204": obj{"description": "Deleted."},
-				"404": ref("responses", "NotFound"),
-				"412": ref("responses", "PreconditionFailed"),
-				"428": ref("responses", "PreconditionRequired"),
-			})}
 	}
 }

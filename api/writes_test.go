@@ -218,7 +218,7 @@ func TestParseETags(t *testing.T) {
 		{`"a", *`, nil, false, false},
 		{`w/"a"`, nil, false, false},
 	} {
-		got, star, err := ParseETags("If-Match", tt.in)
+		got, star, err := parseETags("If-Match", tt.in)
 		if (err == nil) != tt.ok || star != tt.star || strings.Join(got, "|") != strings.Join(tt.want, "|") {
 			t.Errorf("ParseETags(%q) = %q, %v, %v; want %q, %v, ok %v", tt.in, got, star, err, tt.want, tt.star, tt.ok)
 		}
@@ -230,7 +230,7 @@ func FuzzParseETags(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		tags, star, err := ParseETags("If-Match", in)
+		tags, star, err := parseETags("If-Match", in)
 		if err != nil {
 			if geo.KindOf(err) != geo.Invalid || len(tags) > 0 || star {
 				t.Fatalf("ParseETags(%q) = %q, %v, %v", in, tags, star, err)
@@ -247,7 +247,7 @@ func FuzzParseETags(f *testing.F) {
 				t.Fatalf("ParseETags(%q): tag %q", in, tag)
 			}
 		}
-		again, _, err := ParseETags("If-Match", strings.Join(tags, ", "))
+		again, _, err := parseETags("If-Match", strings.Join(tags, ", "))
 		if err != nil || strings.Join(again, "|") != strings.Join(tags, "|") {
 			t.Fatalf("ParseETags(%q) = %q, reparsed %q, %v", in, tags, again, err)
 		}
@@ -255,14 +255,14 @@ func FuzzParseETags(f *testing.F) {
 }
 
 func TestParseMergePatch(t *testing.T) {
-	p, err := ParseMergePatch([]byte(`{"type":"Feature","id":"wp-1","links":[],"properties":{"status":"closed","depth_cm":null},"geometry":{"type":"Point","coordinates":[113.4,34.8]}}`), "wp-1")
+	p, err := parseMergePatch([]byte(`{"type":"Feature","id":"wp-1","links":[],"properties":{"status":"closed","depth_cm":null},"geometry":{"type":"Point","coordinates":[113.4,34.8]}}`), "wp-1")
 	if err != nil || p.Properties["status"] != "closed" || p.Properties["depth_cm"] != nil || !p.SetGeometry || p.Geometry == nil {
 		t.Fatalf("ParseMergePatch = %+v, %v", p, err)
 	}
 	if _, ok := p.Properties["depth_cm"]; !ok {
 		t.Error("a null member was dropped; it must set the property to null")
 	}
-	if p, err := ParseMergePatch([]byte(`{"geometry":null}`), "x"); err != nil || !p.SetGeometry || p.Geometry != nil {
+	if p, err := parseMergePatch([]byte(`{"geometry":null}`), "x"); err != nil || !p.SetGeometry || p.Geometry != nil {
 		t.Errorf("geometry null = %+v, %v", p, err)
 	}
 	for in, field := range map[string]string{
@@ -276,7 +276,7 @@ func TestParseMergePatch(t *testing.T) {
 		`{"geometry":{"type":"Blob","coordinates":[]}}`: "geometry.type",
 		`{} {}`: "body",
 	} {
-		_, err := ParseMergePatch([]byte(in), "wp-1")
+		_, err := parseMergePatch([]byte(in), "wp-1")
 		e := geo.AsError(err)
 		if e == nil || e.Kind != geo.Invalid || len(e.Fields) == 0 || e.Fields[0].Field != field {
 			t.Errorf("ParseMergePatch(%s) = %v, want Invalid on %s", in, err, field)
@@ -290,7 +290,7 @@ func FuzzParseMergePatch(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		p, err := ParseMergePatch(raw, "wp-1")
+		p, err := parseMergePatch(raw, "wp-1")
 		if err != nil {
 			if geo.KindOf(err) != geo.Invalid {
 				t.Fatalf("ParseMergePatch(%q) error kind %v", raw, geo.KindOf(err))

@@ -149,3 +149,10 @@ type CollectionInfo struct {
 	// Updated is the time of the last write (zero if never written).
 	Updated time.Time
 }
+
+// Stamp names the data of a collection as a View sees it: Version and
+// Updated as CollectionInfo has them, without the counting.
+type Stamp struct {
+	Version int64
+	Updated time.Time
+}

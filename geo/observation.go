@@ -81,32 +81,9 @@ const (
 )
 
 // WaterloggingDepthCM is the depth above which water on a carriageway is
-// waterlogging (内涝): GB 51222-2017《城镇内涝防治技术规范》(technical code
-// for urban flooding prevention and control), like GB 50014《室外排水设计
-// 标准》, sets as the design criterion of waterlogging prevention that the
-// water on one lane of a road is no deeper than 15 cm (道路中一条车道的积水
-// 深度不超过15cm). (We could not check the clause number against a copy of
-// the code; the 15 cm figure is the one the two codes share.)
-//
-// There is no closure threshold here. A depth at which roads are commonly
-// closed to cars (figures such as 27 cm circulate) could not be traced to a
-// citable standard, and closing a road depends on more than depth (flow,
-// a stalled vehicle, an open manhole, an underpass's pumps failing): it is
-// the crew's decision, and a report may say "closed" at any depth.
+// waterlogging (内涝; GB 51222-2017: at most 15 cm on one lane). Closing a
+// road has no threshold: it is the crew's call, at any depth.
 const WaterloggingDepthCM = 15
-
-// StatusForDepth returns the status that a depth alone implies: "ponding"
-// for water deeper than WaterloggingDepthCM, "clear" otherwise (including
-// a shallow film of water: GB 51222-2017 does not count it as
-// waterlogging). It never returns "closed": closing a road is the crew's
-// decision, not a depth's. The map may use it to suggest a status; the
-// crew's report is what is stored.
-func StatusForDepth(depthCM float64) string {
-	if depthCM > WaterloggingDepthCM {
-		return ObservationPonding
-	}
-	return ObservationClear
-}
 
 // At returns when the observation was made: ObservedAt when given, else
 // Time. Histories are ordered by it, and it is the status_updated_at of

@@ -1,7 +1,6 @@
 package geo
 
 import (
-	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -9,31 +8,6 @@ import (
 
 	"github.com/paulmach/orb"
 )
-
-func TestStatusForDepth(t *testing.T) {
-	cases := []struct {
-		depth float64
-		want  string
-	}{
-		{0, "clear"}, {5, "clear"}, {15, "clear"}, {15.1, "ponding"}, {27, "ponding"}, {120, "ponding"}, {500, "ponding"},
-	}
-	for _, c := range cases {
-		if got := StatusForDepth(c.depth); got != c.want {
-			t.Errorf("StatusForDepth(%v) = %q, want %q", c.depth, got, c.want)
-		}
-	}
-}
-
-func ExampleStatusForDepth() {
-	for _, d := range []float64{0, 15, 16, 40} {
-		fmt.Println(d, StatusForDepth(d))
-	}
-	// Output:
-	// 0 clear
-	// 15 clear
-	// 16 ponding
-	// 40 ponding
-}
 
 func TestObservationValidate(t *testing.T) {
 	now := time.Date(2025, 7, 20, 8, 0, 0, 0, time.UTC)

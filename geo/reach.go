@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
@@ -16,7 +17,7 @@ import (
 // threshold, and the nearer depots that were passed over and why.
 //
 // The computation is the pure function Reach over the hazards, the depots
-// and a nearest-depot finder (Store.NearestDepots), so both stores share
+// and a nearest-depot finder (View.NearestDepots), so both stores share
 // it and can only differ in the finder, which the conformance suite checks
 // against brute force.
 //
@@ -40,7 +41,7 @@ const (
 // waterlogging points have their own kind property.
 const KindRelocationSite = "relocation_site"
 
-// Bounds of ReachOptions.MaxDistanceM and its default.
+// Bounds of ReachQuery.MaxDistanceM and its default.
 const (
 	DefaultReachDistanceM = 3000
 	MinReachDistanceM     = 1
@@ -51,7 +52,7 @@ const (
 // hazards, in report order.
 func HazardCollections() []string { return []string{WaterloggingPoints, RelocationSites} }
 
-// NearestQuery asks Store.NearestDepots for the K depots nearest to each
+// NearestQuery asks View.NearestDepots for the K depots nearest to each
 // of Points among those Filter keeps.
 type NearestQuery struct {
 	// Points are [longitude, latitude] in degrees (WGS-84).
@@ -76,7 +77,7 @@ func (q NearestQuery) Check() error {
 // finite longitude and a latitude in [-90, 90].
 func ValidPoint(p orb.Point) bool { return nnValid(p) }
 
-// DepotFinder answers nearest-depot queries as Store.NearestDepots does.
+// DepotFinder answers nearest-depot queries as View.NearestDepots does.
 type DepotFinder func(ctx context.Context, q NearestQuery) ([][]Neighbor, error)
 
 // NearestDepotsIn answers q by brute force over depots, the reference that
@@ -239,22 +240,50 @@ type Hazard struct {
 	Feature    *Feature
 }
 
-// ReachOptions are the planner's question.
-type ReachOptions struct {
+// ReachQuery is a planner's reach question.
+type ReachQuery struct {
 	// MaxDistanceM is the threshold in metres: a depot at most this far
 	// is "within".
 	MaxDistanceM float64
 	// Filter selects the depots that count; skipped are the nearer ones it
 	// does not keep.
 	Filter DepotFilter
+	// Collections are the hazard collections (HazardCollections) to
+	// check, in the order to report them. ReadReach reads these (all of
+	// them when there are none); Reach, given the hazards, reports them
+	// as the hazards' collections.
+	Collections []string
 }
 
-// Check returns an Invalid error naming the field when o cannot be used.
-func (o ReachOptions) Check() error {
-	if !(o.MaxDistanceM >= MinReachDistanceM && o.MaxDistanceM <= MaxReachDistanceM) {
-		return InvalidField("max_distance_m", "want a number from %g to %g, got %g", float64(MinReachDistanceM), float64(MaxReachDistanceM), o.MaxDistanceM)
+// Check returns an Invalid error naming the field (max_distance_m,
+// collections, category) when q cannot be used.
+func (q ReachQuery) Check() error {
+	if !(q.MaxDistanceM >= MinReachDistanceM && q.MaxDistanceM <= MaxReachDistanceM) {
+		return InvalidField("max_distance_m", "want metres from %g to %g, got %g", float64(MinReachDistanceM), float64(MaxReachDistanceM), q.MaxDistanceM)
 	}
-	return o.Filter.Check()
+	for i, c := range q.Collections {
+		switch {
+		case !slices.Contains(HazardCollections(), c):
+			return InvalidField("collections", "%q is not a hazard collection; want a comma-separated list of %s", c, strings.Join(HazardCollections(), ", "))
+		case slices.Contains(q.Collections[:i], c):
+			return InvalidField("collections", "%s is listed twice", c)
+		}
+	}
+	return q.Filter.Check()
+}
+
+// ParseHazardCollections reads a comma-separated, non-empty list of
+// distinct hazard collections (as the collections parameter and the
+// --collections flag give it), in the order to report them.
+func ParseHazardCollections(raw string) ([]string, error) {
+	var out []string
+	for _, c := range strings.Split(raw, ",") {
+		out = append(out, strings.TrimSpace(c))
+	}
+	if err := (ReachQuery{MaxDistanceM: MinReachDistanceM, Collections: out}).Check(); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // ReachDepot is a depot as the reach report shows it.
@@ -320,10 +349,10 @@ type ReachSummary struct {
 
 // ReachReport is the answer of Reach.
 type ReachReport struct {
-	Options ReachOptions
-	// Collections are the hazard collections asked about, in order.
-	Collections []string
-	Summary     ReachSummary
+	// Query is the question answered; its Collections are those of the
+	// hazards, in report order.
+	Query   ReachQuery
+	Summary ReachSummary
 	// Hazards in the order given (by collection, then id when read from a
 	// store). Never nil.
 	Hazards []HazardReach
@@ -334,8 +363,11 @@ type ReachReport struct {
 const reachFirstK = 8
 
 // Reach checks every hazard against the depots: hazards in order, depots
-// as read from the same store as find (their properties decide the filter
-// and name the depots), find the nearest-depot search (Store.NearestDepots).
+// as read from the same View as find (their properties decide the filter
+// and name the depots), find the nearest-depot search (View.NearestDepots).
+// It is the computation of ReadReach, which reads its inputs from a View.
+// The report's Query is q, its Collections those of q or, when q names
+// none, those of the hazards in order.
 //
 // For each located hazard it walks the depots nearest first, with no
 // filter: the first one o.Filter keeps is the chosen depot, the ones before
@@ -343,10 +375,10 @@ const reachFirstK = 8
 // the hazards that need more, up to F+1 where F is the number of located
 // depots that the filter does not keep: at most F depots can come before a
 // kept one, so F+1 always reaches it, or proves there is none (no_depot).
-// Depots that find returns but depots lacks (written in between) are
-// ignored.
-func Reach(ctx context.Context, hazards []Hazard, depots []*Feature, find DepotFinder, o ReachOptions) (*ReachReport, error) {
-	if err := o.Check(); err != nil {
+// Depots that find returns but depots lacks (a finder reading another
+// snapshot) are ignored.
+func Reach(ctx context.Context, hazards []Hazard, depots []*Feature, find DepotFinder, q ReachQuery) (*ReachReport, error) {
+	if err := q.Check(); err != nil {
 		return nil, err
 	}
 	type depotInfo struct {
@@ -358,18 +390,19 @@ func Reach(ctx context.Context, hazards []Hazard, depots []*Feature, find DepotF
 	info := make(map[string]*depotInfo, len(depots))
 	failing := 0
 	for _, d := range depots {
-		why, keep := o.Filter.Why(d.Properties)
+		why, keep := q.Filter.Why(d.Properties)
 		info[d.ID] = &depotInfo{f: d, readiness: DepotReadiness(d.Properties), why: why, keep: keep}
 		if p, ok := d.Geometry.(orb.Point); ok && ValidPoint(p) && !keep {
 			failing++
 		}
 	}
 
-	rep := &ReachReport{Options: o, Hazards: make([]HazardReach, len(hazards))}
+	rep := &ReachReport{Query: q, Hazards: make([]HazardReach, len(hazards))}
+	rep.Query.Collections = slices.Clone(q.Collections)
 	var pending []int // indices of located hazards still to resolve
 	for i, h := range hazards {
-		if !slices.Contains(rep.Collections, h.Collection) {
-			rep.Collections = append(rep.Collections, h.Collection)
+		if len(q.Collections) == 0 && !slices.Contains(rep.Query.Collections, h.Collection) {
+			rep.Query.Collections = append(rep.Query.Collections, h.Collection)
 		}
 		hr := HazardReach{Collection: h.Collection, ID: h.Feature.ID, Skipped: []SkippedDepot{}}
 		hr.Name, _ = h.Feature.Properties["name"].(string)
@@ -388,8 +421,8 @@ func Reach(ctx context.Context, hazards []Hazard, depots []*Feature, find DepotF
 		}
 		rep.Hazards[i] = hr
 	}
-	if rep.Collections == nil {
-		rep.Collections = []string{}
+	if rep.Query.Collections == nil {
+		rep.Query.Collections = []string{}
 	}
 
 	depotOf := func(n Neighbor, d *depotInfo) ReachDepot {
@@ -409,8 +442,8 @@ func Reach(ctx context.Context, hazards []Hazard, depots []*Feature, find DepotF
 		case WhyWrongCategory:
 			has := categoriesOf(d.f.Properties)
 			s.Reasons = append(s.Reasons, Reason{Code: WhyWrongCategory, Blocking: true,
-				DetailZH: fmt.Sprintf("物资类别不含%s（有：%s）", o.Filter.Category, has),
-				DetailEN: fmt.Sprintf("does not stock %s (has: %s)", o.Filter.Category, has)})
+				DetailZH: fmt.Sprintf("物资类别不含%s（有：%s）", q.Filter.Category, has),
+				DetailEN: fmt.Sprintf("does not stock %s (has: %s)", q.Filter.Category, has)})
 		}
 		return s
 	}
@@ -451,11 +484,11 @@ func Reach(ctx context.Context, hazards []Hazard, depots []*Feature, find DepotF
 				d := depotOf(n, info[n.ID])
 				hr.Depot = &d
 				hr.Result = ReachBeyond
-				if n.DistanceM <= o.MaxDistanceM {
+				if n.DistanceM <= q.MaxDistanceM {
 					hr.Result = ReachWithin
 				}
 				hr.Uncertain = hr.PrecisionM == nil || d.PrecisionM == nil ||
-					math.Abs(n.DistanceM-o.MaxDistanceM) <= *hr.PrecisionM+*d.PrecisionM
+					math.Abs(n.DistanceM-q.MaxDistanceM) <= *hr.PrecisionM+*d.PrecisionM
 			} else {
 				hr.Result = ReachNoDepot
 			}
@@ -515,29 +548,11 @@ func categoriesOf(props map[string]any) string {
 	return s
 }
 
-// ReachQuery is a reach question to a Store: the options and which hazard
-// collections to check.
-type ReachQuery struct {
-	ReachOptions
-	// Collections are hazard collections (HazardCollections), in the
-	// order to report them; none means all of them.
-	Collections []string
-}
-
-// Check returns an Invalid error naming the field when q cannot be used.
-func (q ReachQuery) Check() error {
-	for _, c := range q.Collections {
-		if !slices.Contains(HazardCollections(), c) {
-			return InvalidField("collections", "%q is not a hazard collection (one of %v)", c, HazardCollections())
-		}
-	}
-	return q.ReachOptions.Check()
-}
-
-// ReachOf reads the hazards and the depots from s and runs Reach with
-// s.NearestDepots. The reads are separate: a caller that needs the report
-// to be of one data version compares Store.Version before and after.
-func ReachOf(ctx context.Context, s Store, q ReachQuery) (*ReachReport, error) {
+// ReadReach reads the hazards of q.Collections (all of them when none)
+// and the depots from v and runs Reach with v.NearestDepots, so the report
+// is of the one snapshot that v is (and of the versions that v.Stamp
+// gives).
+func ReadReach(ctx context.Context, v View, q ReachQuery) (*ReachReport, error) {
 	if err := q.Check(); err != nil {
 		return nil, err
 	}
@@ -547,7 +562,7 @@ func ReachOf(ctx context.Context, s Store, q ReachQuery) (*ReachReport, error) {
 	}
 	var hazards []Hazard
 	for _, c := range cols {
-		fs, _, err := s.Features(ctx, c, Query{})
+		fs, _, err := v.Features(ctx, c, Query{})
 		if err != nil {
 			return nil, fmt.Errorf("geo: reach: read %s: %w", c, err)
 		}
@@ -555,14 +570,10 @@ func ReachOf(ctx context.Context, s Store, q ReachQuery) (*ReachReport, error) {
 			hazards = append(hazards, Hazard{Collection: c, Feature: f})
 		}
 	}
-	depots, _, err := s.Features(ctx, Depots, Query{})
+	depots, _, err := v.Features(ctx, Depots, Query{})
 	if err != nil {
 		return nil, fmt.Errorf("geo: reach: read depots: %w", err)
 	}
-	rep, err := Reach(ctx, hazards, depots, s.NearestDepots, q.ReachOptions)
-	if err != nil {
-		return nil, err
-	}
-	rep.Collections = slices.Clone(cols)
-	return rep, nil
+	q.Collections = cols
+	return Reach(ctx, hazards, depots, v.NearestDepots, q)
 }

@@ -78,7 +78,7 @@ func TestReach(t *testing.T) {
 	}
 	yes := true
 
-	rep, err := Reach(ctx, hazards, depots, bruteFinder(depots), ReachOptions{MaxDistanceM: 3000, Filter: DepotFilter{Ready: &yes}})
+	rep, err := Reach(ctx, hazards, depots, bruteFinder(depots), ReachQuery{MaxDistanceM: 3000, Filter: DepotFilter{Ready: &yes}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,13 +100,13 @@ func TestReach(t *testing.T) {
 	if rs := rep.Hazards[2]; rs.Kind != KindRelocationSite || rs.Depot == nil || rs.Depot.ID != "far-ok" || len(rs.Skipped) != 0 {
 		t.Errorf("rs-1: %+v", rs)
 	}
-	if !slices.Equal(rep.Collections, []string{WaterloggingPoints, RelocationSites}) {
-		t.Errorf("collections %v", rep.Collections)
+	if !slices.Equal(rep.Query.Collections, []string{WaterloggingPoints, RelocationSites}) {
+		t.Errorf("collections %v", rep.Query.Collections)
 	}
 
 	// Only flood depots that are ready: wp-1 passes over near-damp (not
 	// ready) and mid-fire (wrong category) to far-ok, 4 km: beyond.
-	rep, err = Reach(ctx, hazards, depots, bruteFinder(depots), ReachOptions{MaxDistanceM: 3000, Filter: DepotFilter{Ready: &yes, Category: "flood"}})
+	rep, err = Reach(ctx, hazards, depots, bruteFinder(depots), ReachQuery{MaxDistanceM: 3000, Filter: DepotFilter{Ready: &yes, Category: "flood"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestReach(t *testing.T) {
 	}
 
 	// Nothing stocks relief: no_depot, every located depot skipped.
-	rep, err = Reach(ctx, hazards, depots, bruteFinder(depots), ReachOptions{MaxDistanceM: 3000, Filter: DepotFilter{Category: "relief"}})
+	rep, err = Reach(ctx, hazards, depots, bruteFinder(depots), ReachQuery{MaxDistanceM: 3000, Filter: DepotFilter{Category: "relief"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestReach(t *testing.T) {
 	}
 
 	// The threshold is inclusive.
-	rep, err = Reach(ctx, hazards[:1], depots, bruteFinder(depots), ReachOptions{MaxDistanceM: Distance(h, east(1000))})
+	rep, err = Reach(ctx, hazards[:1], depots, bruteFinder(depots), ReachQuery{MaxDistanceM: Distance(h, east(1000))})
 	if err != nil || rep.Hazards[0].Result != ReachWithin || rep.Hazards[0].Depot.ID != "near-damp" {
 		t.Errorf("threshold at the depot's distance: %+v, %v", rep, err)
 	}
@@ -149,7 +149,7 @@ func TestReachManySkipped(t *testing.T) {
 	}
 	yes := true
 	rep, err := Reach(ctx, []Hazard{{WaterloggingPoints, &Feature{ID: "w", Geometry: h, Properties: map[string]any{}}}}, depots, find,
-		ReachOptions{MaxDistanceM: 1e6, Filter: DepotFilter{Ready: &yes}})
+		ReachQuery{MaxDistanceM: 1e6, Filter: DepotFilter{Ready: &yes}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +175,7 @@ func TestReachRandom(t *testing.T) {
 		hazards = append(hazards, Hazard{WaterloggingPoints, &Feature{ID: fmt.Sprintf("h%03d", i), Geometry: pt(), Properties: map[string]any{}}})
 	}
 	yes := true
-	o := ReachOptions{MaxDistanceM: 3000, Filter: DepotFilter{Ready: &yes, Category: "flood"}}
+	o := ReachQuery{MaxDistanceM: 3000, Filter: DepotFilter{Ready: &yes, Category: "flood"}}
 	rep, err := Reach(ctx, hazards, depots, bruteFinder(depots), o)
 	if err != nil {
 		t.Fatal(err)
@@ -224,7 +224,7 @@ func TestReachUncertain(t *testing.T) {
 	} {
 		depots := []*Feature{{ID: "d", Geometry: d, Properties: map[string]any{"name": "d", "location_precision_m": tc.depotPrec}}}
 		hz := []Hazard{{WaterloggingPoints, &Feature{ID: "w", Geometry: h, Properties: map[string]any{"location_precision_m": tc.hazardPrec}}}}
-		rep, err := Reach(ctx, hz, depots, bruteFinder(depots), ReachOptions{MaxDistanceM: tc.max})
+		rep, err := Reach(ctx, hz, depots, bruteFinder(depots), ReachQuery{MaxDistanceM: tc.max})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -239,23 +239,23 @@ func TestReachUncertain(t *testing.T) {
 func TestReachErrors(t *testing.T) {
 	ctx := context.Background()
 	find := bruteFinder(nil)
-	for _, o := range []ReachOptions{{MaxDistanceM: 0}, {MaxDistanceM: 2e6}, {MaxDistanceM: math.NaN()}, {MaxDistanceM: 10, Filter: DepotFilter{Category: "x"}}} {
+	for _, o := range []ReachQuery{{MaxDistanceM: 0}, {MaxDistanceM: 2e6}, {MaxDistanceM: math.NaN()}, {MaxDistanceM: 10, Filter: DepotFilter{Category: "x"}}} {
 		if _, err := Reach(ctx, nil, nil, find, o); KindOf(err) != Invalid {
 			t.Errorf("Reach(%+v) = %v, want Invalid", o, err)
 		}
 	}
 	boom := errors.New("boom")
 	hz := []Hazard{{WaterloggingPoints, &Feature{ID: "w", Geometry: orb.Point{113, 34}, Properties: map[string]any{}}}}
-	_, err := Reach(ctx, hz, nil, func(context.Context, NearestQuery) ([][]Neighbor, error) { return nil, boom }, ReachOptions{MaxDistanceM: 10})
+	_, err := Reach(ctx, hz, nil, func(context.Context, NearestQuery) ([][]Neighbor, error) { return nil, boom }, ReachQuery{MaxDistanceM: 10})
 	if !errors.Is(err, boom) {
 		t.Errorf("Reach with a failing finder = %v, want it wrapped", err)
 	}
-	if err := (ReachQuery{ReachOptions: ReachOptions{MaxDistanceM: 10}, Collections: []string{Depots}}).Check(); KindOf(err) != Invalid {
+	if err := (ReachQuery{MaxDistanceM: 10, Collections: []string{Depots}}).Check(); KindOf(err) != Invalid {
 		t.Errorf("ReachQuery over depots: Check = %v, want Invalid", err)
 	}
 	// No hazards: an empty, non-nil report.
-	rep, err := Reach(ctx, nil, nil, find, ReachOptions{MaxDistanceM: 10})
-	if err != nil || rep.Hazards == nil || rep.Collections == nil || rep.Summary != (ReachSummary{}) {
+	rep, err := Reach(ctx, nil, nil, find, ReachQuery{MaxDistanceM: 10})
+	if err != nil || rep.Hazards == nil || rep.Query.Collections == nil || rep.Summary != (ReachSummary{}) {
 		t.Errorf("Reach(no hazards) = %+v, %v", rep, err)
 	}
 }
@@ -269,7 +269,7 @@ func ExampleReach() {
 	hazards := []Hazard{{Collection: WaterloggingPoints, Feature: &Feature{ID: "wp-1", Geometry: orb.Point{113.4230, 34.7720},
 		Properties: map[string]any{"name": "积水点", "kind": "road_spot"}}}}
 	find := func(_ context.Context, q NearestQuery) ([][]Neighbor, error) { return NearestDepotsIn(depots, q) }
-	rep, _ := Reach(context.Background(), hazards, depots, find, ReachOptions{MaxDistanceM: 1000, Filter: DepotFilter{Ready: &yes}})
+	rep, _ := Reach(context.Background(), hazards, depots, find, ReachQuery{MaxDistanceM: 1000, Filter: DepotFilter{Ready: &yes}})
 	h := rep.Hazards[0]
 	fmt.Printf("%s → %s %.0f m: %s\n", h.ID, h.Depot.ID, h.Depot.DistanceM, h.Result)
 	for _, s := range h.Skipped {
@@ -278,4 +278,47 @@ func ExampleReach() {
 	// Output:
 	// wp-1 → depot-road 1420 m: beyond
 	// skipped depot-4f 102 m (not_ready): upper_floor_no_lift
+}
+
+// invalidField returns the one field an Invalid error names, or "".
+func invalidField(err error) string {
+	if e := AsError(err); e != nil && e.Kind == Invalid && len(e.Fields) == 1 {
+		return e.Fields[0].Field
+	}
+	return ""
+}
+
+func TestParseReadyAndCollections(t *testing.T) {
+	for raw, want := range map[string]*bool{"true": new(true), "false": new(false), "any": nil} {
+		got, err := ParseReady(raw)
+		if err != nil || (got == nil) != (want == nil) || (got != nil && *got != *want) {
+			t.Errorf("ParseReady(%q) = %v, %v", raw, got, err)
+		}
+	}
+	for _, raw := range []string{"", "TRUE", "1", "yes", "null"} {
+		if _, err := ParseReady(raw); invalidField(err) != "ready" {
+			t.Errorf("ParseReady(%q) = %v, want an error on ready", raw, err)
+		}
+	}
+	for _, tc := range []struct {
+		raw  string
+		want []string
+	}{
+		{"waterlogging_points", []string{"waterlogging_points"}},
+		{"relocation_sites,waterlogging_points", []string{"relocation_sites", "waterlogging_points"}},
+		{" relocation_sites , waterlogging_points ", []string{"relocation_sites", "waterlogging_points"}},
+		{"depots", nil},
+		{"waterlogging_points,waterlogging_points", nil},
+		{"", nil},
+		{"waterlogging_points,", nil},
+	} {
+		got, err := ParseHazardCollections(tc.raw)
+		if tc.want == nil {
+			if invalidField(err) != "collections" {
+				t.Errorf("ParseHazardCollections(%q) = %v, %v; want an error on collections", tc.raw, got, err)
+			}
+		} else if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("ParseHazardCollections(%q) = %v, %v; want %v", tc.raw, got, err, tc.want)
+		}
+	}
 }

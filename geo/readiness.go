@@ -320,6 +320,20 @@ type DepotFilter struct {
 	Category string
 }
 
+// ParseReady reads a readiness filter as the ready parameter and the
+// --ready flag give it: "true" or "false" (DepotFilter.Ready), or "any"
+// (nil: no readiness filter). Errors are Invalid and name "ready".
+func ParseReady(raw string) (*bool, error) {
+	switch raw {
+	case "true", "false":
+		b := raw == "true"
+		return &b, nil
+	case "any":
+		return nil, nil
+	}
+	return nil, InvalidField("ready", "want true, false or any, got %q", raw)
+}
+
 // Why values of DepotFilter.Why: the reason a depot was passed over.
 const (
 	WhyNotReady      = "not_ready"

@@ -21,25 +21,25 @@ type Store interface {
 	IdempotencyStore // idempotency.go: Idempotency-Key records
 	FieldStore       // proposal.go: photos and location proposals
 
-	// Collections returns the state of every collection, in Schemas order.
-	Collections(ctx context.Context) ([]CollectionInfo, error)
-	// Collection returns the state of collection c.
-	Collection(ctx context.Context, c string) (CollectionInfo, error)
-	// Version returns CollectionInfo.Version of c, cheaply: callers ask it
-	// on every request to decide whether cached responses are still good.
+	// Read calls fn with a View of the collections as they are at one
+	// moment, and returns what fn returns (or an error of the store's own
+	// when the snapshot cannot be had). Everything fn reads through the
+	// View agrees, whatever is written meanwhile: see View.
+	//
+	// fn must read through v only. It must not call the Store, which may
+	// wait for a write that waits for fn: a deadlock. It should do no
+	// more than read (encode after Read returns), because on the embedded
+	// store writes wait until fn returns.
+	Read(ctx context.Context, fn func(v View) error) error
+	// Version returns the version of c as it is now (what View.Stamp
+	// says), in one cheap read of its own: callers ask it on every request to decide whether a cached
+	// response is still good. A response built from data is labelled with
+	// the Stamp of the View that read the data, never with a Version read
+	// beside it.
 	Version(ctx context.Context, c string) (int64, error)
-	// Features returns the features of c matching q in id order and the
-	// total that matched before paging. No match is an empty, non-nil slice.
-	Features(ctx context.Context, c string, q Query) ([]*Feature, int, error)
-	// AppendFeatures appends to buf the features Features(ctx, c, q)
-	// would return, each as the GeoJSON Feature that geojson.AppendFeature
-	// writes for the schema's Redact(f, role), separated by commas, and
-	// returns buf, how many it appended and the total that matched before
-	// paging. Stores keep every feature encoded for both views, so a page
-	// is copied rather than decoded and encoded again: the bytes are
-	// exactly those of the encoder, on every store.
-	AppendFeatures(ctx context.Context, buf []byte, c string, q Query, role Role) ([]byte, int, int, error)
-	// Feature returns one feature, or a NotFound error.
+	// Feature returns one feature, or a NotFound error. The feature
+	// carries its own version (what a write's If-Match names), so it
+	// needs no View.
 	Feature(ctx context.Context, c, id string) (*Feature, error)
 	// Create validates and stores a new feature. An empty f.ID is replaced
 	// by a generated one. On success f.Version is 1 and f.Updated is set.
@@ -91,21 +91,55 @@ type Store interface {
 	// no history is NotFound; a point without reports is an empty,
 	// non-nil slice. A bad q is Invalid (ObservationQuery.Check).
 	Observations(ctx context.Context, featureID string, q ObservationQuery) ([]Observation, int, error)
+	// Ping reports whether the store can serve requests; an Unavailable
+	// error when its backend cannot be reached.
+	Ping(ctx context.Context) error
+	// Close releases the store's resources.
+	Close() error
+}
+
+// View is the collections of a Store as of one snapshot, given to the
+// function passed to Store.Read. Everything read through one View agrees,
+// whatever is written meanwhile: a page with its total, the features with
+// their collection's Stamp and CollectionInfo, the nearest depots with the
+// depots' features, and one collection with another (a reach report reads
+// the depots and the hazards). So a response built from one View is
+// exactly the data that its Stamp names. PostGIS reads in one read-only
+// REPEATABLE READ transaction; the embedded store holds its read lock.
+//
+// A View is valid only until the function it was given to returns (its
+// methods fail after that), and is not safe for concurrent use. Unknown collections are NotFound
+// errors. fn should return the error of a View method: on PostGIS a
+// statement that failed aborts the transaction, and the View with it.
+type View interface {
+	// Collections returns the state of every collection, in Schemas order.
+	Collections(ctx context.Context) ([]CollectionInfo, error)
+	// Collection returns the state of collection c. It counts and
+	// measures the features; Stamp does not.
+	Collection(ctx context.Context, c string) (CollectionInfo, error)
+	// Stamp returns the version of c and the time of its last write,
+	// cheaply: what a response built from this View is labelled with.
+	Stamp(ctx context.Context, c string) (Stamp, error)
+	// Features returns the features of c matching q in id order and the
+	// total that matched before paging. No match is an empty, non-nil slice.
+	Features(ctx context.Context, c string, q Query) ([]*Feature, int, error)
+	// AppendFeatures appends to buf the features Features(ctx, c, q)
+	// would return, each as the GeoJSON Feature that geojson.AppendFeature
+	// writes for the schema's Redact(f, role), separated by commas, and
+	// returns buf, how many it appended and the total that matched before
+	// paging. Stores keep every feature encoded for both views, so a page
+	// is copied rather than decoded and encoded again: the bytes are
+	// exactly those of the encoder, on every store.
+	AppendFeatures(ctx context.Context, buf []byte, c string, q Query, role Role) ([]byte, int, int, error)
 	// NearestDepots returns, for each of q.Points in order, the q.K depots
 	// nearest to it by ellipsoidal (WGS-84) distance, as Distance computes
 	// it, among the located (Point) depots that q.Filter keeps: exactly
 	// the first q.K of those depots sorted by (distance, id), as
 	// NearestDepotsIn computes by brute force, with distances equal to the
 	// centimetre. A point that is not a valid position (ValidPoint) gets
-	// an empty list. All lists come from one snapshot of the depots. The
-	// outer slice and every list are non-nil. A bad q is Invalid
-	// (NearestQuery.Check).
+	// an empty list. The outer slice and every list are non-nil. A bad q
+	// is Invalid (NearestQuery.Check).
 	NearestDepots(ctx context.Context, q NearestQuery) ([][]Neighbor, error)
-	// Ping reports whether the store can serve requests; an Unavailable
-	// error when its backend cannot be reached.
-	Ping(ctx context.Context) error
-	// Close releases the store's resources.
-	Close() error
 }
 
 // Ledger is the record of every write of a Store: the audit log and the

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -152,6 +153,48 @@ func (t Token) AuditFeature() *Feature {
 	return &Feature{ID: t.ID, Version: version, Updated: updated, Properties: map[string]any{
 		"name": t.Name, "role": string(t.Role), "created": ts(t.Created), "expires": ts(t.Expires), "revoked": revoked,
 	}}
+}
+
+// Token statuses, as Token.Status says them.
+const (
+	TokenActive  = "active"
+	TokenRevoked = "revoked"
+	TokenExpired = "expired"
+)
+
+// Status says whether t works at now: TokenActive, TokenRevoked or
+// TokenExpired.
+func (t Token) Status(now time.Time) string {
+	switch {
+	case t.Revoked != nil:
+		return TokenRevoked
+	case t.Check(now) != nil:
+		return TokenExpired
+	}
+	return TokenActive
+}
+
+// IssueToken creates a token named name of role that expires after ttl
+// (0: never), stores it (audited as the actor of ctx), and returns it with
+// its secret, which is shown this once: only its hash is stored. A token
+// of role public is refused: a request without a token is public already.
+func IssueToken(ctx context.Context, tokens TokenStore, name string, role Role, ttl time.Duration) (Token, string, error) {
+	if role == RolePublic {
+		return Token{}, "", InvalidField("role", "a public token is pointless: requests without a token are public; want crew, planner or admin")
+	}
+	if ttl < 0 {
+		return Token{}, "", InvalidField("expires", "must not be negative")
+	}
+	secret, hash := NewTokenSecret()
+	now := time.Now()
+	t := Token{ID: NewID(), Name: strings.TrimSpace(name), Role: role, Hash: hash, Created: now}
+	if ttl > 0 {
+		t.Expires = now.Add(ttl)
+	}
+	if err := tokens.CreateToken(ctx, t); err != nil {
+		return Token{}, "", fmt.Errorf("geo: create token %q: %w", t.Name, err)
+	}
+	return t.Normalize(), secret, nil
 }
 
 // Authenticate returns the actor of the token whose secret is given, or an

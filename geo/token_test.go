@@ -151,3 +151,22 @@ func TestTokenValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestTokenStatus(t *testing.T) {
+	now := time.Date(2025, 7, 20, 8, 0, 0, 0, time.UTC)
+	revoked := now.Add(-time.Hour)
+	for _, tc := range []struct {
+		tk   Token
+		want string
+	}{
+		{Token{}, TokenActive},
+		{Token{Expires: now.Add(time.Second)}, TokenActive},
+		{Token{Expires: now}, TokenExpired},
+		{Token{Revoked: &revoked}, TokenRevoked},
+		{Token{Revoked: &revoked, Expires: now.Add(-time.Minute)}, TokenRevoked},
+	} {
+		if got := tc.tk.Status(now); got != tc.want {
+			t.Errorf("%+v.Status(now) = %q, want %q", tc.tk, got, tc.want)
+		}
+	}
+}

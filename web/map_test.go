@@ -18,6 +18,7 @@ import (
 	"hazardmap/data"
 	"hazardmap/geo"
 	"hazardmap/geo/embedded"
+	"hazardmap/geo/geojson"
 )
 
 // xssName is the name of a waterlogging point the browser test adds: the
@@ -100,7 +101,7 @@ func TestMapInBrowser(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fs, err := api.DecodeFeatureCollection(raw)
+		fs, err := geojson.DecodeFeatureCollection(raw)
 		if err != nil {
 			t.Fatalf("DecodeFeatureCollection(%s) = %v", c, err)
 		}
@@ -130,17 +131,17 @@ func TestMapInBrowser(t *testing.T) {
 	// Tokens for the live-update checks: the script reports a status as a
 	// crew and edits and deletes depots as a planner, through the API, and
 	// watches the open map follow.
-	_, crewToken, err := api.IssueToken(ctx, store, "browser test crew", geo.RoleCrew, time.Hour)
+	_, crewToken, err := geo.IssueToken(ctx, store, "browser test crew", geo.RoleCrew, time.Hour)
 	if err != nil {
 		t.Fatalf("IssueToken(crew) = %v", err)
 	}
-	_, plannerToken, err := api.IssueToken(ctx, store, "browser test planner", geo.RolePlanner, time.Hour)
+	_, plannerToken, err := geo.IssueToken(ctx, store, "browser test planner", geo.RolePlanner, time.Hour)
 	if err != nil {
 		t.Fatalf("IssueToken(planner) = %v", err)
 	}
 
 	streams := &streamSwitch{cancel: map[int]context.CancelFunc{}}
-	srv := httptest.NewServer(streams.wrap(api.NewServer(store, api.Options{Map: Handler("")})))
+	srv := httptest.NewServer(streams.wrap(api.NewServer(store, api.Options{Map: Handler(""), CacheBytes: api.DefaultCacheBytes, WritesPerMinute: api.DefaultWritesPerMinute})))
 	defer srv.Close()
 	// The same data with GCJ-02 tiles that do not exist (the API answers
 	// 404): the page must shift features and fall back to the outlines.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"hazardmap/api"
 	"hazardmap/geo"
 	"hazardmap/web"
 )
@@ -73,6 +74,29 @@ func str(field func(*config) *string) func(*flag.FlagSet, *config, string, strin
 	}
 }
 
+// nonNegative binds a flag whose value is a count of 0 or more, 0 turning
+// its feature off (the one convention of every such setting); def comes
+// from the environment or the table, and a bad one is an error at once.
+func nonNegative[T int | int64](fs *flag.FlagSet, p *T, name, def, help string) error {
+	parse := func(s string) (T, error) {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 0 || int64(T(n)) != n {
+			return 0, fmt.Errorf("want a non-negative integer (0 turns it off), got %q", s)
+		}
+		return T(n), nil
+	}
+	n, err := parse(def)
+	if err != nil {
+		return fmt.Errorf("--%s, as its environment variable sets it: %w", name, err)
+	}
+	*p = n
+	fs.Func(name, help, func(s string) (err error) {
+		*p, err = parse(s)
+		return err
+	})
+	return nil
+}
+
 func settings() []setting {
 	all := []string{"serve", "migrate", "import", "export", "token", "reach"}
 	store := []string{"serve", "import", "export", "migrate", "token", "reach"}
@@ -110,14 +134,9 @@ func settings() []setting {
 				})
 				return nil
 			}},
-		{"cache-bytes", "HAZARDMAP_CACHE_BYTES", "67108864", "bytes of encoded responses kept in memory per instance; 0 turns the cache off", []string{"serve"},
+		{"cache-bytes", "HAZARDMAP_CACHE_BYTES", strconv.Itoa(api.DefaultCacheBytes), "bytes of encoded responses kept in memory per instance; 0 turns the cache off", []string{"serve"},
 			func(fs *flag.FlagSet, c *config, name, def, help string) error {
-				n, err := strconv.ParseInt(def, 10, 64)
-				if err != nil || n < 0 {
-					return fmt.Errorf("HAZARDMAP_CACHE_BYTES=%q: want a non-negative integer", def)
-				}
-				fs.Int64Var(&c.cacheBytes, name, n, help)
-				return nil
+				return nonNegative(fs, &c.cacheBytes, name, def, help)
 			}},
 		{"base-url", "HAZARDMAP_BASE_URL", "", "public URL of the service (scheme, host, path prefix) for links in responses and sign-in links; empty uses the request's Host (token create --link: the running server's)", []string{"serve", "token"},
 			str(func(c *config) *string { return &c.baseURL })},
@@ -141,14 +160,9 @@ func settings() []setting {
 			str(func(c *config) *string { return &c.logFormat })},
 		{"collection", "", "", "collection id: waterlogging_points, relocation_sites or depots", []string{"import", "export"},
 			str(func(c *config) *string { return &c.collection })},
-		{"write-rate", "HAZARDMAP_WRITE_RATE", "60", "writes per minute one token may make on this instance (429 beyond); -1 turns the limit off", []string{"serve"},
+		{"write-rate", "HAZARDMAP_WRITE_RATE", strconv.Itoa(api.DefaultWritesPerMinute), "writes per minute one token may make on this instance (429 beyond); 0 turns the limit off", []string{"serve"},
 			func(fs *flag.FlagSet, c *config, name, def, help string) error {
-				n, err := strconv.Atoi(def)
-				if err != nil || n < -1 || n == 0 {
-					return fmt.Errorf("HAZARDMAP_WRITE_RATE=%q: want a positive integer, or -1 for no limit", def)
-				}
-				fs.IntVar(&c.writeRate, name, n, help)
-				return nil
+				return nonNegative(fs, &c.writeRate, name, def, help)
 			}},
 		{"role", "", "", "role of the new token: crew, planner or admin", []string{"token"},
 			str(func(c *config) *string { return &c.role })},

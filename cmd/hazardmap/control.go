@@ -46,8 +46,8 @@ import (
 	"syscall"
 	"time"
 
-	"hazardmap/api"
 	"hazardmap/geo"
+	"hazardmap/geo/geojson"
 )
 
 // controlSocket is the name of the control socket in the data directory.
@@ -234,14 +234,18 @@ func (cs *controlServer) routes() http.Handler {
 			cs.answer(w, r, 0, nil, geo.Errorf(geo.Invalid, "import: reading the body: %v", err))
 			return
 		}
-		fs, err := api.DecodeFeatureCollection(raw)
+		fs, err := geojson.DecodeFeatureCollection(raw)
 		if err == nil {
 			err = cs.store.Import(r.Context(), r.URL.Query().Get("collection"), fs)
 		}
 		cs.answer(w, r, http.StatusOK, map[string]int{"imported": len(fs)}, err)
 	})
 	mux.HandleFunc("GET /v1/export", func(w http.ResponseWriter, r *http.Request) {
-		fs, _, err := cs.store.Features(r.Context(), r.URL.Query().Get("collection"), geo.Query{})
+		var fs []*geo.Feature
+		err := cs.store.Read(r.Context(), func(v geo.View) (err error) {
+			fs, _, err = v.Features(r.Context(), r.URL.Query().Get("collection"), geo.Query{})
+			return err
+		})
 		if err != nil {
 			cs.answer(w, r, 0, nil, err)
 			return

@@ -9,9 +9,10 @@ import (
 	"os"
 	"path/filepath"
 
-	"hazardmap/api"
 	"hazardmap/geo"
 	"hazardmap/geo/embedded"
+	"hazardmap/geo/geojson"
+	"hazardmap/geo/synthetic"
 )
 
 // migrate applies the database migrations and exits.
@@ -55,7 +56,7 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 		if c.collection != geo.WaterloggingPoints {
 			return fmt.Errorf("import --synthetic: only %s has a generator", geo.WaterloggingPoints)
 		}
-		fs = api.SyntheticFeatures(c.synthetic, 1)
+		fs = synthetic.Features(c.synthetic, 1)
 	} else {
 		source = rest[0]
 		var raw []byte
@@ -67,7 +68,7 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 		if err != nil {
 			return fmt.Errorf("import: %w", err)
 		}
-		if fs, err = api.DecodeFeatureCollection(raw); err != nil {
+		if fs, err = geojson.DecodeFeatureCollection(raw); err != nil {
 			return fmt.Errorf("import %s: %w", source, err)
 		}
 	}
@@ -103,7 +104,11 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 		err = r.export(ctx, c.collection, w)
 	} else {
 		var fs []*geo.Feature
-		if fs, _, err = store.(geo.Store).Features(ctx, c.collection, geo.Query{}); err == nil {
+		err = store.(geo.Store).Read(ctx, func(v geo.View) (err error) {
+			fs, _, err = v.Features(ctx, c.collection, geo.Query{})
+			return err
+		})
+		if err == nil {
 			err = writeFeatureCollection(w, fs)
 		}
 	}
@@ -127,7 +132,7 @@ func writeFeatureCollection(w io.Writer, fs []*geo.Feature) error {
 		} else {
 			buf = append(buf, '\n')
 		}
-		if buf, err = api.AppendFeature(buf, f); err != nil {
+		if buf, err = geojson.AppendFeature(buf, f); err != nil {
 			return err
 		}
 		if _, err := w.Write(buf); err != nil {

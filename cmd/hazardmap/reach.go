@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"hazardmap/api"
 	"hazardmap/geo"
 )
 
@@ -51,25 +50,17 @@ func reachSettings() []setting {
 	}
 }
 
-// reachQuery turns the flags into a reach query, with the API's checks.
+// query turns the flags into a reach query, with the API's checks.
 func (rc reachConfig) query() (geo.ReachQuery, error) {
-	var q geo.ReachQuery
+	q := geo.ReachQuery{MaxDistanceM: rc.maxDistanceM, Filter: geo.DepotFilter{Category: rc.category}}
 	var err error
-	if q.MaxDistanceM, err = api.ParseMaxDistance(strconv.FormatFloat(rc.maxDistanceM, 'g', -1, 64)); err != nil {
+	if q.Collections, err = geo.ParseHazardCollections(rc.collections); err != nil {
 		return q, err
 	}
-	if q.Collections, err = api.ParseCollections(rc.collections); err != nil {
+	if q.Filter.Ready, err = geo.ParseReady(rc.ready); err != nil {
 		return q, err
 	}
-	if q.Filter.Ready, err = api.ParseReady(rc.ready); err != nil {
-		return q, err
-	}
-	if rc.category != "" {
-		if q.Filter.Category, err = api.ParseCategory(rc.category); err != nil {
-			return q, err
-		}
-	}
-	return q, nil
+	return q, q.Check()
 }
 
 // reachCmd prints the reach report: for every hazard, the nearest depot
@@ -100,7 +91,11 @@ func reachCmd(ctx context.Context, args []string, getenv func(string) string, st
 			return fmt.Errorf("reach: %w", err)
 		}
 	}
-	rep, err := geo.ReachOf(ctx, store, q)
+	var rep *geo.ReachReport
+	err = store.Read(ctx, func(v geo.View) (err error) {
+		rep, err = geo.ReadReach(ctx, v, q)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("reach: %w", err)
 	}
@@ -149,7 +144,7 @@ func writeReachTable(w io.Writer, rep *geo.ReachReport) error {
 	ew := &errWriter{w: w}
 	ew.printf("荥阳市 隐患点最近合格应急仓库  Reach of every hazard to its nearest qualifying depot\n")
 	ew.printf("阈值 threshold %s m；仓库条件 depots: %s；距离为WGS-84椭球面距离 ellipsoidal distance\n\n",
-		formatMetres(rep.Options.MaxDistanceM), filterText(rep.Options.Filter))
+		formatMetres(rep.Query.MaxDistanceM), filterText(rep.Query.Filter))
 	ew.line("%s %s %s %s %s %s %s", padRight("结果", colResult), padRight("类别", colKind), padRight("编号 id", colID),
 		padRight("名称 name", colName), padRight("最近合格仓库 depot", colDepot), padLeft("距离(米)", 12), padLeft("误差±(米)", 12))
 	ew.line("%s", strings.Repeat("-", colResult+colKind+colID+colName+colDepot+12+12+6))
@@ -211,7 +206,7 @@ func writeReachCSV(w io.Writer, rep *geo.ReachReport) error {
 	}
 	for _, h := range rep.Hazards {
 		row := []string{h.Collection, h.ID, h.Name, h.Kind, strconv.FormatBool(h.Located), h.Result, "", "", "", "", "", "",
-			strconv.FormatFloat(rep.Options.MaxDistanceM, 'f', -1, 64), strconv.FormatBool(h.Uncertain), precision(h.PrecisionM), ""}
+			strconv.FormatFloat(rep.Query.MaxDistanceM, 'f', -1, 64), strconv.FormatBool(h.Uncertain), precision(h.PrecisionM), ""}
 		if h.Depot != nil {
 			row[6], row[7] = h.Depot.ID, h.Depot.Name
 			row[8], row[9] = strconv.FormatFloat(round2(h.Depot.DistanceM), 'f', 2, 64), strconv.FormatBool(h.Depot.Ready)

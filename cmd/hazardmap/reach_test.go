@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"hazardmap/api"
 	"hazardmap/data"
 	"hazardmap/geo"
+	"hazardmap/geo/geojson"
 	"hazardmap/geo/postgis/pgtest"
 )
 
@@ -135,7 +135,7 @@ func TestSeedDepotReadiness(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs, err := api.DecodeFeatureCollection(raw)
+	fs, err := geojson.DecodeFeatureCollection(raw)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"hazardmap/data"
 	"hazardmap/geo"
 	"hazardmap/geo/embedded"
+	"hazardmap/geo/geojson"
 	"hazardmap/geo/postgis"
 	"hazardmap/web"
 )
@@ -83,14 +84,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
-	cacheBytes := c.cacheBytes
-	if cacheBytes == 0 {
-		cacheBytes = -1 // api: negative turns the cache off, 0 means its default
-	}
 	handler := api.NewServer(store, api.Options{
 		Logger:          log,
 		Map:             web.Handler(tileOrigin, web.Tiles(c.tileURL, c.tileAttribution, c.tileDatum)),
-		CacheBytes:      cacheBytes,
+		CacheBytes:      c.cacheBytes,
 		BaseURL:         c.baseURL,
 		WritesPerMinute: c.writeRate,
 	})
@@ -256,7 +253,7 @@ func seed(ctx context.Context, store geo.Store, log *slog.Logger) error {
 		if err != nil {
 			return fmt.Errorf("seed %s: %w", c, err)
 		}
-		fs, err := api.DecodeFeatureCollection(raw)
+		fs, err := geojson.DecodeFeatureCollection(raw)
 		if err != nil {
 			return fmt.Errorf("seed %s: embedded dataset: %w", c, err)
 		}

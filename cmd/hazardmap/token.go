@@ -8,7 +8,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"hazardmap/api"
 	"hazardmap/geo"
 )
 
@@ -67,7 +66,7 @@ func tokenCmd(ctx context.Context, args []string, getenv func(string) string, st
 		if c.link {
 			return createLink(ctx, c, store, role, stdout)
 		}
-		t, secret, err := api.IssueToken(ctx, store, c.name, role, c.expires)
+		t, secret, err := geo.IssueToken(ctx, store, c.name, role, c.expires)
 		if err != nil {
 			return fmt.Errorf("token create: %w", err)
 		}
@@ -83,7 +82,7 @@ func tokenCmd(ctx context.Context, args []string, getenv func(string) string, st
 		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tNAME\tROLE\tSTATUS\tCREATED\tEXPIRES")
 		for _, t := range ts {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Role, api.TokenStatus(t, now), t.Created.Local().Format(time.RFC3339), expiry(t.Expires))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Role, t.Status(now), t.Created.Local().Format(time.RFC3339), expiry(t.Expires))
 		}
 		if err := tw.Flush(); err != nil {
 			return fmt.Errorf("token list: %w", err)

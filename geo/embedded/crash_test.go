@@ -86,7 +86,11 @@ func TestSIGKILLLosesNoAcknowledgedWrite(t *testing.T) {
 			t.Errorf("acknowledged write %s lost after SIGKILL: %v", id, err)
 		}
 	}
-	in, err := s.Collection(context.Background(), geo.WaterloggingPoints)
+	var in geo.CollectionInfo
+	err = s.Read(context.Background(), func(v geo.View) (err error) {
+		in, err = v.Collection(context.Background(), geo.WaterloggingPoints)
+		return err
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

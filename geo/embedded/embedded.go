@@ -12,9 +12,10 @@
 // R-tree of their bounds, their ids in order, versions, times and the
 // values of the filterable properties. The index, like the in-memory
 // tokens, is changed only after the bbolt transaction has committed,
-// under the same lock, so a reader holding the read lock sees the index
-// and the file agree; the file is the truth and the index is rebuilt from
-// it on Open. The audit log and the observations, which only grow, stay
+// under the store's write lock, so a reader holding the read lock sees
+// the index and the file agree; the file is the truth and the index is
+// rebuilt from it on Open. Read holds the read lock while its View is in
+// use, so a View sees no write until it is done. The audit log and the observations, which only grow, stay
 // on disk and are read through bbolt's read transactions (a consistent
 // snapshot each), so memory does not grow with the history, and the
 // features' bytes are read from bbolt's memory map, so it does not grow
@@ -233,9 +234,6 @@ func (s *Store) records(c string, ids []string, fn func(id string, rec record) e
 	return nil
 }
 
-// Dir returns the data directory the store was opened on.
-func (s *Store) Dir() string { return filepath.Dir(s.db.Path()) }
-
 // Close ends every subscription and closes the bbolt file.
 func (s *Store) Close() error {
 	s.notifier.Close()
@@ -265,9 +263,11 @@ func (s *Store) schema(c string) (*geo.Schema, error) {
 }
 
 // Collections returns the state of every collection.
-func (s *Store) Collections(ctx context.Context) ([]geo.CollectionInfo, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+func (v *view) Collections(ctx context.Context) ([]geo.CollectionInfo, error) {
+	s, err := v.store()
+	if err != nil {
+		return nil, err
+	}
 	out := make([]geo.CollectionInfo, 0, len(s.order))
 	for _, c := range s.order {
 		out = append(out, s.collections[c].info())
@@ -276,16 +276,18 @@ func (s *Store) Collections(ctx context.Context) ([]geo.CollectionInfo, error) {
 }
 
 // Collection returns the state of collection c.
-func (s *Store) Collection(ctx context.Context, c string) (geo.CollectionInfo, error) {
+func (v *view) Collection(ctx context.Context, c string) (geo.CollectionInfo, error) {
+	s, err := v.store()
+	if err != nil {
+		return geo.CollectionInfo{}, err
+	}
 	if _, err := s.schema(c); err != nil {
 		return geo.CollectionInfo{}, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	return s.collections[c].info(), nil
 }
 
-// Version returns the data version of collection c.
+// Version returns the data version of collection c now.
 func (s *Store) Version(ctx context.Context, c string) (int64, error) {
 	if _, err := s.schema(c); err != nil {
 		return 0, err
@@ -296,7 +298,11 @@ func (s *Store) Version(ctx context.Context, c string) (int64, error) {
 }
 
 // Features returns the features of c matching q, in id order.
-func (s *Store) Features(ctx context.Context, c string, q geo.Query) ([]*geo.Feature, int, error) {
+func (v *view) Features(ctx context.Context, c string, q geo.Query) ([]*geo.Feature, int, error) {
+	s, err := v.store()
+	if err != nil {
+		return nil, 0, err
+	}
 	sc, err := s.schema(c)
 	if err != nil {
 		return nil, 0, err
@@ -304,8 +310,6 @@ func (s *Store) Features(ctx context.Context, c string, q geo.Query) ([]*geo.Fea
 	if err := sc.CheckQuery(q); err != nil {
 		return nil, 0, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	page, total := s.collections[c].match(q)
 	ids := make([]string, len(page))
 	for i, e := range page {
@@ -320,7 +324,11 @@ func (s *Store) Features(ctx context.Context, c string, q geo.Query) ([]*geo.Fea
 
 // AppendFeatures appends the stored GeoJSON of the features of c that q
 // selects, as role may see them, without decoding or encoding any.
-func (s *Store) AppendFeatures(ctx context.Context, buf []byte, c string, q geo.Query, role geo.Role) ([]byte, int, int, error) {
+func (v *view) AppendFeatures(ctx context.Context, buf []byte, c string, q geo.Query, role geo.Role) ([]byte, int, int, error) {
+	s, err := v.store()
+	if err != nil {
+		return buf, 0, 0, err
+	}
 	sc, err := s.schema(c)
 	if err != nil {
 		return buf, 0, 0, err
@@ -328,8 +336,6 @@ func (s *Store) AppendFeatures(ctx context.Context, buf []byte, c string, q geo.
 	if err := sc.CheckQuery(q); err != nil {
 		return buf, 0, 0, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	page, total := s.collections[c].match(q)
 	err = s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket([]byte(c))

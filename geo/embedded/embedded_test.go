@@ -1,6 +1,7 @@
 package embedded_test
 
 import (
+	"sync"
 	"testing"
 
 	"hazardmap/geo"
@@ -18,18 +19,21 @@ func open(t *testing.T, dir string) *embedded.Store {
 }
 
 func TestConformance(t *testing.T) {
+	var dirs sync.Map // *embedded.Store → its directory, for reopen
 	storetest.Run(t,
 		func(t *testing.T) geo.Store {
-			s := open(t, t.TempDir())
+			dir := t.TempDir()
+			s := open(t, dir)
+			dirs.Store(s, dir)
 			t.Cleanup(func() { s.Close() })
 			return s
 		},
 		func(t *testing.T, s geo.Store) geo.Store {
-			dir := s.(*embedded.Store).Dir()
+			dir, _ := dirs.Load(s)
 			if err := s.Close(); err != nil {
 				t.Fatalf("Close = %v", err)
 			}
-			r := open(t, dir)
+			r := open(t, dir.(string))
 			t.Cleanup(func() { r.Close() })
 			return r
 		})

@@ -14,8 +14,8 @@ import (
 // the filters of geo.DepotFilter need to know of each depot (readiness and
 // categories, computed once per snapshot rather than per candidate). It
 // is rebuilt on the first query after a write to the depots collection
-// (the collection's version moved); a snapshot is immutable, so queries
-// run on it without holding the store's lock.
+// (the collection's version moved). Views (Read) share it under the
+// store's read lock, so it has a lock of its own.
 type depotIndex struct {
 	mu   sync.Mutex
 	snap *depotSnapshot // nil until the first query
@@ -30,10 +30,9 @@ type depotSnapshot struct {
 }
 
 // depots returns the index of the depots as they are now, building it if
-// the collection has changed since the last one.
+// the collection has changed since the last one. The caller holds mu (for
+// reading, at least).
 func (s *Store) depots() (*depotSnapshot, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	col := s.collections[geo.Depots]
 	di := &s.depotIndex
 	di.mu.Lock()
@@ -85,7 +84,11 @@ func (snap *depotSnapshot) keep(f geo.DepotFilter) func(id string) bool {
 // tree over their Earth-centred coordinates, exact by ellipsoidal
 // distance: see geo.Index). The filter is applied inside the search, so
 // depots it rejects cost no distance computation.
-func (s *Store) NearestDepots(ctx context.Context, q geo.NearestQuery) ([][]geo.Neighbor, error) {
+func (v *view) NearestDepots(ctx context.Context, q geo.NearestQuery) ([][]geo.Neighbor, error) {
+	s, err := v.store()
+	if err != nil {
+		return nil, err
+	}
 	if err := q.Check(); err != nil {
 		return nil, err
 	}

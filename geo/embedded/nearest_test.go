@@ -24,7 +24,7 @@ func synthetic(r *rand.Rand, n int) []orb.Point {
 
 // BenchmarkAllNearest100k measures the nearest depot for each of 100 000
 // synthetic hazards against 1 000 synthetic depots through
-// Store.NearestDepots (the in-memory geo.Index); one op is all 100 000
+// View.NearestDepots (the in-memory geo.Index); one op is all 100 000
 // queries. Every fourth depot is on a 4th floor without a lift, so the
 // ready filter rejects it. The same data as geo/postgis's benchmark of
 // the same name.
@@ -63,7 +63,11 @@ func BenchmarkAllNearest100k(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				got, err := s.NearestDepots(ctx, c.q)
+				var got [][]geo.Neighbor
+				err := s.Read(ctx, func(v geo.View) (err error) {
+					got, err = v.NearestDepots(ctx, c.q)
+					return err
+				})
 				if err != nil || len(got) != len(hazards) || len(got[0]) != c.q.K {
 					b.Fatalf("NearestDepots = %d lists, %v", len(got), err)
 				}

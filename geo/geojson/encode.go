@@ -79,29 +79,44 @@ func appendCoords(buf []byte, g orb.Geometry) []byte {
 	case orb.LineString:
 		return appendPositions(buf, t)
 	case orb.MultiLineString:
-		return appendList(buf, len(t), func(buf []byte, i int) []byte { return appendPositions(buf, t[i]) })
+		return appendLines(buf, t)
 	case orb.Polygon:
-		return appendList(buf, len(t), func(buf []byte, i int) []byte { return appendPositions(buf, t[i]) })
+		return appendLines(buf, t)
 	case orb.MultiPolygon:
-		return appendList(buf, len(t), func(buf []byte, i int) []byte { return appendCoords(buf, t[i]) })
+		buf = append(buf, '[')
+		for i, p := range t {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = appendLines(buf, p)
+		}
+		return append(buf, ']')
 	}
 	return append(buf, "[]"...)
 }
 
-// appendList appends a JSON array of n elements, each appended by elem.
-func appendList(buf []byte, n int, elem func(buf []byte, i int) []byte) []byte {
+// appendLines appends a list of lines or rings.
+func appendLines[L ~[]orb.Point](buf []byte, ls []L) []byte {
 	buf = append(buf, '[')
-	for i := range n {
+	for i, l := range ls {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		buf = elem(buf, i)
+		buf = appendPositions(buf, l)
 	}
 	return append(buf, ']')
 }
 
-func appendPositions(buf []byte, ps []orb.Point) []byte {
-	return appendList(buf, len(ps), func(buf []byte, i int) []byte { return appendPosition(buf, ps[i]) })
+// appendPositions appends a list of positions.
+func appendPositions[P ~[]orb.Point](buf []byte, ps P) []byte {
+	buf = append(buf, '[')
+	for i, p := range ps {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendPosition(buf, p)
+	}
+	return append(buf, ']')
 }
 
 // scale is 10^geo.Decimals.

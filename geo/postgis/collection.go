@@ -12,37 +12,26 @@ import (
 	"hazardmap/geo"
 )
 
-// Collections returns the state of every collection, in geo.Schemas order,
-// all read from one snapshot.
-func (s *Store) Collections(ctx context.Context) ([]geo.CollectionInfo, error) {
-	out := make([]geo.CollectionInfo, 0, len(s.order))
-	err := s.read(ctx, func(tx pgx.Tx) error {
-		for _, c := range s.order {
-			in, err := collectionInfo(ctx, tx, s.tables[c])
-			if err != nil {
-				return err
-			}
-			out = append(out, in)
+// Collections returns the state of every collection, in geo.Schemas order.
+func (v *view) Collections(ctx context.Context) ([]geo.CollectionInfo, error) {
+	out := make([]geo.CollectionInfo, 0, len(v.s.order))
+	for _, c := range v.s.order {
+		in, err := collectionInfo(ctx, v.tx, v.s.tables[c])
+		if err != nil {
+			return nil, fail(err, "postgis: collections")
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, fail(err, "postgis: collections")
+		out = append(out, in)
 	}
 	return out, nil
 }
 
 // Collection returns the state of collection c.
-func (s *Store) Collection(ctx context.Context, c string) (geo.CollectionInfo, error) {
-	t, err := s.table(c)
+func (v *view) Collection(ctx context.Context, c string) (geo.CollectionInfo, error) {
+	t, err := v.s.table(c)
 	if err != nil {
 		return geo.CollectionInfo{}, err
 	}
-	var in geo.CollectionInfo
-	err = s.read(ctx, func(tx pgx.Tx) error {
-		in, err = collectionInfo(ctx, tx, t)
-		return err
-	})
+	in, err := collectionInfo(ctx, v.tx, t)
 	if err != nil {
 		return geo.CollectionInfo{}, fail(err, "postgis: collection %s", c)
 	}
@@ -84,10 +73,10 @@ func collectionInfo(ctx context.Context, tx pgx.Tx, t *table) (geo.CollectionInf
 // stateVersionSQL reads a collection's data version.
 const stateVersionSQL = `SELECT version FROM collection_state WHERE collection = $1`
 
-// Version returns CollectionInfo.Version of c with one statement and one
-// round trip, as it is asked on every request. A single statement is a
-// transaction of its own; an explicit BEGIN and COMMIT would triple the
-// round trips and add nothing.
+// Version returns the version of c with one statement and one round trip,
+// as it is asked on every request. A single statement is a transaction of
+// its own; an explicit BEGIN and COMMIT would triple the round trips and
+// add nothing.
 func (s *Store) Version(ctx context.Context, c string) (int64, error) {
 	if _, err := s.table(c); err != nil {
 		return 0, err

@@ -10,43 +10,20 @@ import (
 	"hazardmap/geo"
 )
 
-// Exact nearest depots on PostGIS.
+// Exact nearest depots on PostGIS. The KNN operator on geography (<->,
+// served by the GiST index of migration 003) orders by a sphere, not by
+// the WGS-84 spheroid that ST_Distance(geography, geography, true) and
+// this store answer with, so the statement below uses the sphere only to
+// find candidates, in two steps per query point q (as geo.Index does):
 //
-// PostGIS offers a KNN operator on geography (<->, served by the GiST index
-// of migration 003), but it orders by distance on a sphere of radius
-// R = (2a+b)/3, not by the WGS-84 spheroid distance of
-// ST_Distance(geography, geography, true) that this store must answer
-// with. (KNN on geometry would be worse: it orders by degrees, and at 35°N
-// a degree of longitude is 0.82 of a degree of latitude.) The statement
-// below therefore uses the sphere only to find candidates and ranks them
-// by the spheroid, in two steps per query point q, mirroring geo.Index:
+//  1. Take the K kept depots nearest to q by sphere and let w be the
+//     largest of their spheroid distances: every depot of the answer is
+//     within w.
+//  2. Gather every kept depot within 1.01·w by sphere (ST_DWithin,
+//     index-assisted), rank them by (spheroid distance, id), keep K.
 //
-//  1. Take the K kept depots nearest to q by sphere (ORDER BY <-> LIMIT K)
-//     and let w be the largest of their spheroid distances. These are K
-//     kept depots within w, so the K-th smallest spheroid distance of all
-//     kept depots is at most w: every depot of the answer has e ≤ w.
-//  2. Gather every kept depot whose sphere distance is at most 1.01·w
-//     (ST_DWithin(geography, geography, d, false), index-assisted), rank
-//     them by (ST_Distance spheroid, id) and keep K.
-//
-// Why step 2 misses nothing: for any two points, the sphere distance s and
-// the spheroid distance e satisfy s ≤ 1.005614·e. Proof: map the ellipsoid
-// onto the sphere by keeping latitude and longitude. Meridians go to
-// meridians and parallels to parallels, at right angles, with scale
-// factors R/M(φ) along the meridian and R/N(φ) along the parallel (M, N
-// the principal radii of curvature), so any small arc is stretched by a
-// factor between those two. On WGS-84, M and N both lie in
-// [a(1−e²), a²/b] = [6 335 439 m, 6 399 594 m], and R = 6 371 009 m, so no
-// arc is stretched by more than R/(a(1−e²)) = 1.005614. The image of the
-// spheroidal geodesic (length e) is a curve on the sphere between the same
-// points of length at most 1.005614·e, and the great circle (length s) is
-// no longer than it. ∎ (The converse, e ≤ 1.004487·s, follows likewise
-// from the least factor R/(a²/b).) So a depot of the answer has
-// s ≤ 1.005614·e ≤ 1.005614·w < 1.01·w: step 2 gathers it. The 1.01 is
-// PostGIS's own allowance between the two (geography_expand) and leaves a
-// 0.44 % margin over the bound for rounding; 1 µm more covers w = 0
-// (coincident points). If fewer than K depots are kept, step 1 returns all
-// of them, w is the largest distance, and step 2 again gathers them all.
+// Step 2 misses nothing because the sphere distance is at most 1.005614
+// times the spheroid distance: NEAREST.md has the proof.
 //
 // Depots are Points (geo.Schemas allows no other type for them), so the
 // distance to a depot is the distance to its point, as in the embedded
@@ -66,7 +43,8 @@ const nearestChunk = 20000
 
 // Statements of NearestDepots. $1 and $2 are the longitudes and latitudes
 // of the query points, $3 is K, $4 a {"categories": [c]} document or NULL,
-// $5 the ids to keep or NULL. The 1.01 and the 1 µm are explained above.
+// $5 the ids to keep or NULL. The 1.01 and the 1 µm are explained in
+// NEAREST.md.
 const (
 	nearestSQL = `
 WITH q AS (
@@ -109,8 +87,8 @@ ORDER BY q.i, n.dist, n.id`
 )
 
 // NearestDepots answers q with the exact two-step search described above,
-// every chunk of points in one read-only snapshot.
-func (s *Store) NearestDepots(ctx context.Context, q geo.NearestQuery) ([][]geo.Neighbor, error) {
+// every chunk of points in the view's snapshot.
+func (v *view) NearestDepots(ctx context.Context, q geo.NearestQuery) ([][]geo.Neighbor, error) {
 	if err := q.Check(); err != nil {
 		return nil, err
 	}
@@ -140,7 +118,17 @@ func (s *Store) NearestDepots(ctx context.Context, q geo.NearestQuery) ([][]geo.
 		}
 		category = string(doc)
 	}
-	err := s.read(ctx, func(tx pgx.Tx) error {
+	if err := v.nearest(ctx, q, idx, lons, lats, category, out); err != nil {
+		return nil, fail(err, "postgis: nearest depots")
+	}
+	return out, nil
+}
+
+// nearest runs the search for the valid points of q (idx, their positions
+// lons and lats) and adds the answers to out.
+func (v *view) nearest(ctx context.Context, q geo.NearestQuery, idx []int, lons, lats []float64, category any, out [][]geo.Neighbor) error {
+	tx := v.tx
+	if !v.customPlans {
 		// A generic plan cannot see which of the optional filters are
 		// NULL and estimates them to match almost nothing, so it sorts a
 		// sequential scan per point instead of walking the KNN index:
@@ -148,43 +136,40 @@ func (s *Store) NearestDepots(ctx context.Context, q geo.NearestQuery) ([][]geo.
 		if _, err := tx.Exec(ctx, customPlansSQL); err != nil {
 			return err
 		}
-		var ids []string // nil: NULL, no id filter
-		if q.Filter.Ready != nil {
-			var err error
-			if ids, err = keptDepots(ctx, tx, q.Filter); err != nil {
-				return err
-			}
-			if len(ids) == 0 {
-				return nil // nothing is kept: every list stays empty
-			}
-		}
-		for lo := 0; lo < len(idx); lo += nearestChunk {
-			hi := min(lo+nearestChunk, len(idx))
-			rows, err := tx.Query(ctx, nearestSQL, lons[lo:hi], lats[lo:hi], int64(q.K), category, ids)
-			if err != nil {
-				return err
-			}
-			var (
-				ord      int64
-				n        geo.Neighbor
-				lon, lat float64
-			)
-			_, err = pgx.ForEachRow(rows, []any{&ord, &n.ID, &lon, &lat, &n.DistanceM}, func() error {
-				i := idx[lo+int(ord)-1]
-				n.Point = orb.Point{lon, lat}
-				out[i] = append(out[i], n)
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fail(err, "postgis: nearest depots")
+		v.customPlans = true
 	}
-	return out, nil
+	var ids []string // nil: NULL, no id filter
+	if q.Filter.Ready != nil {
+		var err error
+		if ids, err = keptDepots(ctx, tx, q.Filter); err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return nil // nothing is kept: every list stays empty
+		}
+	}
+	for lo := 0; lo < len(idx); lo += nearestChunk {
+		hi := min(lo+nearestChunk, len(idx))
+		rows, err := tx.Query(ctx, nearestSQL, lons[lo:hi], lats[lo:hi], int64(q.K), category, ids)
+		if err != nil {
+			return err
+		}
+		var (
+			ord      int64
+			n        geo.Neighbor
+			lon, lat float64
+		)
+		_, err = pgx.ForEachRow(rows, []any{&ord, &n.ID, &lon, &lat, &n.DistanceM}, func() error {
+			i := idx[lo+int(ord)-1]
+			n.Point = orb.Point{lon, lat}
+			out[i] = append(out[i], n)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // keptDepots returns the ids of the located depots that f keeps, deciding

@@ -122,7 +122,11 @@ func BenchmarkAllNearest100k(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				got, err := s.NearestDepots(ctx, c.q)
+				var got [][]geo.Neighbor
+				err := s.Read(ctx, func(v geo.View) (err error) {
+					got, err = v.NearestDepots(ctx, c.q)
+					return err
+				})
 				if err != nil {
 					b.Fatal(err)
 				}

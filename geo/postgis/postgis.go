@@ -17,8 +17,8 @@
 // every store that listens (Subscribe), and records the answer of an
 // idempotent write (idempotency.go). Every write locks rows in one
 // order — state, features, change_counter — so none can deadlock. Reads
-// run in a read-only REPEATABLE READ transaction, so a page and its total
-// agree.
+// run in a read-only REPEATABLE READ transaction: a View (Read) is one such
+// transaction, so everything read through it agrees.
 //
 // Values always travel as $n parameters. Table and column names come only
 // from geo.Schemas(), never from a request, and are quoted with

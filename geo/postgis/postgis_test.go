@@ -98,6 +98,15 @@ func depot(id string, g orb.Geometry, township string) *geo.Feature {
 	}}
 }
 
+// features reads the features of c matching q from a View of their own.
+func features(s geo.Store, c string, q geo.Query) (fs []*geo.Feature, n int, err error) {
+	err = s.Read(context.Background(), func(v geo.View) error {
+		fs, n, err = v.Features(context.Background(), c, q)
+		return err
+	})
+	return fs, n, err
+}
+
 func wantKind(t *testing.T, what string, err error, k geo.Kind) {
 	t.Helper()
 	if got := geo.KindOf(err); err == nil || got != k {
@@ -133,7 +142,11 @@ func TestMigrateTwice(t *testing.T) {
 	if got, want := schemaVersion(t, s), migrationCount(t); got != want {
 		t.Errorf("schema version after two Migrate = %d, want %d", got, want)
 	}
-	infos, err := s.Collections(context.Background())
+	var infos []geo.CollectionInfo
+	err := s.Read(context.Background(), func(v geo.View) (err error) {
+		infos, err = v.Collections(context.Background())
+		return err
+	})
 	if err != nil || len(infos) != len(geo.Schemas()) {
 		t.Errorf("Collections after Migrate = %v, %v", infos, err)
 	}
@@ -234,7 +247,7 @@ func TestInjectionIsJustData(t *testing.T) {
 		{geo.Filter{Property: "categories", Value: evil}, nil},
 		{geo.Filter{Property: "categories", Value: `flood"]}'::jsonb OR true --`}, nil},
 	} {
-		fs, n, err := s.Features(ctx, geo.Depots, geo.Query{Filters: []geo.Filter{c.filter}})
+		fs, n, err := features(s, geo.Depots, geo.Query{Filters: []geo.Filter{c.filter}})
 		var got []string
 		for _, f := range fs {
 			got = append(got, f.ID)
@@ -243,7 +256,7 @@ func TestInjectionIsJustData(t *testing.T) {
 			t.Errorf("Features(%s = %q) = %v (total %d), %v; want %v", c.filter.Property, c.filter.Value, got, n, err, c.want)
 		}
 	}
-	_, _, err := s.Features(ctx, geo.Depots, geo.Query{Filters: []geo.Filter{{Property: evil, Value: "x"}}})
+	_, _, err := features(s, geo.Depots, geo.Query{Filters: []geo.Filter{{Property: evil, Value: "x"}}})
 	wantKind(t, "Features(filter on property "+evil+")", err, geo.Invalid)
 	_, err = s.Feature(ctx, geo.Depots, evil)
 	wantKind(t, "Feature(evil id)", err, geo.NotFound)
@@ -252,9 +265,17 @@ func TestInjectionIsJustData(t *testing.T) {
 	wantKind(t, "Patch(evil id)", err, geo.NotFound)
 	wantKind(t, "Create(evil id)", s.Create(ctx, geo.Depots, depot(evil, nil, "x")), geo.Invalid)
 	for _, c := range []string{evil, `depots; DROP TABLE depots; --`, `depots"; DROP TABLE depots; --`} {
-		_, err := s.Collection(ctx, c)
-		wantKind(t, "Collection("+c+")", err, geo.NotFound)
-		_, _, err = s.Features(ctx, c, geo.Query{})
+		err := s.Read(ctx, func(v geo.View) error {
+			_, err := v.Collection(ctx, c)
+			wantKind(t, "Collection("+c+")", err, geo.NotFound)
+			_, err = v.Stamp(ctx, c)
+			wantKind(t, "Stamp("+c+")", err, geo.NotFound)
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("Read = %v", err)
+		}
+		_, _, err = features(s, c, geo.Query{})
 		wantKind(t, "Features("+c+")", err, geo.NotFound)
 	}
 	got, err := s.Feature(ctx, geo.Depots, "d1")
@@ -264,10 +285,12 @@ func TestInjectionIsJustData(t *testing.T) {
 	if got.Properties["township"] != evil || got.Properties["name"] != f.Properties["name"] {
 		t.Errorf("stored values changed: %v", got.Properties)
 	}
-	for _, c := range geo.Schemas() {
-		if _, err := s.Collection(ctx, c.ID); err != nil {
-			t.Errorf("Collection(%s) after the attempts = %v", c.ID, err)
-		}
+	err = s.Read(ctx, func(v geo.View) error {
+		_, err := v.Collections(ctx)
+		return err
+	})
+	if err != nil {
+		t.Errorf("Collections after the attempts = %v", err)
 	}
 }
 
@@ -388,8 +411,7 @@ func TestOpenDoesNotConnect(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	wantKind(t, "Ping(no server)", s.Ping(ctx), geo.Unavailable)
-	_, err = s.Collections(ctx)
-	wantKind(t, "Collections(no server)", err, geo.Unavailable)
+	wantKind(t, "Read(no server)", s.Read(ctx, func(geo.View) error { return nil }), geo.Unavailable)
 	wantKind(t, "Migrate(no server)", s.Migrate(ctx), geo.Unavailable)
 }
 
@@ -412,9 +434,13 @@ func TestOutage(t *testing.T) {
 		run  func(ctx context.Context) error
 	}{
 		{"Ping", s.Ping},
-		{"Features", func(ctx context.Context) error { _, _, err := s.Features(ctx, geo.Depots, geo.Query{}); return err }},
+		{"Features", func(ctx context.Context) error {
+			return s.Read(ctx, func(v geo.View) error { _, _, err := v.Features(ctx, geo.Depots, geo.Query{}); return err })
+		}},
 		{"Feature", func(ctx context.Context) error { _, err := s.Feature(ctx, geo.Depots, "d1"); return err }},
-		{"Collections", func(ctx context.Context) error { _, err := s.Collections(ctx); return err }},
+		{"Collections", func(ctx context.Context) error {
+			return s.Read(ctx, func(v geo.View) error { _, err := v.Collections(ctx); return err })
+		}},
 		{"Version", func(ctx context.Context) error { _, err := s.Version(ctx, geo.Depots); return err }},
 		{"Create", func(ctx context.Context) error { return s.Create(ctx, geo.Depots, depot("", nil, "x")) }},
 		{"Patch", func(ctx context.Context) error {
@@ -465,7 +491,7 @@ func TestOutage(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond) // pacing between attempts, not an assertion
 	}
-	fs, n, err := s.Features(bg, geo.Depots, geo.Query{})
+	fs, n, err := features(s, geo.Depots, geo.Query{})
 	if err != nil || n != 1 || fs[0].ID != "d1" || fs[0].Version != 1 {
 		t.Errorf("Features after the outage = %v, %d, %v; want [d1] at version 1 (nothing written while down)", fs, n, err)
 	}

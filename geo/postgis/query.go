@@ -16,9 +16,9 @@ import (
 
 // Features returns the features of c matching q in id order, and the total
 // that matched before paging, both from one statement (countedPage).
-func (s *Store) Features(ctx context.Context, c string, q geo.Query) ([]*geo.Feature, int, error) {
+func (v *view) Features(ctx context.Context, c string, q geo.Query) ([]*geo.Feature, int, error) {
 	out := []*geo.Feature{}
-	total, err := s.countedPage(ctx, c, q, featureColumns, func(r pgx.Rows, total *int64) error {
+	total, err := v.countedPage(ctx, c, q, featureColumns, func(r pgx.Rows, total *int64) error {
 		f, err := scanFeature(r, total)
 		out = append(out, f)
 		return err
@@ -33,8 +33,8 @@ func (s *Store) Features(ctx context.Context, c string, q geo.Query) ([]*geo.Fea
 // role below planner) of the features of c that q selects: PostgreSQL
 // sends the texts as they are. A feature without them (written by an
 // older hazardmap or by hand: see migrations/005) is encoded here.
-func (s *Store) AppendFeatures(ctx context.Context, buf []byte, c string, q geo.Query, role geo.Role) ([]byte, int, int, error) {
-	t, err := s.table(c)
+func (v *view) AppendFeatures(ctx context.Context, buf []byte, c string, q geo.Query, role geo.Role) ([]byte, int, int, error) {
+	t, err := v.s.table(c)
 	if err != nil {
 		return buf, 0, 0, err
 	}
@@ -43,7 +43,7 @@ func (s *Store) AppendFeatures(ctx context.Context, buf []byte, c string, q geo.
 		cols = publicDocColumns
 	}
 	n := 0
-	total, err := s.countedPage(ctx, c, q, cols, func(r pgx.Rows, total *int64) error {
+	total, err := v.countedPage(ctx, c, q, cols, func(r pgx.Rows, total *int64) error {
 		var (
 			id               string
 			doc, geom, props []byte
@@ -83,12 +83,11 @@ const (
 // after the count, calling scan on each row, which scans the count into
 // total and then its columns; it returns the total that matched before
 // paging. The page and its total come from one statement
-// (count(*) OVER (), computed over the matches before LIMIT): one scan,
-// one snapshot, one round trip. Only a page past the end, which has no
-// row to carry the count, takes a count of its own, and both statements
-// then run in one read-only transaction.
-func (s *Store) countedPage(ctx context.Context, c string, q geo.Query, cols string, scan func(r pgx.Rows, total *int64) error) (int, error) {
-	t, err := s.table(c)
+// (count(*) OVER (), computed over the matches before LIMIT): one scan and
+// one round trip. Only a page past the end, which has no row to carry the
+// count, takes a count of its own.
+func (v *view) countedPage(ctx context.Context, c string, q geo.Query, cols string, scan func(r pgx.Rows, total *int64) error) (int, error) {
+	t, err := v.s.table(c)
 	if err != nil {
 		return 0, err
 	}
@@ -99,41 +98,26 @@ func (s *Store) countedPage(ctx context.Context, c string, q geo.Query, cols str
 	if err != nil || !ok {
 		return 0, err
 	}
-	page := func(db querier) (int64, int, error) {
-		rows, err := db.Query(ctx, sel.page, sel.pageArgs...)
-		if err != nil {
-			return 0, 0, err
-		}
-		defer rows.Close()
-		var total int64
-		n := 0
-		for rows.Next() {
-			if err := scan(rows, &total); err != nil {
-				return 0, 0, err
-			}
-			n++
-		}
-		return total, n, rows.Err()
+	rows, err := v.tx.Query(ctx, sel.page, sel.pageArgs...)
+	if err != nil {
+		return 0, err
 	}
-	if max(q.Offset, 0) == 0 {
-		total, _, err := page(s.pool)
-		return int(total), err
-	}
+	defer rows.Close()
 	var total int64
-	err = s.read(ctx, func(tx pgx.Tx) error {
-		var n int
-		if total, n, err = page(tx); err != nil || n > 0 {
-			return err
+	n := 0
+	for rows.Next() {
+		if err := scan(rows, &total); err != nil {
+			return 0, err
 		}
-		return tx.QueryRow(ctx, sel.count, sel.args...).Scan(&total)
-	})
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	if n == 0 && max(q.Offset, 0) > 0 {
+		err = v.tx.QueryRow(ctx, sel.count, sel.args...).Scan(&total)
+	}
 	return int(total), err
-}
-
-// querier is what countedPage reads through: the pool (one statement) or
-// a transaction.
-type querier interface {
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
 // Statements of Features. bboxCond is always first, so its parameters are

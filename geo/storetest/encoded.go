@@ -21,16 +21,38 @@ var roles = []geo.Role{geo.RolePublic, geo.RoleCrew, geo.RolePlanner}
 
 // checkEncoded fails unless AppendFeatures(c, q) is, for every role, the
 // encoding of Features(c, q) as that role may see it, with the same
-// counts.
+// counts, both read from one View.
 func checkEncoded(t *testing.T, s geo.Store, c string, q geo.Query) {
 	t.Helper()
-	fs, total, err := s.Features(ctx, c, q)
-	if err != nil {
-		t.Fatalf("Features(%s, %+v) = %v", c, q, err)
-	}
 	sc, err := geo.SchemaFor(c)
 	if err != nil {
 		t.Fatal(err)
+	}
+	prefix := []byte("kept:")
+	type encoding struct {
+		got  []byte
+		n, m int
+	}
+	var (
+		fs    []*geo.Feature
+		total int
+		got   = map[geo.Role]encoding{}
+	)
+	err = s.Read(ctx, func(v geo.View) error {
+		if fs, total, err = v.Features(ctx, c, q); err != nil {
+			return fmt.Errorf("Features: %w", err)
+		}
+		for _, role := range roles {
+			b, n, m, err := v.AppendFeatures(ctx, bytes.Clone(prefix), c, q, role)
+			if err != nil {
+				return fmt.Errorf("AppendFeatures(%s): %w", role, err)
+			}
+			got[role] = encoding{b, n, m}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("read %s, %+v: %v", c, q, err)
 	}
 	for _, role := range roles {
 		var want []byte
@@ -42,16 +64,12 @@ func checkEncoded(t *testing.T, s geo.Store, c string, q geo.Query) {
 				t.Fatal(err)
 			}
 		}
-		prefix := []byte("kept:")
-		got, n, m, err := s.AppendFeatures(ctx, bytes.Clone(prefix), c, q, role)
-		if err != nil {
-			t.Fatalf("AppendFeatures(%s, %+v, %s) = %v", c, q, role, err)
+		g := got[role]
+		if !bytes.HasPrefix(g.got, prefix) {
+			t.Fatalf("AppendFeatures(%s, %+v, %s) did not append to the buffer: %.40q", c, q, role, g.got)
 		}
-		if !bytes.HasPrefix(got, prefix) {
-			t.Fatalf("AppendFeatures(%s, %+v, %s) did not append to the buffer: %.40q", c, q, role, got)
-		}
-		if got = got[len(prefix):]; !bytes.Equal(got, want) || n != len(fs) || m != total {
-			t.Errorf("AppendFeatures(%s, %+v, %s) = %d of %d\n%s\nwant %d of %d, the encoding of Features:\n%s", c, q, role, n, m, got, len(fs), total, want)
+		if b := g.got[len(prefix):]; !bytes.Equal(b, want) || g.n != len(fs) || g.m != total {
+			t.Errorf("AppendFeatures(%s, %+v, %s) = %d of %d\n%s\nwant %d of %d, the encoding of Features:\n%s", c, q, role, g.n, g.m, b, len(fs), total, want)
 		}
 	}
 }

@@ -13,9 +13,9 @@ import (
 	"hazardmap/geo"
 )
 
-// The cases of this file check Store.NearestDepots against brute force
+// The cases of this file check View.NearestDepots against brute force
 // (geo.NearestDepotsIn over the store's own depots) and the reach report
-// built on it (geo.ReachOf) against the same report built on brute force,
+// built on it (geo.ReadReach) against the same report built on brute force,
 // so that both stores give identical results.
 
 // distanceTolM is how far a store's distance may be from geo.Distance:
@@ -101,7 +101,7 @@ func importDepots(t *testing.T, s geo.Store, rng *rand.Rand, n int, b orb.Bound)
 	if err := s.Import(ctx, geo.Depots, fs); err != nil {
 		t.Fatalf("Import(depots, %d random) = %v", len(fs), err)
 	}
-	stored, _, err := s.Features(ctx, geo.Depots, geo.Query{})
+	stored, _, err := features(s, geo.Depots, geo.Query{})
 	if err != nil {
 		t.Fatalf("Features(depots) = %v", err)
 	}
@@ -113,7 +113,7 @@ func importDepots(t *testing.T, s geo.Store, rng *rand.Rand, n int, b orb.Bound)
 // tieTolM) and distances equal to the centimetre.
 func checkNearest(t *testing.T, s geo.Store, depots []*geo.Feature, q geo.NearestQuery, what string) {
 	t.Helper()
-	got, err := s.NearestDepots(ctx, q)
+	got, err := nearestDepots(s, q)
 	if err != nil {
 		t.Fatalf("%s: NearestDepots = %v", what, err)
 	}
@@ -201,7 +201,7 @@ func nearestBruteForce(t *testing.T, s geo.Store) {
 func nearestEdges(t *testing.T, s geo.Store) {
 	yes := true
 	// An empty store answers with empty lists.
-	got, err := s.NearestDepots(ctx, geo.NearestQuery{Points: []orb.Point{{113.3, 34.8}}, K: 3})
+	got, err := nearestDepots(s, geo.NearestQuery{Points: []orb.Point{{113.3, 34.8}}, K: 3})
 	if err != nil || len(got) != 1 || got[0] == nil || len(got[0]) != 0 {
 		t.Fatalf("NearestDepots on no depots = %v, %v; want one empty list", got, err)
 	}
@@ -214,14 +214,14 @@ func nearestEdges(t *testing.T, s geo.Store) {
 	for _, f := range []*geo.Feature{ready, twin, upstairs, far, nowhere} {
 		mustCreate(t, s, geo.Depots, f)
 	}
-	all, _, err := s.Features(ctx, geo.Depots, geo.Query{})
+	all, _, err := features(s, geo.Depots, geo.Query{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := orb.Point{113.4005, 34.8001}
 	checkNearest(t, s, all, geo.NearestQuery{Points: []orb.Point{p}, K: 10}, "k beyond the count")
 
-	got, err = s.NearestDepots(ctx, geo.NearestQuery{Points: []orb.Point{p, {math.NaN(), 34}, {113, 91}, {113.40, 34.80}}, K: 10})
+	got, err = nearestDepots(s, geo.NearestQuery{Points: []orb.Point{p, {math.NaN(), 34}, {113, 91}, {113.40, 34.80}}, K: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,30 +237,30 @@ func nearestEdges(t *testing.T, s geo.Store) {
 
 	// ready=true skips the 4th floor without a lift; category keeps only
 	// depots that stock it.
-	got, err = s.NearestDepots(ctx, geo.NearestQuery{Points: []orb.Point{p}, K: 10, Filter: geo.DepotFilter{Ready: &yes}})
+	got, err = nearestDepots(s, geo.NearestQuery{Points: []orb.Point{p}, K: 10, Filter: geo.DepotFilter{Ready: &yes}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ids := neighborIDs(got[0]); !reflect.DeepEqual(ids, []string{"a-twin", "b-ready", "d-far"}) {
 		t.Errorf("ready=true: %v, want a-twin, b-ready, d-far", ids)
 	}
-	got, err = s.NearestDepots(ctx, geo.NearestQuery{Points: []orb.Point{p}, K: 10, Filter: geo.DepotFilter{Category: "fire"}})
+	got, err = nearestDepots(s, geo.NearestQuery{Points: []orb.Point{p}, K: 10, Filter: geo.DepotFilter{Category: "fire"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ids := neighborIDs(got[0]); !reflect.DeepEqual(ids, []string{"c-4f"}) {
 		t.Errorf("category=fire: %v, want c-4f", ids)
 	}
-	got, err = s.NearestDepots(ctx, geo.NearestQuery{Points: []orb.Point{p}, K: 3, Filter: geo.DepotFilter{Ready: &yes, Category: "fire"}})
+	got, err = nearestDepots(s, geo.NearestQuery{Points: []orb.Point{p}, K: 3, Filter: geo.DepotFilter{Ready: &yes, Category: "fire"}})
 	if err != nil || len(got[0]) != 0 {
 		t.Errorf("ready fire depots = %v, %v; want none", got, err)
 	}
 
-	_, err = s.NearestDepots(ctx, geo.NearestQuery{Points: []orb.Point{p}, K: 0})
+	_, err = nearestDepots(s, geo.NearestQuery{Points: []orb.Point{p}, K: 0})
 	wantKind(t, "NearestDepots(k=0)", err, geo.Invalid)
-	_, err = s.NearestDepots(ctx, geo.NearestQuery{Points: []orb.Point{p}, K: 1, Filter: geo.DepotFilter{Category: "food"}})
+	_, err = nearestDepots(s, geo.NearestQuery{Points: []orb.Point{p}, K: 1, Filter: geo.DepotFilter{Category: "food"}})
 	wantKind(t, "NearestDepots(category=food)", err, geo.Invalid)
-	got, err = s.NearestDepots(ctx, geo.NearestQuery{K: 1})
+	got, err = nearestDepots(s, geo.NearestQuery{K: 1})
 	if err != nil || got == nil || len(got) != 0 {
 		t.Errorf("NearestDepots(no points) = %v, %v; want an empty, non-nil slice", got, err)
 	}
@@ -274,7 +274,7 @@ func nearestFollowsWrites(t *testing.T, s geo.Store) {
 	q := geo.NearestQuery{Points: []orb.Point{p}, K: 1, Filter: geo.DepotFilter{Ready: &yes}}
 	nearest := func(what string) string {
 		t.Helper()
-		got, err := s.NearestDepots(ctx, q)
+		got, err := nearestDepots(s, q)
 		if err != nil {
 			t.Fatalf("%s: NearestDepots = %v", what, err)
 		}
@@ -335,32 +335,31 @@ func reachBruteForce(t *testing.T, s geo.Store) {
 	}
 
 	yes := true
-	for _, o := range []geo.ReachOptions{
+	for _, q := range []geo.ReachQuery{
 		{MaxDistanceM: 3000, Filter: geo.DepotFilter{Ready: &yes}},
 		{MaxDistanceM: 1500, Filter: geo.DepotFilter{Ready: &yes, Category: "fire"}},
 		{MaxDistanceM: 5000},
 	} {
-		q := geo.ReachQuery{ReachOptions: o}
-		got, err := geo.ReachOf(ctx, s, q)
+		got, err := read(s, func(v geo.View) (*geo.ReachReport, error) { return geo.ReadReach(ctx, v, q) })
 		if err != nil {
-			t.Fatalf("ReachOf(%+v) = %v", o, err)
+			t.Fatalf("ReadReach(%+v) = %v", q, err)
 		}
-		want, err := geo.ReachOf(ctx, bruteStore{s, depots}, q)
+		want, err := read(s, func(v geo.View) (*geo.ReachReport, error) { return geo.ReadReach(ctx, bruteView{v, depots}, q) })
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got.Summary.Hazards != 46 || got.Summary.Unlocated != 10 {
-			t.Errorf("ReachOf(%+v) summary %+v, want 46 hazards, 10 unlocated", o, got.Summary)
+			t.Errorf("ReadReach(%+v) summary %+v, want 46 hazards, 10 unlocated", q, got.Summary)
 		}
-		sameReach(t, fmt.Sprintf("%+v", o), got, want)
+		sameReach(t, fmt.Sprintf("%+v", q), got, want)
 	}
 }
 
 // sameReach compares two reports, distances to the centimetre.
 func sameReach(t *testing.T, what string, got, want *geo.ReachReport) {
 	t.Helper()
-	if got.Summary != want.Summary || !reflect.DeepEqual(got.Collections, want.Collections) || len(got.Hazards) != len(want.Hazards) {
-		t.Fatalf("%s: summary %+v %v, want %+v %v", what, got.Summary, got.Collections, want.Summary, want.Collections)
+	if got.Summary != want.Summary || !reflect.DeepEqual(got.Query.Collections, want.Query.Collections) || len(got.Hazards) != len(want.Hazards) {
+		t.Fatalf("%s: summary %+v %v, want %+v %v", what, got.Summary, got.Query.Collections, want.Summary, want.Query.Collections)
 	}
 	for i := range want.Hazards {
 		g, w := got.Hazards[i], want.Hazards[i]
@@ -387,13 +386,13 @@ func sameReach(t *testing.T, what string, got, want *geo.ReachReport) {
 	}
 }
 
-// bruteStore is a store whose NearestDepots is brute force over depots.
-type bruteStore struct {
-	geo.Store
+// bruteView is a view whose NearestDepots is brute force over depots.
+type bruteView struct {
+	geo.View
 	depots []*geo.Feature
 }
 
-func (b bruteStore) NearestDepots(_ context.Context, q geo.NearestQuery) ([][]geo.Neighbor, error) {
+func (b bruteView) NearestDepots(_ context.Context, q geo.NearestQuery) ([][]geo.Neighbor, error) {
 	return geo.NearestDepotsIn(b.depots, q)
 }
 

@@ -64,6 +64,7 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 	cases = append(cases, ledgerCases()...)
 	cases = append(cases, reachCases()...)
 	cases = append(cases, fieldCases()...) // field.go
+	cases = append(cases, viewCases()...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -88,8 +89,8 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 
 var ctx = context.Background()
 
-// point returns a valid waterlogging point at lon, lat (nil geometry when
-// lon and lat are both NaN is not used; pass a nil geometry explicitly).
+// point returns a valid waterlogging point id at g (nil for an unlocated
+// one) with status.
 func point(id string, g orb.Geometry, status any) *geo.Feature {
 	return &geo.Feature{ID: id, Geometry: g, Properties: map[string]any{
 		"name":                 "测试积水点 " + id,
@@ -173,11 +174,44 @@ func sameFeature(t *testing.T, what string, got, want *geo.Feature) {
 	}
 }
 
+// read returns what get reads from a View of s of its own.
+func read[T any](s geo.Store, get func(v geo.View) (T, error)) (T, error) {
+	var out T
+	err := s.Read(ctx, func(v geo.View) error {
+		var err error
+		out, err = get(v)
+		return err
+	})
+	return out, err
+}
+
+// features, collection, collections and nearestDepots read from a View of
+// their own.
+func features(s geo.Store, c string, q geo.Query) (fs []*geo.Feature, n int, err error) {
+	err = s.Read(ctx, func(v geo.View) error {
+		fs, n, err = v.Features(ctx, c, q)
+		return err
+	})
+	return fs, n, err
+}
+
+func collection(s geo.Store, c string) (geo.CollectionInfo, error) {
+	return read(s, func(v geo.View) (geo.CollectionInfo, error) { return v.Collection(ctx, c) })
+}
+
+func collections(s geo.Store) ([]geo.CollectionInfo, error) {
+	return read(s, func(v geo.View) ([]geo.CollectionInfo, error) { return v.Collections(ctx) })
+}
+
+func nearestDepots(s geo.Store, q geo.NearestQuery) ([][]geo.Neighbor, error) {
+	return read(s, func(v geo.View) ([][]geo.Neighbor, error) { return v.NearestDepots(ctx, q) })
+}
+
 // query returns the ids and the total of Features(c, q), after checking
 // that AppendFeatures gives their encoding (checkEncoded).
 func query(t *testing.T, s geo.Store, c string, q geo.Query) ([]string, int) {
 	t.Helper()
-	fs, n, err := s.Features(ctx, c, q)
+	fs, n, err := features(s, c, q)
 	if err != nil {
 		t.Fatalf("Features(%s, %+v) = %v", c, q, err)
 	}
@@ -260,7 +294,7 @@ func createInvalid(t *testing.T, s geo.Store) {
 	if _, n := query(t, s, geo.WaterloggingPoints, geo.Query{}); n != 0 {
 		t.Errorf("after invalid creates: %d features, want 0", n)
 	}
-	info, err := s.Collection(ctx, geo.WaterloggingPoints)
+	info, err := collection(s, geo.WaterloggingPoints)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,11 +324,11 @@ func nullGeometry(t *testing.T, s geo.Store) {
 
 func unknownCollection(t *testing.T, s geo.Store) {
 	const c = "no_such_layer"
-	_, _, err := s.Features(ctx, c, geo.Query{})
+	_, _, err := features(s, c, geo.Query{})
 	wantKind(t, "Features(unknown)", err, geo.NotFound)
 	_, err = s.Feature(ctx, c, "x")
 	wantKind(t, "Feature(unknown)", err, geo.NotFound)
-	_, err = s.Collection(ctx, c)
+	_, err = collection(s, c)
 	wantKind(t, "Collection(unknown)", err, geo.NotFound)
 	wantKind(t, "Create(unknown)", s.Create(ctx, c, point("x", nil, nil)), geo.NotFound)
 	wantKind(t, "Replace(unknown)", s.Replace(ctx, c, point("x", nil, nil)), geo.NotFound)
@@ -555,14 +589,14 @@ func paging(t *testing.T, s geo.Store) {
 }
 
 func emptyNonNil(t *testing.T, s geo.Store) {
-	fs, n, err := s.Features(ctx, geo.RelocationSites, geo.Query{})
+	fs, n, err := features(s, geo.RelocationSites, geo.Query{})
 	if err != nil || fs == nil || len(fs) != 0 || n != 0 {
 		t.Errorf("Features(empty) = %v (nil %v), %d, %v; want an empty non-nil slice", fs, fs == nil, n, err)
 	}
 }
 
 func collectionInfo(t *testing.T, s geo.Store) {
-	infos, err := s.Collections(ctx)
+	infos, err := collections(s)
 	if err != nil {
 		t.Fatalf("Collections = %v", err)
 	}
@@ -583,7 +617,7 @@ func collectionInfo(t *testing.T, s geo.Store) {
 	mustCreate(t, s, geo.WaterloggingPoints, point("a", orb.Point{113.37, 34.80}, nil))
 	mustCreate(t, s, geo.WaterloggingPoints, point("b", orb.LineString{{113.39, 34.75}, {113.44, 34.78}}, nil))
 	mustCreate(t, s, geo.WaterloggingPoints, point("c", nil, nil))
-	in, err := s.Collection(ctx, geo.WaterloggingPoints)
+	in, err := collection(s, geo.WaterloggingPoints)
 	if err != nil {
 		t.Fatalf("Collection = %v", err)
 	}
@@ -597,19 +631,19 @@ func collectionInfo(t *testing.T, s geo.Store) {
 	}
 	_, err = s.Version(ctx, "no_such_layer")
 	wantKind(t, "Version(unknown)", err, geo.NotFound)
-	if _, _, err := s.Features(ctx, geo.WaterloggingPoints, geo.Query{}); err != nil {
+	if _, _, err := features(s, geo.WaterloggingPoints, geo.Query{}); err != nil {
 		t.Fatal(err)
 	}
-	if in, _ := s.Collection(ctx, geo.WaterloggingPoints); in.Version != v {
+	if in, _ := collection(s, geo.WaterloggingPoints); in.Version != v {
 		t.Errorf("a read changed the version from %d to %d", v, in.Version)
 	}
 	if err := s.Delete(ctx, geo.WaterloggingPoints, "c", 1); err != nil {
 		t.Fatal(err)
 	}
-	if in, _ := s.Collection(ctx, geo.WaterloggingPoints); in.Version != v+1 || in.Count != 2 {
+	if in, _ := collection(s, geo.WaterloggingPoints); in.Version != v+1 || in.Count != 2 {
 		t.Errorf("after Delete: version %d count %d, want %d and 2", in.Version, in.Count, v+1)
 	}
-	if in, _ := s.Collection(ctx, geo.Depots); in.Version != 0 {
+	if in, _ := collection(s, geo.Depots); in.Version != 0 {
 		t.Errorf("writes to one collection changed another's version to %d", in.Version)
 	}
 }
@@ -751,12 +785,12 @@ func persists(t *testing.T, s geo.Store, reopen Reopener) {
 	if _, err := s.Seed(ctx, geo.Depots, []*geo.Feature{depot("d", orb.Point{113.4, 34.8}, 4)}); err != nil {
 		t.Fatal(err)
 	}
-	before, err := s.Collections(ctx)
+	before, err := collections(s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s = reopen(t, s)
-	after, err := s.Collections(ctx)
+	after, err := collections(s)
 	if err != nil {
 		t.Fatalf("Collections after reopen = %v", err)
 	}
@@ -795,7 +829,7 @@ func badQuery(t *testing.T, s geo.Store) {
 		{"datetime end before start", geo.Query{Datetime: &geo.Interval{Start: time.Now(), End: time.Now().Add(-time.Hour)}}, "datetime"},
 	}
 	for _, c := range cases {
-		_, _, err := s.Features(ctx, geo.RelocationSites, c.q)
+		_, _, err := features(s, geo.RelocationSites, c.q)
 		wantKind(t, "Features("+c.name+")", err, geo.Invalid)
 		if e := geo.AsError(err); len(e.Fields) == 0 || e.Fields[0].Field != c.field {
 			t.Errorf("Features(%s): fields %+v, want one naming %q", c.name, e.Fields, c.field)

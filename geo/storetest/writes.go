@@ -407,10 +407,10 @@ func failedWritesAuditNothing(t *testing.T, s geo.Store) {
 	if p := mustGet(t, s, geo.WaterloggingPoints, "p"); p.Version != 1 || p.Properties["status"] != "clear" {
 		t.Errorf("failed reports changed the point: version %d status %v", p.Version, p.Properties["status"])
 	}
-	if in, _ := s.Collection(ctx, geo.Depots); in.Version != 1 {
+	if in, _ := collection(s, geo.Depots); in.Version != 1 {
 		t.Errorf("failed writes changed the depots version to %d, want 1", in.Version)
 	}
-	if in, _ := s.Collection(ctx, geo.WaterloggingPoints); in.Version != 1 {
+	if in, _ := collection(s, geo.WaterloggingPoints); in.Version != 1 {
 		t.Errorf("failed writes changed the waterlogging_points version to %d, want 1", in.Version)
 	}
 }

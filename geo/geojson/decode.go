@@ -1,41 +1,23 @@
-package api
+package geojson
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/paulmach/orb"
 
 	"hazardmap/geo"
-	"hazardmap/geo/geojson"
 )
 
-// This file is the GeoJSON (RFC 7946) codec of the service: it writes
-// features with lon/lat positions cut to geo.Decimals places and no "crs"
-// member, and reads features strictly, naming the offending member in
-// every error. It is written here rather than taken from orb/geojson so
-// that errors are field-level problems and so that orb/geojson's BSON
-// support (the MongoDB driver) does not come along.
-
-// AppendFeature appends f as a GeoJSON Feature (geojson.AppendFeature,
-// the one encoder both stores and the API use).
-func AppendFeature(buf []byte, f *geo.Feature) ([]byte, error) {
-	return geojson.AppendFeature(buf, f)
-}
-
-// AppendGeometry appends g as a GeoJSON geometry, or null for nil.
-func AppendGeometry(buf []byte, g orb.Geometry) []byte {
-	return geojson.AppendGeometry(buf, g)
-}
-
 // DecodeFeature reads one GeoJSON Feature. Errors are Invalid *geo.Error
-// values whose fields are named from prefix ("" for a request body).
+// values whose fields are named from prefix ("" for a request body, whose
+// errors name "body" and the members; "features[3]" for a member of a
+// collection).
 func DecodeFeature(raw []byte, prefix string) (*geo.Feature, error) {
 	var m map[string]json.RawMessage
-	if err := strictUnmarshal(raw, &m); err != nil {
-		return nil, geo.InvalidField(orRoot(prefix), "not a JSON object: %v", err)
+	if err := geo.DecodeJSON(orRoot(prefix), raw, &m); err != nil {
+		return nil, err
 	}
 	var typ string
 	if err := json.Unmarshal(m["type"], &typ); err != nil || typ != "Feature" {
@@ -74,24 +56,28 @@ func DecodeFeature(raw []byte, prefix string) (*geo.Feature, error) {
 	return f, nil
 }
 
-// DecodeFeatureCollection reads a GeoJSON FeatureCollection.
+// DecodeFeatureCollection reads a GeoJSON FeatureCollection. Members
+// other than type, crs and features (a name, a bbox, links) are ignored.
 func DecodeFeatureCollection(raw []byte) ([]*geo.Feature, error) {
-	var fc struct {
-		Type     string            `json:"type"`
-		CRS      json.RawMessage   `json:"crs"`
-		Features []json.RawMessage `json:"features"`
-	}
-	if err := json.Unmarshal(raw, &fc); err != nil {
-		return nil, geo.InvalidField("body", "not a GeoJSON FeatureCollection: %v", err)
-	}
-	if fc.Type != "FeatureCollection" {
-		return nil, geo.InvalidField("type", `want "FeatureCollection"`)
-	}
-	if err := checkCRS(fc.CRS, "crs"); err != nil {
+	var m map[string]json.RawMessage
+	if err := geo.DecodeJSON("body", raw, &m); err != nil {
 		return nil, err
 	}
-	out := make([]*geo.Feature, 0, len(fc.Features))
-	for i, raw := range fc.Features {
+	var typ string
+	if err := json.Unmarshal(m["type"], &typ); err != nil || typ != "FeatureCollection" {
+		return nil, geo.InvalidField("type", `want "FeatureCollection"`)
+	}
+	if err := checkCRS(m["crs"], "crs"); err != nil {
+		return nil, err
+	}
+	var features []json.RawMessage
+	if raw, ok := m["features"]; ok && !isNull(raw) {
+		if err := json.Unmarshal(raw, &features); err != nil {
+			return nil, geo.InvalidField("features", "want an array of features")
+		}
+	}
+	out := make([]*geo.Feature, 0, len(features))
+	for i, raw := range features {
 		f, err := DecodeFeature(raw, fmt.Sprintf("features[%d]", i))
 		if err != nil {
 			return nil, err
@@ -121,7 +107,7 @@ func checkCRS(raw json.RawMessage, field string) error {
 }
 
 // DecodeGeometry reads a GeoJSON geometry object; JSON null is a nil
-// geometry.
+// geometry. Errors name field and the member below it.
 func DecodeGeometry(raw json.RawMessage, field string) (orb.Geometry, error) {
 	if isNull(raw) {
 		return nil, nil
@@ -156,57 +142,17 @@ func DecodeGeometry(raw json.RawMessage, field string) (orb.Geometry, error) {
 	var out orb.Geometry
 	switch g.Type {
 	case "Point":
-		var p []float64
-		if err = json.Unmarshal(g.Coordinates, &p); err == nil {
-			out, err = position(p)
-		}
-	case "MultiPoint", "LineString":
-		var ps [][]float64
-		if err = json.Unmarshal(g.Coordinates, &ps); err == nil {
-			var pts []orb.Point
-			pts, err = positions(ps)
-			if g.Type == "MultiPoint" {
-				out = orb.MultiPoint(pts)
-			} else {
-				out = orb.LineString(pts)
-			}
-		}
-	case "MultiLineString", "Polygon":
-		var ls [][][]float64
-		if err = json.Unmarshal(g.Coordinates, &ls); err == nil {
-			var rings [][]orb.Point
-			rings, err = lines(ls)
-			if g.Type == "Polygon" {
-				p := orb.Polygon{}
-				for _, r := range rings {
-					p = append(p, orb.Ring(r))
-				}
-				out = p
-			} else {
-				m := orb.MultiLineString{}
-				for _, r := range rings {
-					m = append(m, orb.LineString(r))
-				}
-				out = m
-			}
-		}
+		out, err = decode(g.Coordinates, position)
+	case "MultiPoint":
+		out, err = decode(g.Coordinates, multiPoint)
+	case "LineString":
+		out, err = decode(g.Coordinates, lineString)
+	case "MultiLineString":
+		out, err = decode(g.Coordinates, multiLineString)
+	case "Polygon":
+		out, err = decode(g.Coordinates, polygon)
 	case "MultiPolygon":
-		var ps [][][][]float64
-		if err = json.Unmarshal(g.Coordinates, &ps); err == nil {
-			mp := orb.MultiPolygon{}
-			for _, poly := range ps {
-				var rings [][]orb.Point
-				if rings, err = lines(poly); err != nil {
-					break
-				}
-				p := orb.Polygon{}
-				for _, r := range rings {
-					p = append(p, orb.Ring(r))
-				}
-				mp = append(mp, p)
-			}
-			out = mp
-		}
+		out, err = decode(g.Coordinates, multiPolygon)
 	default:
 		return nil, geo.InvalidField(field+".type", "unknown geometry type %q", g.Type)
 	}
@@ -215,6 +161,35 @@ func DecodeGeometry(raw json.RawMessage, field string) (orb.Geometry, error) {
 	}
 	return out, nil
 }
+
+// decode reads the coordinates raw as C and makes them a geometry with
+// f.
+func decode[C any, G orb.Geometry](raw json.RawMessage, f func(C) (G, error)) (orb.Geometry, error) {
+	var c C
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return nil, err
+	}
+	g, err := f(c)
+	if err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// each converts every element of in with f; the first error stops it.
+func each[In, Out any](in []In, f func(In) (Out, error)) ([]Out, error) {
+	out := make([]Out, len(in))
+	for i, x := range in {
+		var err error
+		if out[i], err = f(x); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// The coordinates of each geometry type, from the nesting of arrays of
+// numbers that encoding/json reads.
 
 func position(p []float64) (orb.Point, error) {
 	switch len(p) {
@@ -226,41 +201,21 @@ func position(p []float64) (orb.Point, error) {
 	return orb.Point{}, fmt.Errorf("a position is [lon, lat], got %d numbers", len(p))
 }
 
-func positions(ps [][]float64) ([]orb.Point, error) {
-	out := make([]orb.Point, len(ps))
-	for i, p := range ps {
-		var err error
-		if out[i], err = position(p); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
+func multiPoint(ps [][]float64) (orb.MultiPoint, error) { return each(ps, position) }
 
-func lines(ls [][][]float64) ([][]orb.Point, error) {
-	out := make([][]orb.Point, len(ls))
-	for i, l := range ls {
-		var err error
-		if out[i], err = positions(l); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
+func lineString(ps [][]float64) (orb.LineString, error) { return each(ps, position) }
 
-func strictUnmarshal(raw []byte, v any) error {
-	d := json.NewDecoder(bytes.NewReader(raw))
-	if err := d.Decode(v); err != nil {
-		return err
-	}
-	if d.More() {
-		return fmt.Errorf("data after the JSON value")
-	}
-	return nil
-}
+func ring(ps [][]float64) (orb.Ring, error) { return each(ps, position) }
 
+func multiLineString(ls [][][]float64) (orb.MultiLineString, error) { return each(ls, lineString) }
+
+func polygon(rs [][][]float64) (orb.Polygon, error) { return each(rs, ring) }
+
+func multiPolygon(ps [][][][]float64) (orb.MultiPolygon, error) { return each(ps, polygon) }
+
+// isNull reports whether raw is the JSON literal null.
 func isNull(raw json.RawMessage) bool {
-	return strings.TrimSpace(string(raw)) == "null"
+	return string(bytes.TrimSpace(raw)) == "null"
 }
 
 func join(prefix, name string) string {

@@ -1,4 +1,7 @@
-package api
+// Package synthetic makes up waterlogging points for benchmarks and load
+// tests (`hazardmap import --synthetic N`). They are marked as synthetic
+// in location_source and must never be mixed with the real data.
+package synthetic
 
 import (
 	"fmt"
@@ -9,23 +12,23 @@ import (
 	"hazardmap/geo"
 )
 
-// SyntheticBounds returns the box synthetic features fall in: Xingyang's
+// Bounds returns the box synthetic features fall in: Xingyang's
 // urban area and surroundings (lon 113.13–113.55, lat 34.58–35.00).
-func SyntheticBounds() orb.Bound {
+func Bounds() orb.Bound {
 	return orb.Bound{Min: orb.Point{113.13, 34.58}, Max: orb.Point{113.55, 35.00}}
 }
 
-// SyntheticFeatures returns n made-up waterlogging points for benchmarks
-// and load tests: points inside SyntheticBounds(), valid for the
+// Features returns n made-up waterlogging points for benchmarks
+// and load tests: points inside Bounds(), valid for the
 // waterlogging_points schema, with ids syn-0000001… The same n and seed
 // always give the same features. Their location_source says they are
 // synthetic: they must never be mixed with the real data.
-func SyntheticFeatures(n int, seed uint64) []*geo.Feature {
+func Features(n int, seed uint64) []*geo.Feature {
 	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
 	kinds := []string{"railway_underpass", "road_spot"}
 	statuses := []any{"clear", "ponding", "closed", nil}
 	units := []string{"城建局", "京城路街道办事处", "索河街道办事处", "豫龙镇人民政府"}
-	box := SyntheticBounds()
+	box := Bounds()
 	w, h := box.Max[0]-box.Min[0], box.Max[1]-box.Min[1]
 	out := make([]*geo.Feature, n)
 	for i := range out {

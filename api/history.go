@@ -1,0 +1,135 @@
+package api
+
+import (
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"hazardmap/geo"
+)
+
+// This file reads the query of the history routes — a waterlogging
+// point's status reports (observations.go) and the audit log (audit.go) —
+// and writes their page links and their actors.
+
+// Paging bounds of the observation history and the audit log.
+const (
+	defaultHistoryLimit = 100
+	maxHistoryLimit     = 1000
+)
+
+// historyQuery is a validated query of the observation history or the
+// audit log: a time range and a page.
+type historyQuery struct {
+	// From and To bound the times kept: From ≤ t < To; zero for open.
+	From, To time.Time
+	// Limit is 1 to maxHistoryLimit; Offset is 0 or more.
+	Limit, Offset int
+	// Extra holds the other parameters a route accepts (by name), as
+	// given.
+	Extra map[string]string
+}
+
+// parseHistoryQuery validates the query string of a history route:
+// datetime (an OGC API instant or interval, ends included), or from
+// (inclusive) and to (exclusive) as RFC 3339 date-times, not both; limit
+// (1 to maxHistoryLimit, default defaultHistoryLimit); offset; f=json; and
+// the extra parameters named, whose values are returned as given. Unknown
+// and repeated parameters are errors naming the parameter.
+func parseHistoryQuery(v url.Values, extra ...string) (historyQuery, error) {
+	q := historyQuery{Limit: defaultHistoryLimit, Extra: map[string]string{}}
+	bad := eachParam(v, func(name, raw string) (err error) {
+		switch name {
+		case "datetime":
+			var iv geo.Interval
+			if iv, err = parseDatetime(name, raw); err == nil {
+				q.From = iv.Start
+				if !iv.End.IsZero() {
+					// Stores keep microseconds: t ≤ End is t < End's
+					// microsecond + 1 µs.
+					q.To = iv.End.Truncate(time.Microsecond).Add(time.Microsecond)
+				}
+			}
+		case "from", "to":
+			var t time.Time
+			if t, err = time.Parse(time.RFC3339Nano, raw); err != nil {
+				err = geo.InvalidField(name, "want an RFC 3339 date-time with a zone, e.g. 2024-07-20T08:00:00+08:00")
+			} else if name == "from" {
+				q.From = t.UTC()
+			} else {
+				q.To = t.UTC()
+			}
+		case "limit":
+			q.Limit, err = strconv.Atoi(raw)
+			if err != nil || q.Limit < 1 || q.Limit > maxHistoryLimit {
+				err = geo.InvalidField(name, "want an integer from 1 to %d, got %q", maxHistoryLimit, raw)
+			}
+		case "offset":
+			q.Offset, err = parseOffset(raw)
+		case "f":
+			err = parseFormat(raw, false)
+		default:
+			if !slices.Contains(extra, name) {
+				all := append([]string{"datetime", "from", "to", "limit", "offset", "f"}, extra...)
+				err = geo.InvalidField(name, "unknown parameter; parameters: %s", strings.Join(all, ", "))
+				break
+			}
+			q.Extra[name] = raw
+		}
+		return err
+	})
+	if v.Has("datetime") && (v.Has("from") || v.Has("to")) {
+		bad = append(bad, geo.FieldError{Field: "datetime", Detail: "give datetime or from/to, not both"})
+	}
+	if len(bad) == 0 && !q.From.IsZero() && !q.To.IsZero() && q.From.After(q.To) {
+		bad = append(bad, geo.FieldError{Field: "from", Detail: "must not be after to"})
+	}
+	if err := invalidQuery(bad); err != nil {
+		return historyQuery{}, err
+	}
+	return q, nil
+}
+
+// values returns q as query parameters at offset, for links: from and to
+// (what datetime became), the extras, limit, offset.
+func (q historyQuery) values(offset int) string {
+	v := url.Values{}
+	if !q.From.IsZero() {
+		v.Set("from", q.From.UTC().Format(time.RFC3339Nano))
+	}
+	if !q.To.IsZero() {
+		v.Set("to", q.To.UTC().Format(time.RFC3339Nano))
+	}
+	for k, x := range q.Extra {
+		v.Set(k, x)
+	}
+	v.Set("limit", strconv.Itoa(q.Limit))
+	v.Set("offset", strconv.Itoa(offset))
+	return v.Encode()
+}
+
+// pageLinks returns the self, next and prev links of a page of q at href
+// that returned n of matched.
+func (q historyQuery) pageLinks(href string, n, matched int) []link {
+	links := []link{{Href: href + "?" + q.values(q.Offset), Rel: "self", Type: typeJSON, Title: "This page"}}
+	if next := q.Offset + n; n > 0 && next < matched {
+		links = append(links, link{Href: href + "?" + q.values(next), Rel: "next", Type: typeJSON, Title: "Next page"})
+	}
+	if q.Offset > 0 {
+		links = append(links, link{Href: href + "?" + q.values(max(0, q.Offset-q.Limit)), Rel: "prev", Type: typeJSON, Title: "Previous page"})
+	}
+	return links
+}
+
+// actorJSON is who wrote: a token's id, name and role, or "system".
+type actorJSON struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Role string `json:"role"`
+}
+
+func newActorJSON(a geo.Actor) actorJSON {
+	return actorJSON{ID: a.ID, Name: a.Name, Role: string(a.Role)}
+}
