@@ -18,7 +18,9 @@ const fillBatch = 1000
 // if it is still at the version that was encoded and still has none, so
 // a write that lands in between (which writes its own) is never undone.
 const (
-	undocumentedSQL = `SELECT id, version, ST_AsBinary(geom), properties FROM {table} WHERE doc IS NULL LIMIT $1`
+	undocumentedSQL = `
+SELECT id, version, ST_AsBinary(geom), properties FROM {table}
+WHERE doc IS NULL AND id > $1 ORDER BY id LIMIT $2`
 	fillSQL         = `
 UPDATE {table} AS t SET doc = u.doc, doc_public = u.doc_public
 FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[]) AS u(id, version, doc, doc_public)
@@ -33,13 +35,14 @@ WHERE t.id = u.id AND t.version = u.version AND t.doc IS NULL`
 func (s *Store) fillDocuments(ctx context.Context, conn *pgx.Conn) error {
 	for _, c := range s.order {
 		t := s.tables[c]
-		for filled := 0; ; {
+		after, filled := "", 0
+		for {
 			var (
 				ids, docs []string
 				versions  []int64
 				publics   []*string
 			)
-			rows, err := conn.Query(ctx, t.sql(undocumentedSQL), fillBatch)
+			rows, err := conn.Query(ctx, t.sql(undocumentedSQL), after, fillBatch)
 			if err != nil {
 				return err
 			}
@@ -78,10 +81,8 @@ func (s *Store) fillDocuments(ctx context.Context, conn *pgx.Conn) error {
 			if err != nil {
 				return err
 			}
-			if tag.RowsAffected() == 0 {
-				break // every one was written meanwhile, or keeps failing to match: leave them to the reads
-			}
 			filled += int(tag.RowsAffected())
+			after = ids[len(ids)-1]
 		}
 	}
 	return nil
