@@ -82,11 +82,33 @@ func (c *cache) get(ctx context.Context, key, group string, version int64, build
 	if c == nil {
 		return build(ctx)
 	}
-	if rs := c.lookup(key); rs != nil {
+	if rs, _ := c.begin(key); rs != nil {
 		return rs, nil
 	}
+	return c.fill(ctx, key, group, version, build)
+}
+
+// begin returns the response stored under key, marking it recently used;
+// when there is none it counts the miss and reports whether it was the
+// first of key. A nil cache has nothing and every miss is a first.
+func (c *cache) begin(key string) (rs *response, first bool) {
+	if c == nil {
+		return nil, true
+	}
+	if rs := c.lookup(key); rs != nil {
+		return rs, false
+	}
+	return nil, c.miss(maphash.String(c.seed, key))
+}
+
+// fill builds the response of key after a miss that begin counted, as
+// get does: one build for concurrent callers, stored if it shows version
+// and key has missed more than once.
+func (c *cache) fill(ctx context.Context, key, group string, version int64, build func(context.Context) (*response, error)) (*response, error) {
+	if c == nil {
+		return build(ctx)
+	}
 	h := maphash.String(c.seed, key)
-	c.miss(h)
 	ch := c.group.DoChan(key, func() (any, error) {
 		if rs := c.lookup(key); rs != nil { // built while this caller was on its way
 			return rs, nil
@@ -116,8 +138,9 @@ func (c *cache) get(ctx context.Context, key, group string, version int64, build
 	}
 }
 
-// miss counts a miss of the key whose hash is h.
-func (c *cache) miss(h uint64) {
+// miss counts a miss of the key whose hash is h and reports whether it
+// was the first.
+func (c *cache) miss(h uint64) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.seen) >= seenMax {
@@ -126,6 +149,7 @@ func (c *cache) miss(h uint64) {
 	if c.seen[h] < 2 {
 		c.seen[h]++
 	}
+	return c.seen[h] == 1
 }
 
 // again reports whether the key whose hash is h has missed more than

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -35,16 +36,43 @@ func (s *Server) handleItems(sc *geo.Schema) http.HandlerFunc {
 		// The key names the view: a planner's page (household detail) is
 		// never served to anyone else.
 		key := "items\x00" + sc.ID + "\x00" + base + "\x00" + q.Canonical() + "\x00" + viewName(role)
-		s.serveCached(w, r, sc.ID, key, func(ctx context.Context) (*response, error) {
-			return s.buildItems(ctx, sc, q, base, role)
-		})
+		v, err := s.dataVersion(r.Context(), sc.ID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		key += "\x00" + strconv.FormatInt(v, 10)
+		rs, first := s.cache.begin(key)
+		switch {
+		case rs != nil:
+		case first:
+			// Asked for the first time (a box a map was panned over): built
+			// for this request alone, into a recycled buffer, as it will
+			// not be stored.
+			body := pageBuffers.Get().(*[]byte)
+			defer pageBuffers.Put(body)
+			if rs, err = s.buildItems(r.Context(), sc, q, base, role, body); err == nil {
+				defer func() { *body = rs.body[:0] }()
+			}
+		default:
+			rs, err = s.cache.fill(r.Context(), key, sc.ID, v, func(ctx context.Context) (*response, error) {
+				return s.buildItems(ctx, sc, q, base, role, nil)
+			})
+		}
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.serve(w, r, rs)
 	}
 }
 
 // buildItems reads and encodes one page of items as role may see it. The
 // page, its total and the version and time it is labelled with are read
-// from one View, so its ETag names exactly the data it shows.
-func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q itemsQuery, base string, role geo.Role) (*response, error) {
+// from one View, so its ETag names exactly the data it shows. The body is
+// built in into when it is given (its capacity reused), else in a new
+// buffer.
+func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q itemsQuery, base string, role geo.Role, into *[]byte) (*response, error) {
 	var (
 		st       geo.Stamp
 		features = pageBuffers.Get().(*[]byte)
@@ -84,7 +112,12 @@ func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q itemsQuery, b
 		return nil, err
 	}
 
-	buf := make([]byte, 0, 512+len(linkJSON)+len(*features))
+	var buf []byte
+	if size := 512 + len(linkJSON) + len(*features); into != nil {
+		buf = slices.Grow((*into)[:0], size)
+	} else {
+		buf = make([]byte, 0, size)
+	}
 	buf = append(buf, `{"type":"FeatureCollection","numberMatched":`...)
 	buf = strconv.AppendInt(buf, int64(matched), 10)
 	buf = append(buf, `,"numberReturned":`...)
@@ -115,8 +148,9 @@ func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q itemsQuery, b
 	}, nil
 }
 
-// pageBuffers holds the scratch buffers pages of features are read into
-// before the body (which the cache keeps) is assembled around them.
+// pageBuffers holds the buffers that pages of features are read into
+// before the body is assembled around them, and the bodies of pages that
+// are not kept (see handleItems).
 var pageBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // handleFeature serves GET /collections/{collectionId}/items/{featureId}:

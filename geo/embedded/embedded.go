@@ -71,6 +71,7 @@ type Store struct {
 	tokens      map[string]geo.Token // by id
 	tokenByHash map[string]string    // string(hash) → id
 	strings     map[string]any       // one copy of each filterable string value (intern)
+	valueSets   map[string][]any     // one copy of each set of filterable values (internValues)
 
 	notifier geo.Notifier
 
@@ -104,7 +105,8 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
 	}
 	s := &Store{db: db, schemas: map[string]*geo.Schema{}, collections: map[string]*collection{},
-		tokens: map[string]geo.Token{}, tokenByHash: map[string]string{}, strings: map[string]any{}}
+		tokens: map[string]geo.Token{}, tokenByHash: map[string]string{}, strings: map[string]any{},
+		valueSets: map[string][]any{}}
 	for _, sc := range geo.Schemas() {
 		s.schemas[sc.ID] = sc
 		s.order = append(s.order, sc.ID)
@@ -216,9 +218,9 @@ func (s *Store) read(c string, ids []string) ([]*geo.Feature, error) {
 // describes.
 func (s *Store) records(c string, ids []string, fn func(id string, rec record) error) error {
 	err := s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket([]byte(c))
+		cur := newRecordCursor(tx, c)
 		for _, id := range ids {
-			rec, err := readRecord(b.Get([]byte(id)))
+			rec, err := cur.get(id)
 			if err != nil {
 				return fmt.Errorf("%s: %w", id, err)
 			}
@@ -338,9 +340,9 @@ func (v *view) AppendFeatures(ctx context.Context, buf []byte, c string, q geo.Q
 	}
 	page, total := s.collections[c].match(q)
 	err = s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket([]byte(c))
+		cur := newRecordCursor(tx, c)
 		for i, e := range page {
-			rec, err := readRecord(b.Get([]byte(e.id)))
+			rec, err := cur.get(e.id)
 			if err != nil {
 				return fmt.Errorf("%s: %w", e.id, err)
 			}

@@ -3,6 +3,7 @@ package embedded
 import (
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -115,6 +116,7 @@ func (col *collection) match(q geo.Query) (page []*item, total int) {
 	lo, hi := max(q.Offset, 0), -1
 	if q.Limit > 0 {
 		hi = lo + q.Limit
+		page = make([]*item, 0, min(q.Limit, len(col.sorted)))
 	}
 	take := func(e *item) {
 		if total >= lo && (hi < 0 || total < hi) {
@@ -124,11 +126,14 @@ func (col *collection) match(q geo.Query) (page []*item, total int) {
 	}
 	if q.BBox != nil {
 		b := *q.BBox
-		var cands []*item
+		pc := candidates.Get().(*[]*item)
+		defer func() { clear(*pc); candidates.Put(pc) }()
+		cands := (*pc)[:0]
 		col.tree.Search(b.Min, b.Max, func(_, _ [2]float64, e *item) bool {
 			cands = append(cands, e)
 			return len(cands) <= len(col.sorted)/scanShare
 		})
+		*pc = cands
 		if len(cands) <= len(col.sorted)/scanShare {
 			slices.SortFunc(cands, byID)
 			for _, e := range cands {
@@ -148,6 +153,9 @@ func (col *collection) match(q geo.Query) (page []*item, total int) {
 	}
 	return page, total
 }
+
+// candidates recycles the slices of a bbox query's candidates.
+var candidates = sync.Pool{New: func() any { return new([]*item) }}
 
 // intersects is the exact test of geo.Intersects for an entry whose bound
 // intersects b.

@@ -119,15 +119,17 @@ func (s *Store) encodeFeature(sc *geo.Schema, f *geo.Feature) (encoded, error) {
 		e.located, e.bound, e.shape = true, g.Bound(), g
 	}
 	names := sc.Filterable()
+	start := len(idx)
 	idx = binary.AppendUvarint(idx, uint64(len(names)))
-	e.filters = make([]any, len(names))
+	values := make([]any, len(names))
 	for i, name := range names {
 		v := f.Properties[name]
 		if idx, err = appendValue(idx, v); err != nil {
 			return encoded{}, fmt.Errorf("encode %s of %q: %w", name, f.ID, err)
 		}
-		e.filters[i] = s.intern(v)
+		values[i] = s.intern(v)
 	}
+	e.filters = s.internValues(idx[start:], values)
 	return encoded{record: rec, index: idx, item: e}, nil
 }
 
@@ -276,6 +278,28 @@ func readRecord(raw []byte) (record, error) {
 	return rec, r.err
 }
 
+// recordCursor reads the feature records of one collection in a read
+// transaction, reusing one bbolt cursor and one key buffer (a Get per
+// feature would allocate both for each of a page's thousand features).
+type recordCursor struct {
+	cur *bolt.Cursor
+	key []byte
+}
+
+func newRecordCursor(tx *bolt.Tx, c string) *recordCursor {
+	return &recordCursor{cur: tx.Bucket([]byte(c)).Cursor()}
+}
+
+// get returns the record of feature id, aliasing the memory map.
+func (rc *recordCursor) get(id string) (record, error) {
+	rc.key = append(rc.key[:0], id...)
+	k, v := rc.cur.Seek(rc.key)
+	if !bytes.Equal(k, rc.key) {
+		return record{}, errors.New("no feature record")
+	}
+	return readRecord(v)
+}
+
 // view returns the GeoJSON of the record as role may see it.
 func (rec record) view(role geo.Role) []byte {
 	if rec.public != nil && !role.AtLeast(geo.RolePlanner) {
@@ -335,11 +359,12 @@ func (s *Store) readIndex(id string, raw []byte) (*item, error) {
 	default:
 		return nil, errors.New("unknown geometry kind")
 	}
+	start := r.b
 	n := r.uvarint()
 	if n > uint64(len(r.b)) {
 		r.fail()
 	}
-	e.filters = make([]any, 0, n)
+	values := make([]any, 0, n)
 	for range n {
 		var v any
 		switch r.byte() {
@@ -366,9 +391,31 @@ func (s *Store) readIndex(id string, raw []byte) (*item, error) {
 		default:
 			r.fail()
 		}
-		e.filters = append(e.filters, v)
+		values = append(values, v)
+	}
+	if r.err == nil {
+		e.filters = s.internValues(start[:len(start)-len(r.b)], values)
 	}
 	return e, r.err
+}
+
+// maxValueSets bounds the distinct sets of filterable values that
+// internValues shares.
+const maxValueSets = 1 << 16
+
+// internValues returns one shared copy of the filterable values of a
+// feature, keyed by their encoding: a few statuses, kinds and duty units
+// make few distinct sets over a large layer, so most features need no
+// slice of their own. Past maxValueSets distinct sets (values unique per
+// feature) each keeps its own. The caller holds mu for writing.
+func (s *Store) internValues(enc []byte, values []any) []any {
+	if v, ok := s.valueSets[string(enc)]; ok {
+		return v
+	}
+	if len(s.valueSets) < maxValueSets {
+		s.valueSets[string(enc)] = values
+	}
+	return values
 }
 
 // intern returns v, sharing one copy of each string value (and of its
