@@ -196,8 +196,15 @@ func (t *table) selection(q geo.Query, cols string) (sel selection, ok bool, err
 		where = " WHERE " + strings.Join(conds, " AND ")
 	}
 	sel.count = t.sql(countSQL) + where
-	sel.page = t.sql(`SELECT count(*) OVER (), `+cols+` FROM {table}`) + where + " ORDER BY id"
-	sel.page, sel.pageArgs = paged(sel.page, sel.args, q.Limit, q.Offset)
+	// The page is chosen, and the matches counted, over narrow rows (id
+	// and ctid); only the rows of the page are then read whole, by ctid,
+	// from the heap pages the scan has just visited. Sorting the matches
+	// with their documents would move every one of them (twice as slow
+	// for a page of 1000 of 2000 matches). A ctid names the same row
+	// version throughout one statement.
+	inner, args := paged(t.sql(`SELECT ctid AS c, id AS i, count(*) OVER () AS n FROM {table}`)+where+" ORDER BY id", sel.args, q.Limit, q.Offset)
+	sel.page = `SELECT s.n, ` + cols + ` FROM (` + inner + `) AS s JOIN ` + t.ident + ` ON ` + t.ident + `.ctid = s.c ORDER BY s.i`
+	sel.pageArgs = args
 	return sel, true, nil
 }
 
