@@ -21,7 +21,7 @@ const (
 	undocumentedSQL = `
 SELECT id, version, ST_AsBinary(geom), properties FROM {table}
 WHERE doc IS NULL AND id > $1 ORDER BY id LIMIT $2`
-	fillSQL         = `
+	fillSQL = `
 UPDATE {table} AS t SET doc = u.doc, doc_public = u.doc_public
 FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[]) AS u(id, version, doc, doc_public)
 WHERE t.id = u.id AND t.version = u.version AND t.doc IS NULL`

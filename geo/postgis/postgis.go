@@ -70,6 +70,9 @@ type Store struct {
 
 	// notifier fans the listener's signals out to subscribers.
 	notifier geo.Notifier
+	// versions answers Version from memory while the listener keeps it
+	// current (version.go).
+	versions versions
 	// listenMu guards the listener's lifecycle (see startListener).
 	listenMu   sync.Mutex
 	closed     bool
@@ -149,7 +152,11 @@ func (s *Store) read(ctx context.Context, fn func(tx pgx.Tx) error) error {
 
 // write runs fn in a READ COMMITTED read-write transaction. fn starts by
 // locking the collection's state row (see bump), which serializes writes.
+// Once it has ended, committed or not (a commit whose answer was lost may
+// have committed), the versions this store remembers are dropped, so the
+// next Version asks the database: a client reads its own write at once.
 func (s *Store) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	defer s.versions.invalidate()
 	return s.inTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted, AccessMode: pgx.ReadWrite}, fn)
 }
 
