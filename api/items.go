@@ -82,11 +82,13 @@ func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q itemsQuery, b
 	defer pageBuffers.Put(features)
 	// The features come encoded from the store (the stores keep each one
 	// as GeoJSON for both views): this only copies them.
+	// The stamp after the page: a store may have read it along with the
+	// page (PostGIS does, in the same statement).
 	err := s.store.Read(ctx, func(v geo.View) (err error) {
-		if st, err = v.Stamp(ctx, sc.ID); err != nil {
+		if *features, returned, matched, err = v.AppendFeatures(ctx, (*features)[:0], sc.ID, q.Query(), role); err != nil {
 			return err
 		}
-		*features, returned, matched, err = v.AppendFeatures(ctx, (*features)[:0], sc.ID, q.Query(), role)
+		st, err = v.Stamp(ctx, sc.ID)
 		return err
 	})
 	if err != nil {

@@ -331,7 +331,7 @@ func TestQueriesUseIndexes(t *testing.T) {
 			if _, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
 				return err
 			}
-			rows, err := tx.Query(ctx, "EXPLAIN "+sel.page, sel.pageArgs...)
+			rows, err := tx.Query(ctx, "EXPLAIN "+sel.page, append(sel.pageArgs, c.c)...)
 			if err != nil {
 				return err
 			}

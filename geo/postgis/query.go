@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -18,8 +19,8 @@ import (
 // that matched before paging, both from one statement (countedPage).
 func (v *view) Features(ctx context.Context, c string, q geo.Query) ([]*geo.Feature, int, error) {
 	out := []*geo.Feature{}
-	total, err := v.countedPage(ctx, c, q, featureColumns, func(r pgx.Rows, total *int64) error {
-		f, err := scanFeature(r, total)
+	total, err := v.countedPage(ctx, c, q, featureColumns, func(r pgx.Rows, lead []any) error {
+		f, err := scanFeature(r, lead...)
 		out = append(out, f)
 		return err
 	})
@@ -31,8 +32,9 @@ func (v *view) Features(ctx context.Context, c string, q geo.Query) ([]*geo.Feat
 
 // AppendFeatures appends the stored GeoJSON (doc, or doc_public for a
 // role below planner) of the features of c that q selects: PostgreSQL
-// sends the texts as they are. A feature without them (written by an
-// older hazardmap or by hand: see migrations/005) is encoded here.
+// sends the texts as they are, and they are appended from the connection's
+// read buffer. A feature without them (written by an older hazardmap or
+// by hand: see migrations/005) is encoded here.
 func (v *view) AppendFeatures(ctx context.Context, buf []byte, c string, q geo.Query, role geo.Role) ([]byte, int, int, error) {
 	t, err := v.s.table(c)
 	if err != nil {
@@ -43,18 +45,24 @@ func (v *view) AppendFeatures(ctx context.Context, buf []byte, c string, q geo.Q
 		cols = publicDocColumns
 	}
 	n := 0
-	total, err := v.countedPage(ctx, c, q, cols, func(r pgx.Rows, total *int64) error {
-		var (
-			id               string
-			doc, geom, props []byte
-		)
-		if err := r.Scan(total, &id, &doc, &geom, &props); err != nil {
-			return err
-		}
+	total, err := v.countedPage(ctx, c, q, cols, func(r pgx.Rows, lead []any) error {
 		if n > 0 {
 			buf = append(buf, ',')
 		}
 		n++
+		// The leading columns are the same on every row: scanned from the
+		// first, skipped after.
+		if raw := r.RawValues(); n > 1 && raw[len(lead)+1] != nil {
+			buf = append(buf, raw[len(lead)+1]...)
+			return nil
+		}
+		var (
+			id               string
+			doc, geom, props []byte
+		)
+		if err := r.Scan(append(lead, &id, &doc, &geom, &props)...); err != nil {
+			return err
+		}
 		if doc != nil {
 			buf = append(buf, doc...)
 			return nil
@@ -80,13 +88,15 @@ const (
 )
 
 // countedPage reads the page of c that q selects, with the columns cols
-// after the count, calling scan on each row, which scans the count into
-// total and then its columns; it returns the total that matched before
-// paging. The page and its total come from one statement
-// (count(*) OVER (), computed over the matches before LIMIT): one scan and
-// one round trip. Only a page past the end, which has no row to carry the
+// after three leading ones, calling scan on each row, which scans the
+// leading columns into lead and then its own; it returns the total that
+// matched before paging. The leading columns are the count of the
+// matches (count(*) OVER (), computed before LIMIT) and the collection's
+// stamp (version, updated), so the page, its total and its stamp come from
+// one statement: one scan and one round trip; the view keeps the stamp
+// for Stamp. Only a page past the end, which has no row to carry the
 // count, takes a count of its own.
-func (v *view) countedPage(ctx context.Context, c string, q geo.Query, cols string, scan func(r pgx.Rows, total *int64) error) (int, error) {
+func (v *view) countedPage(ctx context.Context, c string, q geo.Query, cols string, scan func(r pgx.Rows, lead []any) error) (int, error) {
 	t, err := v.s.table(c)
 	if err != nil {
 		return 0, err
@@ -98,21 +108,32 @@ func (v *view) countedPage(ctx context.Context, c string, q geo.Query, cols stri
 	if err != nil || !ok {
 		return 0, err
 	}
-	rows, err := v.tx.Query(ctx, sel.page, sel.pageArgs...)
+	rows, err := v.tx.Query(ctx, sel.page, append(sel.pageArgs, c)...)
 	if err != nil {
 		return 0, err
 	}
 	defer rows.Close()
-	var total int64
-	n := 0
+	var (
+		total   int64
+		st      geo.Stamp
+		updated *time.Time
+		n       int
+	)
+	lead := []any{&total, &st.Version, &updated}
 	for rows.Next() {
-		if err := scan(rows, &total); err != nil {
+		if err := scan(rows, lead[:len(lead):len(lead)]); err != nil {
 			return 0, err
 		}
 		n++
 	}
 	if err := rows.Err(); err != nil {
 		return 0, err
+	}
+	if n > 0 {
+		if updated != nil {
+			st.Updated = updated.UTC()
+		}
+		v.remember(c, st)
 	}
 	if n == 0 && max(q.Offset, 0) > 0 {
 		err = v.tx.QueryRow(ctx, sel.count, sel.args...).Scan(&total)
@@ -203,7 +224,9 @@ func (t *table) selection(q geo.Query, cols string) (sel selection, ok bool, err
 	// for a page of 1000 of 2000 matches). A ctid names the same row
 	// version throughout one statement.
 	inner, args := paged(t.sql(`SELECT ctid AS c, id AS i, count(*) OVER () AS n FROM {table}`)+where+" ORDER BY id", sel.args, q.Limit, q.Offset)
-	sel.page = `SELECT s.n, ` + cols + ` FROM (` + inner + `) AS s JOIN ` + t.ident + ` ON ` + t.ident + `.ctid = s.c ORDER BY s.i`
+	// The last parameter, after args, is the collection, for its stamp.
+	sel.page = `SELECT s.n, st.v, st.u, ` + cols + ` FROM (` + inner + `) AS s JOIN ` + t.ident + ` ON ` + t.ident + `.ctid = s.c ` +
+		`LEFT JOIN (SELECT version AS v, updated AS u FROM collection_state WHERE collection = $` + strconv.Itoa(len(args)+1) + `) AS st ON true ORDER BY s.i`
 	sel.pageArgs = args
 	return sel, true, nil
 }
