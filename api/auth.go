@@ -12,7 +12,7 @@ import (
 
 // This file authenticates requests (bearer tokens), enforces each route's
 // least role (Server.guard, from the rules of routes.go), and says what
-// each role sees of the data (fullView).
+// each role sees of the data (privateView, viewName).
 
 // publicID is the Actor.ID of a request without a token. Token ids are
 // geo.NewID hex strings, so none can be "public".
@@ -141,15 +141,12 @@ func (s *Server) guard(method string, min geo.Role, h http.HandlerFunc) http.Han
 	})
 }
 
-// fullView reports whether role sees the Private properties (household
-// detail): planners and admins do, the public and crews do not.
-func fullView(role geo.Role) bool { return role.AtLeast(geo.RolePlanner) }
+// privateView reports whether role sees properties the public does not
+// (geo.Property.ReadRole: contacts for crews, household detail for
+// planners), so that shared caches must not keep what it is sent.
+func privateView(role geo.Role) bool { return geo.ViewOf(role) != geo.RolePublic }
 
-// viewName names what role sees, for cache keys and ETags: a response
-// built for one view is never served, nor validated, for the other.
-func viewName(role geo.Role) string {
-	if fullView(role) {
-		return "full"
-	}
-	return "public"
-}
+// viewName names what role sees (geo.ViewOf: public, crew or planner), for
+// cache keys and ETags: a response built for one view is never served,
+// nor validated, for another.
+func viewName(role geo.Role) string { return string(geo.ViewOf(role)) }

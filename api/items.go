@@ -146,7 +146,7 @@ func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q itemsQuery, b
 		modified: st.Updated,
 		links:    header,
 		version:  st.Version,
-		private:  fullView(role),
+		private:  privateView(role),
 	}, nil
 }
 
@@ -177,6 +177,6 @@ func (s *Server) handleFeature(sc *geo.Schema) http.HandlerFunc {
 			s.fail(w, r, err)
 			return
 		}
-		s.serve(w, r, &response{body: body, ctype: typeGeoJSON, etag: etag, modified: f.Updated, version: f.Version, private: fullView(role)})
+		s.serve(w, r, &response{body: body, ctype: typeGeoJSON, etag: etag, modified: f.Updated, version: f.Version, private: privateView(role)})
 	}
 }

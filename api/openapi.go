@@ -23,10 +23,9 @@ type document struct {
 	*openapi3.T
 }
 
-// openAPI returns the document for links starting with base. full says
-// whether it shows the Private properties (household detail): planners
-// get that document, everyone else one without them.
-func (s *Server) openAPI(base string, full bool) *openapi3.T {
+// openAPI returns the document for links starting with base, as a client
+// of view (geo.ViewOf) may see it: only the properties visible to view.
+func (s *Server) openAPI(base string, view geo.Role) *openapi3.T {
 	d := document{&openapi3.T{
 		OpenAPI: "3.0.3",
 		Info: &openapi3.Info{
@@ -52,7 +51,7 @@ func (s *Server) openAPI(base string, full bool) *openapi3.T {
 	d.documentShared()
 	d.documentCapabilities(s.opts.Map != nil)
 	for _, sc := range s.schemas {
-		d.documentCollection(sc, full)
+		d.documentCollection(sc, view)
 	}
 	d.documentAnalysis()
 	d.documentOperations()

@@ -1,17 +1,25 @@
 -- 005: every feature also kept as the GeoJSON the API sends.
 --
--- doc is the feature as geojson.AppendFeature (Go) writes it, for planners;
--- doc_public is it without the schema's Private properties, for everyone
--- else, or NULL where that is the same (every collection but
--- relocation_sites). The store writes both with every write, so a page of
--- items is these texts joined: PostgreSQL sends them as they are and
--- nothing is decoded or encoded per request, and both stores send the same
--- bytes. NULL doc means "not encoded yet": the store encodes such a row
--- from geom and properties when it reads it, and Migrate fills them in.
+-- doc is the feature as geojson.AppendFeature (Go) writes it, with every
+-- property; doc_views holds it for each lesser view of the data (what the
+-- public sees, what crews see: geo.Views but the last, in that order),
+-- NULL where that is the same as doc. The store writes them with every
+-- write, so a page of items is these texts joined: PostgreSQL sends them
+-- as they are and nothing is decoded or encoded per request, and both
+-- stores send the same bytes. NULL doc means "not encoded yet": the store
+-- encodes such a row from geom and properties when it reads it, and
+-- Migrate fills them in. document_format names the encoding they were
+-- written in (the encoder and the views); Migrate writes them all afresh
+-- when it changes.
 
-ALTER TABLE waterlogging_points ADD COLUMN doc text, ADD COLUMN doc_public text;
-ALTER TABLE relocation_sites ADD COLUMN doc text, ADD COLUMN doc_public text;
-ALTER TABLE depots ADD COLUMN doc text, ADD COLUMN doc_public text;
+ALTER TABLE waterlogging_points ADD COLUMN doc text, ADD COLUMN doc_views text[];
+ALTER TABLE relocation_sites ADD COLUMN doc text, ADD COLUMN doc_views text[];
+ALTER TABLE depots ADD COLUMN doc text, ADD COLUMN doc_views text[];
+
+CREATE TABLE document_format (
+    one         boolean PRIMARY KEY DEFAULT true CHECK (one),
+    fingerprint text NOT NULL
+);
 
 -- A write that changes a feature without writing its documents (an older
 -- hazardmap during a rolling upgrade, or someone editing the table by
@@ -23,7 +31,7 @@ BEGIN
        AND (NEW.id IS DISTINCT FROM OLD.id OR NEW.geom IS DISTINCT FROM OLD.geom
             OR NEW.properties IS DISTINCT FROM OLD.properties) THEN
         NEW.doc := NULL;
-        NEW.doc_public := NULL;
+        NEW.doc_views := NULL;
     END IF;
     RETURN NEW;
 END
@@ -41,6 +49,7 @@ DROP TRIGGER depots_doc ON depots;
 DROP TRIGGER relocation_sites_doc ON relocation_sites;
 DROP TRIGGER waterlogging_points_doc ON waterlogging_points;
 DROP FUNCTION hazardmap_clear_stale_doc();
-ALTER TABLE depots DROP COLUMN doc, DROP COLUMN doc_public;
-ALTER TABLE relocation_sites DROP COLUMN doc, DROP COLUMN doc_public;
-ALTER TABLE waterlogging_points DROP COLUMN doc, DROP COLUMN doc_public;
+DROP TABLE document_format;
+ALTER TABLE depots DROP COLUMN doc, DROP COLUMN doc_views;
+ALTER TABLE relocation_sites DROP COLUMN doc, DROP COLUMN doc_views;
+ALTER TABLE waterlogging_points DROP COLUMN doc, DROP COLUMN doc_views;

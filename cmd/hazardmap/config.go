@@ -50,6 +50,12 @@ type config struct {
 	collection      string
 	reach           reachConfig // reach.go
 	writeRate       int
+	// export and import: the file format; export: where to write it;
+	// import: plan only, or write the good rows of a file with bad ones.
+	format    string
+	output    string
+	dryRun    bool
+	applyGood bool
 	// token create: the new token's role, name and lifetime (0: never);
 	// with link, a one-time sign-in link working for linkExpires instead
 	// of the secret.
@@ -164,7 +170,21 @@ func settings() []setting {
 			func(fs *flag.FlagSet, c *config, name, def, help string) error {
 				return nonNegative(fs, &c.writeRate, name, def, help)
 			}},
-		{"role", "", "", "role of the new token: crew, planner or admin", []string{"token"},
+		{"format", "", "", "export: geojson (default), xlsx, csv, kml or gpx; import: xlsx or csv (default: by the file's extension; otherwise GeoJSON)", []string{"import", "export"},
+			str(func(c *config) *string { return &c.format })},
+		{"output", "", "", "export: write to this file instead of standard output", []string{"export"},
+			str(func(c *config) *string { return &c.output })},
+		{"dry-run", "", "false", "import of a sheet: show what would be created, updated, unchanged and stale, and write nothing", []string{"import"},
+			func(fs *flag.FlagSet, c *config, name, def, help string) error {
+				fs.BoolVar(&c.dryRun, name, false, help)
+				return nil
+			}},
+		{"apply-good-rows", "", "false", "import of a sheet: write the good rows even if others are invalid (by default nothing is written then)", []string{"import"},
+			func(fs *flag.FlagSet, c *config, name, def, help string) error {
+				fs.BoolVar(&c.applyGood, name, false, help)
+				return nil
+			}},
+		{"role", "", "", "token create: the new token's role (crew, planner or admin); export: write only what this role may see (public, crew, planner; default everything)", []string{"token", "export"},
 			str(func(c *config) *string { return &c.role })},
 		{"name", "", "", `whose token it is, e.g. "城建局一队"`, []string{"token"},
 			str(func(c *config) *string { return &c.name })},
@@ -244,7 +264,13 @@ Commands:
                                          (FILE "-" reads standard input); all or nothing
   hazardmap import --synthetic N --collection waterlogging_points
                                          add N generated points for load tests (marked synthetic)
-  hazardmap export --collection ID       write a collection as GeoJSON to standard output
+  hazardmap import FILE.xlsx|FILE.csv --collection ID [--dry-run] [--apply-good-rows]
+                                         import a sheet exported before: rows matched by id,
+                                         stale rows (changed since the export) reported and left
+                                         alone, nothing written if a row is bad (or only the good
+                                         rows with --apply-good-rows); CSV in UTF-8 or GBK
+  hazardmap export --collection ID [--format geojson|xlsx|csv|kml|gpx] [--role ROLE] [--output FILE]
+                                         write a collection (GeoJSON by default) to standard output
   hazardmap reach [--max-distance-m 3000] [--ready true|false|any] [--category C] [--csv]
                                          every hazard's nearest qualifying depot, and the nearer
                                          depots skipped and why, as a table (or CSV for Excel)

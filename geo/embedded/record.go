@@ -24,11 +24,11 @@ import (
 //
 //   - in the bucket named after its collection, under its id, the feature
 //     record: version, updated time, geometry (WKB) and the feature
-//     encoded as GeoJSON, as geojson.AppendFeature writes it, for planners
-//     and, where the schema has Private properties, for everyone else. A
-//     page of items is these bytes joined: nothing is decoded or encoded
-//     to serve it, and they are read from bbolt's memory map, so they stay
-//     out of the Go heap;
+//     encoded as GeoJSON for each view of the data (geojson.EncodeViews:
+//     everything, and for each lesser view its own bytes where they
+//     differ). A page of items is these bytes joined: nothing is decoded
+//     or encoded to serve it, and they are read from bbolt's memory map,
+//     so they stay out of the Go heap;
 //   - in indexBucket, under collection, 0, id, the index record: version,
 //     updated time, the geometry's bounds (and the geometry itself when it
 //     is not a point, for the exact bbox test) and the values of the
@@ -78,27 +78,30 @@ func (s *Store) encodeFeature(sc *geo.Schema, f *geo.Feature) (encoded, error) {
 		}
 		geom = b
 	}
-	doc, err := geojson.AppendFeature(nil, f)
+	docs, err := geojson.EncodeViews(sc, f)
 	if err != nil {
 		return encoded{}, err
 	}
-	var public []byte
-	if hasPrivate(sc) {
-		if public, err = geojson.AppendFeature(nil, sc.Redact(f, geo.RolePublic)); err != nil {
-			return encoded{}, err
-		}
-		if bytes.Equal(public, doc) {
-			public = nil
-		}
-	}
 	updated := f.Updated.UnixMicro()
-	rec := make([]byte, 0, 1+2*binary.MaxVarintLen64+3*binary.MaxVarintLen32+len(geom)+len(doc)+len(public))
+	size := 1 + 2*binary.MaxVarintLen64 + (len(docs)+2)*binary.MaxVarintLen32 + len(geom)
+	for _, d := range docs {
+		size += len(d)
+	}
+	rec := make([]byte, 0, size)
 	rec = append(rec, recordFormat)
 	rec = binary.AppendUvarint(rec, uint64(f.Version))
 	rec = binary.AppendVarint(rec, updated)
-	for _, b := range [][]byte{geom, doc, public} {
-		rec = binary.AppendUvarint(rec, uint64(len(b)))
-		rec = append(rec, b...)
+	rec = binary.AppendUvarint(rec, uint64(len(geom)))
+	rec = append(rec, geom...)
+	// The full document first, then the count of the lesser views and
+	// each one's bytes (empty where it is the full one).
+	full := docs[len(docs)-1]
+	rec = binary.AppendUvarint(rec, uint64(len(full)))
+	rec = append(rec, full...)
+	rec = binary.AppendUvarint(rec, uint64(len(docs)-1))
+	for _, d := range docs[:len(docs)-1] {
+		rec = binary.AppendUvarint(rec, uint64(len(d)))
+		rec = append(rec, d...)
 	}
 
 	e := &item{id: f.ID, version: f.Version, updated: updated}
@@ -131,11 +134,6 @@ func (s *Store) encodeFeature(sc *geo.Schema, f *geo.Feature) (encoded, error) {
 	}
 	e.filters = s.internValues(idx[start:], values)
 	return encoded{record: rec, index: idx, item: e}, nil
-}
-
-// hasPrivate reports whether sc has properties that only planners see.
-func hasPrivate(sc *geo.Schema) bool {
-	return slices.ContainsFunc(sc.Properties, func(p geo.Property) bool { return p.Private })
 }
 
 // Kinds of geometry in an index record.
@@ -260,8 +258,12 @@ type record struct {
 	version int64
 	updated int64 // microseconds since 1970, UTC
 	geom    []byte
-	doc     []byte
-	public  []byte // nil when the same as doc
+	doc     []byte // everything
+	// lesser holds the lesser views (geo.Views but the last), as stored:
+	// their count, then each one's length and bytes (none where it is the
+	// same as doc). It is read on demand (view), so reading a record
+	// allocates nothing.
+	lesser []byte
 }
 
 // readRecord reads a feature record.
@@ -271,10 +273,7 @@ func readRecord(raw []byte) (record, error) {
 	}
 	r := reader{b: raw[1:]}
 	rec := record{version: int64(r.uvarint()), updated: r.varint()}
-	rec.geom, rec.doc, rec.public = r.bytes(), r.bytes(), r.bytes()
-	if len(rec.public) == 0 {
-		rec.public = nil
-	}
+	rec.geom, rec.doc, rec.lesser = r.bytes(), r.bytes(), r.b
 	return rec, r.err
 }
 
@@ -302,8 +301,16 @@ func (rc *recordCursor) get(id string) (record, error) {
 
 // view returns the GeoJSON of the record as role may see it.
 func (rec record) view(role geo.Role) []byte {
-	if rec.public != nil && !role.AtLeast(geo.RolePlanner) {
-		return rec.public
+	r := reader{b: rec.lesser}
+	i, n := uint64(geo.ViewIndex(role)), r.uvarint()
+	if i >= n {
+		return rec.doc // the full view
+	}
+	for range i {
+		r.bytes()
+	}
+	if b := r.bytes(); len(b) > 0 && r.err == nil {
+		return b
 	}
 	return rec.doc
 }
@@ -452,19 +459,15 @@ func (s *Store) internBytes(b []byte) any {
 }
 
 // recordFingerprint identifies the format of both records: the format
-// byte, every schema's Filterable properties in order and whether it has
-// Private ones, and the bytes the GeoJSON encoder writes for a sample
-// feature. A change to any of them changes it, and Open rebuilds.
+// byte, every schema's Filterable properties in order, and what the
+// GeoJSON of the views is (geojson.Fingerprint). A change to any of them
+// changes it, and Open rebuilds.
 func recordFingerprint() []byte {
 	h := fnv.New64a()
-	fmt.Fprintf(h, "format %d\n", recordFormat)
+	fmt.Fprintf(h, "format %d %s\n", recordFormat, geojson.Fingerprint())
 	for _, sc := range geo.Schemas() {
-		fmt.Fprintf(h, "%s %q %v\n", sc.ID, sc.Filterable(), hasPrivate(sc))
+		fmt.Fprintf(h, "%s %q\n", sc.ID, sc.Filterable())
 	}
-	sample := &geo.Feature{ID: "x", Geometry: orb.Polygon{{{113.1234567891, 34.5}, {113.2, 34.6}, {113.3, 34.5}, {113.1234567891, 34.5}}},
-		Properties: map[string]any{"a": "<&>\u2028é", "b": 1e21, "c": []any{1.5, true, nil}, "d": map[string]any{"e": -0.0}}}
-	doc, _ := geojson.AppendFeature(nil, sample) // the sample encodes
-	h.Write(doc)
 	return binary.BigEndian.AppendUint64(nil, h.Sum64())
 }
 

@@ -2,13 +2,16 @@ package postgis
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"hazardmap/geo"
+	"hazardmap/geo/geojson"
 
 	"github.com/jackc/pgx/v5"
 )
 
 // This file keeps the stored GeoJSON of the features (the columns doc and
-// doc_public of migrations/005) complete, and the planner's statistics of
+// doc_views of migrations/005) complete and current, and the planner's statistics of
 // a table fresh after a bulk write.
 
 // fillBatch is how many features fillDocuments encodes per statement.
@@ -22,17 +25,43 @@ const (
 SELECT id, version, ST_AsBinary(geom), properties FROM {table}
 WHERE doc IS NULL AND id > $1 ORDER BY id LIMIT $2`
 	fillSQL = `
-UPDATE {table} AS t SET doc = u.doc, doc_public = u.doc_public
-FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[]) AS u(id, version, doc, doc_public)
+UPDATE {table} AS t SET doc = u.doc, doc_views = ($4::text[])[(u.ord - 1) * $5 + 1 : u.ord * $5]
+FROM unnest($1::text[], $2::bigint[], $3::text[]) WITH ORDINALITY AS u(id, version, doc, ord)
 WHERE t.id = u.id AND t.version = u.version AND t.doc IS NULL`
+)
+
+// Statements of fillDocuments about the format of the documents.
+const (
+	documentFormatSQL    = `SELECT fingerprint FROM document_format`
+	setDocumentFormatSQL = `
+INSERT INTO document_format (fingerprint) VALUES ($1)
+ON CONFLICT (one) DO UPDATE SET fingerprint = excluded.fingerprint`
+	clearDocumentsSQL = `UPDATE {table} SET doc = NULL, doc_views = NULL WHERE doc IS NOT NULL`
 )
 
 // fillDocuments encodes every feature that has no stored GeoJSON: all of
 // them once after migrating to 005, and afterwards those written by an
 // older hazardmap or by hand (the migration's trigger clears the documents
-// of a row changed without them). Reads encode such rows themselves, so
-// this only saves them the work.
+// of a row changed without them). When the documents were written in
+// another format (document_format: another encoder or other views), it
+// clears them all first. Reads encode rows without documents themselves,
+// so in between nothing is served wrong, only slower.
 func (s *Store) fillDocuments(ctx context.Context, conn *pgx.Conn) error {
+	want := geojson.Fingerprint()
+	var have string
+	if err := conn.QueryRow(ctx, documentFormatSQL).Scan(&have); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return err
+	}
+	if have != want {
+		for _, c := range s.order {
+			if _, err := conn.Exec(ctx, s.tables[c].sql(clearDocumentsSQL)); err != nil {
+				return err
+			}
+		}
+		if _, err := conn.Exec(ctx, setDocumentFormatSQL, want); err != nil {
+			return err
+		}
+	}
 	for _, c := range s.order {
 		t := s.tables[c]
 		after, filled := "", 0
@@ -40,7 +69,7 @@ func (s *Store) fillDocuments(ctx context.Context, conn *pgx.Conn) error {
 			var (
 				ids, docs []string
 				versions  []int64
-				publics   []*string
+				views     []*string
 			)
 			rows, err := conn.Query(ctx, t.sql(undocumentedSQL), after, fillBatch)
 			if err != nil {
@@ -66,7 +95,7 @@ func (s *Store) fillDocuments(ctx context.Context, conn *pgx.Conn) error {
 					rows.Close()
 					return fmt.Errorf("encode %s/%s: %w", c, id, err)
 				}
-				ids, versions, docs, publics = append(ids, id), append(versions, version), append(docs, r.doc), append(publics, r.public)
+				ids, versions, docs, views = append(ids, id), append(versions, version), append(docs, r.doc), append(views, r.views...)
 			}
 			if err := rows.Err(); err != nil {
 				return err
@@ -77,7 +106,7 @@ func (s *Store) fillDocuments(ctx context.Context, conn *pgx.Conn) error {
 				}
 				break
 			}
-			tag, err := conn.Exec(ctx, t.sql(fillSQL), ids, versions, docs, publics)
+			tag, err := conn.Exec(ctx, t.sql(fillSQL), ids, versions, docs, views, len(geo.Views())-1)
 			if err != nil {
 				return err
 			}

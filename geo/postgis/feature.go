@@ -43,7 +43,7 @@ func writer(ctx context.Context) (geo.Actor, error) {
 
 // insertSQL adds one feature at version 1 unless its id is taken.
 const insertSQL = `
-INSERT INTO {table} (id, version, geom, properties, updated, doc, doc_public)
+INSERT INTO {table} (id, version, geom, properties, updated, doc, doc_views)
 VALUES ($1, 1, ST_GeomFromWKB($2, 4326), $3::jsonb, $4, $5, $6)
 ON CONFLICT (id) DO NOTHING`
 
@@ -75,7 +75,7 @@ func (s *Store) Create(ctx context.Context, c string, f *geo.Feature) error {
 		if now, err = bump(ctx, tx, t); err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, t.sql(insertSQL), r.id, r.geom, r.props, now, r.doc, r.public)
+		tag, err := tx.Exec(ctx, t.sql(insertSQL), r.id, r.geom, r.props, now, r.doc, r.views)
 		if err != nil {
 			return err
 		}
@@ -96,7 +96,7 @@ func (s *Store) Create(ctx context.Context, c string, f *geo.Feature) error {
 const replaceSQL = `
 UPDATE {table}
 SET version = version + 1, geom = ST_GeomFromWKB($3, 4326), properties = $4::jsonb, updated = $5,
-    doc = $6, doc_public = $7
+    doc = $6, doc_views = $7
 WHERE id = $1 AND version = $2
 RETURNING version`
 
@@ -143,7 +143,7 @@ func (s *Store) Replace(ctx context.Context, c string, f *geo.Feature) error {
 		if err != nil {
 			return err
 		}
-		if err := tx.QueryRow(ctx, t.sql(replaceSQL), r.id, p.Version, r.geom, r.props, now, r.doc, r.public).Scan(&p.Version); err != nil {
+		if err := tx.QueryRow(ctx, t.sql(replaceSQL), r.replaceArgs(p.Version, now)...).Scan(&p.Version); err != nil {
 			return err
 		}
 		p.Updated = now
@@ -204,7 +204,7 @@ func (s *Store) Patch(ctx context.Context, c, id string, version int64, p geo.Pa
 		if err != nil {
 			return err
 		}
-		if err := tx.QueryRow(ctx, t.sql(replaceSQL), id, version, r.geom, r.props, now, r.doc, r.public).Scan(&next.Version); err != nil {
+		if err := tx.QueryRow(ctx, t.sql(replaceSQL), r.replaceArgs(version, now)...).Scan(&next.Version); err != nil {
 			return err
 		}
 		next.Updated = now
@@ -279,7 +279,8 @@ func prepareAll(t *table, fs []*geo.Feature) ([]row, []*geo.Feature, error) {
 }
 
 // importSQL inserts many features in one statement (one round trip, one
-// plan) from parallel arrays. It is used rather than COPY because COPY
+// plan) from parallel arrays, and $6, the lesser views of all of them, $7
+// a row (see insertAll). It is used rather than COPY because COPY
 // cannot call ST_GeomFromWKB, and rather than a batch of INSERTs because
 // one statement is all-or-nothing on its own and returns which ids were
 // taken. The rows go into the table in the order of their geometries
@@ -287,9 +288,10 @@ func prepareAll(t *table, fs []*geo.Feature) ([]row, []*geo.Feature, error) {
 // near each other share pages on disk and a bbox query over an imported
 // layer reads few of them.
 const importSQL = `
-INSERT INTO {table} (id, version, geom, properties, updated, doc, doc_public)
-SELECT u.id, 1, ST_GeomFromWKB(u.wkb, 4326), u.properties::jsonb, $4, u.doc, u.doc_public
-FROM unnest($1::text[], $2::bytea[], $3::text[], $5::text[], $6::text[]) AS u(id, wkb, properties, doc, doc_public)
+INSERT INTO {table} (id, version, geom, properties, updated, doc, doc_views)
+SELECT u.id, 1, ST_GeomFromWKB(u.wkb, 4326), u.properties::jsonb, $4, u.doc,
+       ($6::text[])[(u.ord - 1) * $7 + 1 : u.ord * $7]
+FROM unnest($1::text[], $2::bytea[], $3::text[], $5::text[]) WITH ORDINALITY AS u(id, wkb, properties, doc, ord)
 ORDER BY ST_GeomFromWKB(u.wkb, 4326)
 ON CONFLICT (id) DO NOTHING
 RETURNING id`
@@ -301,11 +303,15 @@ func insertAll(ctx context.Context, tx pgx.Tx, t *table, rows []row, now time.Ti
 	geoms := make([][]byte, len(rows))
 	props := make([]string, len(rows))
 	docs := make([]string, len(rows))
-	publics := make([]*string, len(rows))
+	// The lesser views of every row in one flat array, k a row: unnest
+	// cannot take an array of arrays apart row by row.
+	k := len(geo.Views()) - 1
+	views := make([]*string, 0, len(rows)*k)
 	for i, r := range rows {
-		ids[i], geoms[i], props[i], docs[i], publics[i] = r.id, r.geom, r.props, r.doc, r.public
+		ids[i], geoms[i], props[i], docs[i] = r.id, r.geom, r.props, r.doc
+		views = append(views, r.views...)
 	}
-	res, err := tx.Query(ctx, t.sql(importSQL), ids, geoms, props, now, docs, publics)
+	res, err := tx.Query(ctx, t.sql(importSQL), ids, geoms, props, now, docs, views, k)
 	if err != nil {
 		return err
 	}
@@ -374,6 +380,87 @@ func (s *Store) Import(ctx context.Context, c string, fs []*geo.Feature) error {
 	}
 	if len(rows) >= analyzeAfter {
 		s.analyze(ctx, t)
+	}
+	return nil
+}
+
+// Apply writes batch b to c in one transaction: the creates in one
+// statement (as Import), then each replace as Replace would, each row
+// locked and its version checked; any failure rolls back everything.
+// Each feature gets an import audit entry.
+func (s *Store) Apply(ctx context.Context, c string, b geo.Batch) error {
+	t, err := s.table(c)
+	if err != nil {
+		return err
+	}
+	actor, err := writer(ctx)
+	if err != nil {
+		return err
+	}
+	rows, fresh, err := prepareAll(t, b.Create)
+	if err != nil {
+		return fail(err, "postgis: apply to %s", c)
+	}
+	seen := make(map[string]bool, b.Len())
+	for _, p := range fresh {
+		seen[p.ID] = true
+	}
+	replaced := make([]*geo.Feature, len(b.Replace))
+	replacedRows := make([]row, len(b.Replace))
+	for i, f := range b.Replace {
+		p, err := t.schema.Prepare(f)
+		if err != nil {
+			return fail(fmt.Errorf("replaced feature %d (%q): %w", i, f.ID, err), "postgis: apply to %s", c)
+		}
+		if seen[p.ID] {
+			return geo.Errorf(geo.Conflict, "feature %q is written twice in one batch", p.ID)
+		}
+		seen[p.ID] = true
+		if replacedRows[i], err = t.encode(p); err != nil {
+			return fail(err, "postgis: apply to %s", c)
+		}
+		replaced[i] = p
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	var now time.Time
+	err = s.write(ctx, func(tx pgx.Tx) error {
+		if now, err = bump(ctx, tx, t); err != nil {
+			return err
+		}
+		var entries []geo.AuditEntry
+		if len(rows) > 0 {
+			if err := insertAll(ctx, tx, t, rows, now); err != nil {
+				return err
+			}
+			entries = created(c, fresh, geo.ActionImport, now)
+		}
+		for i, p := range replaced {
+			old, err := current(ctx, tx, t, p.ID, p.Version)
+			if err != nil {
+				return err
+			}
+			r := replacedRows[i]
+			var v int64
+			if err := tx.QueryRow(ctx, t.sql(replaceSQL), r.replaceArgs(p.Version, now)...).Scan(&v); err != nil {
+				return err
+			}
+			next := p.Clone()
+			next.Version, next.Updated = v, now
+			entries = append(entries, geo.AuditEntry{Collection: c, FeatureID: p.ID, Action: geo.ActionImport,
+				Version: v, Before: old, After: next})
+		}
+		return appendAudit(ctx, tx, actor, now, entries)
+	})
+	if err != nil {
+		return fail(err, "postgis: apply to %s (%d features)", c, b.Len())
+	}
+	for i, f := range b.Create {
+		f.ID, f.Version, f.Updated = fresh[i].ID, 1, now
+	}
+	for i, f := range b.Replace {
+		f.Version, f.Updated = replaced[i].Version+1, now
 	}
 	return nil
 }

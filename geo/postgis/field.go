@@ -189,7 +189,7 @@ func (s *Store) AcceptLocation(ctx context.Context, id, version int64) (*geo.Fea
 		if err != nil {
 			return err
 		}
-		if err := tx.QueryRow(ctx, t.sql(replaceSQL), p.FeatureID, version, r.geom, r.props, now, r.doc, r.public).Scan(&next.Version); err != nil {
+		if err := tx.QueryRow(ctx, t.sql(replaceSQL), r.replaceArgs(version, now)...).Scan(&next.Version); err != nil {
 			return err
 		}
 		next.Updated = now

@@ -66,7 +66,7 @@ func (s *Store) AddObservation(ctx context.Context, featureID string, version in
 			if err != nil {
 				return err
 			}
-			if err := tx.QueryRow(ctx, t.sql(replaceSQL), featureID, old.Version, r.geom, r.props, now, r.doc, r.public).Scan(&next.Version); err != nil {
+			if err := tx.QueryRow(ctx, t.sql(replaceSQL), r.replaceArgs(old.Version, now)...).Scan(&next.Version); err != nil {
 				return err
 			}
 			next.Updated = now

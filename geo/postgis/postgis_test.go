@@ -323,7 +323,7 @@ func TestQueriesUseIndexes(t *testing.T) {
 		{geo.WaterloggingPoints, geo.Query{Filters: []geo.Filter{{Property: "status", Value: "closed"}}}, "waterlogging_points_status_idx"},
 	}
 	for _, c := range cases {
-		sel, ok, err := s.tables[c.c].selection(c.q, docColumns)
+		sel, ok, err := s.tables[c.c].selection(c.q, docColumns()[0])
 		if err != nil || !ok {
 			t.Fatalf("selection(%+v) = %v, %v", c.q, ok, err)
 		}

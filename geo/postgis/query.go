@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -30,8 +31,8 @@ func (v *view) Features(ctx context.Context, c string, q geo.Query) ([]*geo.Feat
 	return out, total, nil
 }
 
-// AppendFeatures appends the stored GeoJSON (doc, or doc_public for a
-// role below planner) of the features of c that q selects: PostgreSQL
+// AppendFeatures appends the stored GeoJSON (doc, or the one in doc_views
+// of the view of role) of the features of c that q selects: PostgreSQL
 // sends the texts as they are, and they are appended from the connection's
 // read buffer. A feature without them (written by an older hazardmap or
 // by hand: see migrations/005) is encoded here.
@@ -40,10 +41,7 @@ func (v *view) AppendFeatures(ctx context.Context, buf []byte, c string, q geo.Q
 	if err != nil {
 		return buf, 0, 0, err
 	}
-	cols := docColumns
-	if !role.AtLeast(geo.RolePlanner) {
-		cols = publicDocColumns
-	}
+	cols := docColumns()[geo.ViewIndex(role)]
 	n := 0
 	total, err := v.countedPage(ctx, c, q, cols, func(r pgx.Rows, lead []any) error {
 		if n > 0 {
@@ -80,12 +78,21 @@ func (v *view) AppendFeatures(ctx context.Context, buf []byte, c string, q geo.Q
 	return buf, n, total, nil
 }
 
-// Columns of AppendFeatures: the stored GeoJSON, and geom and properties
-// only where it is missing.
-const (
-	docColumns       = `id, doc, CASE WHEN doc IS NULL THEN ST_AsBinary(geom) END, CASE WHEN doc IS NULL THEN properties END`
-	publicDocColumns = `id, coalesce(doc_public, doc), CASE WHEN doc IS NULL THEN ST_AsBinary(geom) END, CASE WHEN doc IS NULL THEN properties END`
-)
+// docColumns returns the columns of AppendFeatures for each view of
+// geo.Views: the stored GeoJSON of the view, and geom and properties only
+// where it is missing.
+var docColumns = sync.OnceValue(func() []string {
+	views := geo.Views()
+	out := make([]string, len(views))
+	for i := range views {
+		doc := "doc"
+		if i < len(views)-1 {
+			doc = "coalesce(doc_views[" + strconv.Itoa(i+1) + "], doc)"
+		}
+		out[i] = "id, " + doc + ", CASE WHEN doc IS NULL THEN ST_AsBinary(geom) END, CASE WHEN doc IS NULL THEN properties END"
+	}
+	return out
+})
 
 // countedPage reads the page of c that q selects, with the columns cols
 // after three leading ones, calling scan on each row, which scans the

@@ -23,15 +23,11 @@ type table struct {
 	// columns maps each Filterable scalar property to its quoted generated
 	// column; StringList filters use the GIN index on properties instead.
 	columns map[string]string
-	// private says whether the schema has Private properties, so that
-	// doc_public differs from doc.
-	private bool
 }
 
 func newTable(sc *geo.Schema) *table {
 	t := &table{schema: sc, ident: pgx.Identifier{sc.ID}.Sanitize(), columns: map[string]string{}}
 	for _, p := range sc.Properties {
-		t.private = t.private || p.Private
 		if p.Filterable && columnType(p.Type) != "" {
 			t.columns[p.Name] = pgx.Identifier{p.Name}.Sanitize()
 		}
@@ -106,14 +102,14 @@ func decodeFeature(id string, geom, props []byte) (*geo.Feature, error) {
 
 // row is a prepared feature as statement parameters: WKB (nil for a null
 // geometry, which ST_GeomFromWKB turns into NULL), JSON text, and the
-// feature's GeoJSON for planners and for everyone else (nil when the
-// same), the columns doc and doc_public (migrations/005).
+// feature's GeoJSON for every view (geojson.EncodeViews), the columns doc
+// and doc_views (migrations/005).
 type row struct {
-	id     string
-	geom   []byte
-	props  string
-	doc    string
-	public *string
+	id    string
+	geom  []byte
+	props string
+	doc   string
+	views []*string // the lesser views; nil where the same as doc
 }
 
 // encode returns the parameters that store f, which t.schema.Prepare
@@ -135,22 +131,25 @@ func (t *table) encode(f *geo.Feature) (row, error) {
 		return row{}, fmt.Errorf("encode properties of %q: %w", f.ID, err)
 	}
 	r.props = string(b)
-	doc, err := geojson.AppendFeature(nil, f)
+	docs, err := geojson.EncodeViews(t.schema, f)
 	if err != nil {
 		return row{}, err
 	}
-	r.doc = string(doc)
-	if t.private {
-		public, err := geojson.AppendFeature(nil, t.schema.Redact(f, geo.RolePublic))
-		if err != nil {
-			return row{}, err
-		}
-		if string(public) != r.doc {
-			p := string(public)
-			r.public = &p
+	r.doc = string(docs[len(docs)-1])
+	r.views = make([]*string, len(docs)-1)
+	for i, d := range docs[:len(docs)-1] {
+		if d != nil {
+			v := string(d)
+			r.views[i] = &v
 		}
 	}
 	return r, nil
+}
+
+// replaceArgs returns the parameters of replaceSQL that store r in place
+// of the row at version, at time now.
+func (r row) replaceArgs(version int64, now time.Time) []any {
+	return []any{r.id, version, r.geom, r.props, now, r.doc, r.views}
 }
 
 // checkText returns an Invalid error naming the first property path whose

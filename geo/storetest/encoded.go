@@ -83,6 +83,10 @@ func appendFeatures(t *testing.T, s geo.Store) {
 	}
 	mustCreate(t, s, geo.WaterloggingPoints, point("line", orb.LineString{{113.2, 34.6}, {113.3, 34.7}}, "closed"))
 	mustCreate(t, s, geo.WaterloggingPoints, point("nowhere", nil, nil))
+	duty := point("duty", orb.Point{113.31, 34.71}, "closed")
+	duty.Properties["duty_contact_name"] = "值班员"
+	duty.Properties["duty_contact_phone"] = "037164000000"
+	mustCreate(t, s, geo.WaterloggingPoints, duty) // crews see the contact, the public does not
 	odd := point("odd", orb.Point{113.1234567, 34.7654321}, "ponding")
 	odd.Properties["name"] = `<b>"引号" & \ 反斜杠` + "\u2028"
 	mustCreate(t, s, geo.WaterloggingPoints, odd)
@@ -95,6 +99,9 @@ func appendFeatures(t *testing.T, s geo.Store) {
 	mustCreate(t, s, geo.RelocationSites, area)
 	mustCreate(t, s, geo.Depots, depot("d1", orb.Point{113.4, 34.8}, 4, "flood", "relief"))
 	mustCreate(t, s, geo.Depots, depot("d2", nil, 1))
+	kept := depot("d3", orb.Point{113.35, 34.75}, 1, "flood")
+	kept.Properties["keeper_name"] = "保管员"
+	mustCreate(t, s, geo.Depots, kept)
 
 	box := orb.Bound{Min: orb.Point{113.25, 34.65}, Max: orb.Point{113.45, 34.85}}
 	edge := orb.Bound{Min: orb.Point{113.27, 34.65}, Max: orb.Point{113.27, 34.72}}
