@@ -103,7 +103,7 @@ func newEnv(t testing.TB, st geo.Store, opts Options) *env {
 		e.srv.Close()
 		e.ts.Close()
 	})
-	for _, role := range []geo.Role{geo.RoleCrew, geo.RolePlanner, geo.RoleAdmin} {
+	for _, role := range []geo.Role{geo.RoleSensor, geo.RoleCrew, geo.RolePlanner, geo.RoleAdmin} {
 		tok, secret, err := geo.IssueToken(context.Background(), st, "测试 "+string(role), role, 0)
 		if err != nil {
 			t.Fatalf("IssueToken(%s) = %v", role, err)

@@ -25,16 +25,20 @@ var (
 		"depots": append(slices.Clone(commonProps), "level", "kind", "operator", "keeper_name", "keeper_phone", "floor", "has_lift", "entrance_ok", "manual_door",
 			"backup_power", "damp", "stock_matches_books", "far_from_office", "categories", "item_kinds", "inventory",
 			"team_size", "rectified"),
+		"gauges": append(slices.Clone(commonProps), "kind", "river", "equipment", "datum", "flood_limits", "warning_level",
+			"guaranteed_level", "level_min", "level_max", "report_interval_min", "max_rise_m_per_h"),
 	}
 	required = map[string][]string{
 		"waterlogging_points": {"name", "location_source"},
 		"relocation_sites":    {"name", "location_source", "town", "village"},
 		"depots":              {"name", "location_source"},
+		"gauges":              {"name", "location_source"},
 	}
 	geometryTypes = map[string][]string{
 		"waterlogging_points": {"Point", "LineString"},
 		"relocation_sites":    {"Point", "Polygon", "MultiPolygon"},
 		"depots":              {"Point"},
+		"gauges":              {"Point"},
 	}
 	enums = map[string][]enum{
 		"waterlogging_points": {
@@ -46,6 +50,7 @@ var (
 			{"level", false, []string{"city", "township", "village", "facility"}},
 			{"kind", false, []string{"store", "equipment"}},
 		},
+		"gauges": {{"kind", false, []string{"reservoir", "river_section", "other"}}},
 	}
 	results = []string{"完成", "基本完成", "长期坚持", "未完成"}
 )
@@ -255,7 +260,7 @@ func TestInside(t *testing.T) {
 }
 
 func TestSeedCollections(t *testing.T) {
-	want := []string{"waterlogging_points", "relocation_sites", "depots"}
+	want := []string{"waterlogging_points", "relocation_sites", "depots", "gauges"}
 	if got := SeedCollections(); !slices.Equal(got, want) {
 		t.Fatalf("SeedCollections() = %v, want %v", got, want)
 	}
@@ -783,5 +788,48 @@ func TestREADMEPrecisionTable(t *testing.T) {
 	}
 	if !strings.Contains(string(readme), want.String()) {
 		t.Errorf("README.md precision table is out of date; the data give:\n%s", want.String())
+	}
+}
+
+// TestGauges checks the gauges against the report (三（五）3): the four
+// rivers and 饮马坑水库 of 贾峪镇, no place and no level anywhere (the
+// report gives neither), and a simple staff gauge only where the report
+// says there is one (汜河).
+func TestGauges(t *testing.T) {
+	c := seed(t, "gauges")
+	got := map[string]feature{}
+	for _, f := range c.features {
+		got[f.str("name")] = f
+		if f.geom != nil {
+			t.Errorf("gauge %s is located; the report and geodata give no gauge site", f.id)
+		}
+		for _, k := range []string{"datum", "flood_limits", "warning_level", "guaranteed_level", "level_min", "level_max", "report_interval_min", "max_rise_m_per_h"} {
+			if v, ok := f.props[k]; !ok || v != nil {
+				t.Errorf("gauge %s: %s = %v, want null (the report gives no levels)", f.id, k, v)
+			}
+		}
+		if f.str("kind") == "river_section" && f.str("river") != f.str("name") {
+			t.Errorf("gauge %s: river %q, want its name %q", f.id, f.str("river"), f.str("name"))
+		}
+	}
+	for _, river := range []string{"汜河", "枯河", "索河", "须水河"} {
+		if f, ok := got[river]; !ok || f.str("kind") != "river_section" {
+			t.Errorf("no river_section gauge record for %s", river)
+		}
+	}
+	if f := got["饮马坑水库"]; f.str("kind") != "reservoir" || f.str("township") != "贾峪镇" {
+		t.Errorf("饮马坑水库 = kind %q township %q, want reservoir in 贾峪镇", f.str("kind"), f.str("township"))
+	}
+	for name, f := range got {
+		want := ""
+		if name == "汜河" {
+			want = "简单水位计"
+		}
+		if f.str("equipment") != want {
+			t.Errorf("%s: equipment %q, want %q", name, f.str("equipment"), want)
+		}
+	}
+	if len(c.features) != 5 {
+		t.Errorf("%d gauges, want 5 (4 rivers, 饮马坑水库)", len(c.features))
 	}
 }

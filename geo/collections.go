@@ -7,6 +7,7 @@ const (
 	WaterloggingPoints = "waterlogging_points"
 	RelocationSites    = "relocation_sites"
 	Depots             = "depots"
+	Gauges             = "gauges" // see gauge.go
 )
 
 // Rectification results as the report states them.
@@ -119,6 +120,7 @@ func Schemas() []*Schema {
 				Property{Name: "rectified", Type: Boolean, Nullable: true, Title: "已整改"},
 			),
 		},
+		gaugeSchema(),
 	}
 }
 

@@ -67,6 +67,10 @@ type Schema struct {
 	Description   string
 	GeometryTypes []string
 	Properties    []Property
+	// Check, when set, checks rules that span properties or that the
+	// property types cannot express (a gauge's flood-limit windows must
+	// not overlap); Validate adds its field errors to its own.
+	Check func(f *Feature) []FieldError
 }
 
 // Property returns the declared property called name.
@@ -210,6 +214,9 @@ func (s *Schema) Validate(f *Feature) error {
 		if _, ok := f.Properties[p.Name]; p.Required && !ok {
 			errs = append(errs, FieldError{Field: "properties." + p.Name, Detail: "required"})
 		}
+	}
+	if s.Check != nil && len(errs) == 0 {
+		errs = s.Check(f)
 	}
 	if len(errs) == 0 {
 		return nil

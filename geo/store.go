@@ -20,6 +20,7 @@ type Store interface {
 	SignInStore      // signin.go: one-time sign-in codes
 	IdempotencyStore // idempotency.go: Idempotency-Key records
 	FieldStore       // proposal.go: photos and location proposals
+	WaterStore       // waterstore.go: readings, alerts, deliveries
 
 	// Read calls fn with a View of the collections as they are at one
 	// moment, and returns what fn returns (or an error of the store's own

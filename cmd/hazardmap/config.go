@@ -41,6 +41,7 @@ type config struct {
 	tileURL         string
 	tileAttribution string
 	tileDatum       string
+	tileBulk        bool
 	cacheBytes      int64
 	baseURL         string
 	synthetic       int
@@ -49,6 +50,7 @@ type config struct {
 	logFormat       string
 	collection      string
 	reach           reachConfig // reach.go
+	alerts          alertConfig // alerts.go
 	writeRate       int
 	// export and import: the file format; export: where to write it;
 	// import: plan only, or write the good rows of a file with bad ones.
@@ -140,6 +142,15 @@ func settings() []setting {
 				})
 				return nil
 			}},
+		{"tile-bulk-download", "HAZARDMAP_TILE_BULK_DOWNLOAD", "false", "offer crews the download of the area in view for offline use; only where the tile source's terms allow bulk downloads", []string{"serve"},
+			func(fs *flag.FlagSet, c *config, name, def, help string) error {
+				b, err := strconv.ParseBool(def)
+				if err != nil {
+					return fmt.Errorf("HAZARDMAP_TILE_BULK_DOWNLOAD=%q: want true or false", def)
+				}
+				fs.BoolVar(&c.tileBulk, name, b, help)
+				return nil
+			}},
 		{"cache-bytes", "HAZARDMAP_CACHE_BYTES", strconv.Itoa(api.DefaultCacheBytes), "bytes of encoded responses kept in memory per instance; 0 turns the cache off", []string{"serve"},
 			func(fs *flag.FlagSet, c *config, name, def, help string) error {
 				return nonNegative(fs, &c.cacheBytes, name, def, help)
@@ -184,7 +195,7 @@ func settings() []setting {
 				fs.BoolVar(&c.applyGood, name, false, help)
 				return nil
 			}},
-		{"role", "", "", "token create: the new token's role (crew, planner or admin); export: write only what this role may see (public, crew, planner; default everything)", []string{"token", "export"},
+		{"role", "", "", "token create: the new token's role (sensor (telemetry: readings only), crew, planner or admin); export: write only what this role may see (public, crew, planner; default everything)", []string{"token", "export"},
 			str(func(c *config) *string { return &c.role })},
 		{"name", "", "", `whose token it is, e.g. "城建局一队"`, []string{"token"},
 			str(func(c *config) *string { return &c.name })},
@@ -203,7 +214,7 @@ func settings() []setting {
 				fs.DurationVar(&c.linkExpires, name, geo.SignInCodeTTL, help)
 				return nil
 			}},
-	}, reachSettings()...)
+	}, append(reachSettings(), alertSettings()...)...)
 }
 
 // parse reads the flags of cmd from args, with defaults from the
@@ -275,7 +286,7 @@ Commands:
                                          every hazard's nearest qualifying depot, and the nearer
                                          depots skipped and why, as a table (or CSV for Excel)
   hazardmap token create --role ROLE --name NAME [--expires 720h]
-                                         make an API token (crew, planner, admin); prints it once
+                                         make an API token (sensor, crew, planner, admin); prints it once
   hazardmap token create --role crew --name NAME --link [--link-expires 15m] [--base-url URL]
                                          print a one-time sign-in link and its QR code for a phone
   hazardmap token list                   every token: id, name, role, status, times

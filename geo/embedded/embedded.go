@@ -59,6 +59,10 @@ var (
 	auditBucket        = []byte("audit")        // seq (8 bytes, big-endian) → auditRecord
 	observationsBucket = []byte("observations") // feature id, 0, id (8 bytes, big-endian) → observationRecord
 	tokensBucket       = []byte("tokens")       // id → tokenRecord
+	// water.go: readings, alerts and their deliveries.
+	readingsBucket   = []byte("readings")   // gauge id, 0, time → readingRecord
+	alertsBucket     = []byte("alerts")     // alert id → geo.Alert (JSON)
+	deliveriesBucket = []byte("deliveries") // alert id, 0, id → geo.Delivery (JSON)
 )
 
 // Store is a geo.Store on a bbolt file. It is safe for concurrent use.
@@ -129,7 +133,8 @@ func (s *Store) load() error {
 			return fmt.Errorf("embedded: create state bucket: %w", err)
 		}
 		for _, name := range [][]byte{auditBucket, observationsBucket, tokensBucket, formatBucket,
-			idempotencyBucket, idempotencyExpiryBucket, signInBucket, photosBucket, photoDataBucket, proposalsBucket} {
+			idempotencyBucket, idempotencyExpiryBucket, signInBucket, photosBucket, photoDataBucket, proposalsBucket,
+			readingsBucket, alertsBucket, deliveriesBucket} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("embedded: create bucket %s: %w", name, err)
 			}

@@ -11,7 +11,7 @@ import (
 )
 
 // This file keeps the stored GeoJSON of the features (the columns doc and
-// doc_views of migrations/005) complete and current, and the planner's statistics of
+// doc_views of migrations/006) complete and current, and the planner's statistics of
 // a table fresh after a bulk write.
 
 // fillBatch is how many features fillDocuments encodes per statement.

@@ -35,7 +35,7 @@ func (v *view) Features(ctx context.Context, c string, q geo.Query) ([]*geo.Feat
 // of the view of role) of the features of c that q selects: PostgreSQL
 // sends the texts as they are, and they are appended from the connection's
 // read buffer. A feature without them (written by an older hazardmap or
-// by hand: see migrations/005) is encoded here.
+// by hand: see migrations/006) is encoded here.
 func (v *view) AppendFeatures(ctx context.Context, buf []byte, c string, q geo.Query, role geo.Role) ([]byte, int, int, error) {
 	t, err := v.s.table(c)
 	if err != nil {

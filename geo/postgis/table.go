@@ -103,7 +103,7 @@ func decodeFeature(id string, geom, props []byte) (*geo.Feature, error) {
 // row is a prepared feature as statement parameters: WKB (nil for a null
 // geometry, which ST_GeomFromWKB turns into NULL), JSON text, and the
 // feature's GeoJSON for every view (geojson.EncodeViews), the columns doc
-// and doc_views (migrations/005).
+// and doc_views (migrations/006).
 type row struct {
 	id    string
 	geom  []byte

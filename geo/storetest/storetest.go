@@ -66,6 +66,7 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 	cases = append(cases, fieldCases()...) // field.go
 	cases = append(cases, viewCases()...)
 	cases = append(cases, batchCases()...) // batch.go
+	cases = append(cases, waterCases()...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -83,6 +84,10 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 	t.Run("FieldPersistsAcrossReopen", func(t *testing.T) {
 		t.Parallel()
 		fieldPersists(t, open(t), reopen)
+	})
+	t.Run("WaterPersistsAcrossReopen", func(t *testing.T) {
+		t.Parallel()
+		waterPersists(t, open(t), reopen)
 	})
 }
 

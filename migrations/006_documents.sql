@@ -1,4 +1,4 @@
--- 005: every feature also kept as the GeoJSON the API sends.
+-- 006: every feature also kept as the GeoJSON the API sends.
 --
 -- doc is the feature as geojson.AppendFeature (Go) writes it, with every
 -- property; doc_views holds it for each lesser view of the data (what the
@@ -10,11 +10,13 @@
 -- encodes such a row from geom and properties when it reads it, and
 -- Migrate fills them in. document_format names the encoding they were
 -- written in (the encoder and the views); Migrate writes them all afresh
--- when it changes.
+-- when it changes. A collection added later needs both columns and the
+-- trigger in its own migration.
 
 ALTER TABLE waterlogging_points ADD COLUMN doc text, ADD COLUMN doc_views text[];
 ALTER TABLE relocation_sites ADD COLUMN doc text, ADD COLUMN doc_views text[];
 ALTER TABLE depots ADD COLUMN doc text, ADD COLUMN doc_views text[];
+ALTER TABLE gauges ADD COLUMN doc text, ADD COLUMN doc_views text[];
 
 CREATE TABLE document_format (
     one         boolean PRIMARY KEY DEFAULT true CHECK (one),
@@ -42,14 +44,18 @@ CREATE TRIGGER relocation_sites_doc BEFORE UPDATE ON relocation_sites
     FOR EACH ROW EXECUTE FUNCTION hazardmap_clear_stale_doc();
 CREATE TRIGGER depots_doc BEFORE UPDATE ON depots
     FOR EACH ROW EXECUTE FUNCTION hazardmap_clear_stale_doc();
+CREATE TRIGGER gauges_doc BEFORE UPDATE ON gauges
+    FOR EACH ROW EXECUTE FUNCTION hazardmap_clear_stale_doc();
 
 ---- create above / drop below ----
 
+DROP TRIGGER gauges_doc ON gauges;
 DROP TRIGGER depots_doc ON depots;
 DROP TRIGGER relocation_sites_doc ON relocation_sites;
 DROP TRIGGER waterlogging_points_doc ON waterlogging_points;
 DROP FUNCTION hazardmap_clear_stale_doc();
 DROP TABLE document_format;
+ALTER TABLE gauges DROP COLUMN doc, DROP COLUMN doc_views;
 ALTER TABLE depots DROP COLUMN doc, DROP COLUMN doc_views;
 ALTER TABLE relocation_sites DROP COLUMN doc, DROP COLUMN doc_views;
 ALTER TABLE waterlogging_points DROP COLUMN doc, DROP COLUMN doc_views;
