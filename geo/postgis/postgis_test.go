@@ -506,3 +506,12 @@ func TestOutage(t *testing.T) {
 func BenchmarkReports(b *testing.B) {
 	storetest.BenchmarkReports(b, openMigrated(b))
 }
+
+// BenchmarkBBoxPages: random 0.06° boxes, pages of 1000, over 100 000
+// points (scripts/with-postgis go test ./geo/postgis -run '^$' -bench
+// BBoxPages -benchmem); the import takes a few seconds first.
+func BenchmarkBBoxPages(b *testing.B) {
+	s := openMigrated(b)
+	storetest.LoadSynthetic(b, s, 100000)
+	storetest.BenchmarkBBoxPages(b, s)
+}
