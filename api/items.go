@@ -50,7 +50,7 @@ func (s *Server) handleItems(sc *geo.Schema) http.HandlerFunc {
 			// for this request alone, into a recycled buffer, as it will
 			// not be stored.
 			body := pageBuffers.Get().(*[]byte)
-			defer pageBuffers.Put(body)
+			defer putPageBuffer(body)
 			if rs, err = s.buildItems(r.Context(), sc, q, base, role, body); err == nil {
 				defer func() { *body = rs.body[:0] }()
 			}
@@ -79,7 +79,7 @@ func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q itemsQuery, b
 		returned int
 		matched  int
 	)
-	defer pageBuffers.Put(features)
+	defer putPageBuffer(features)
 	// The features come encoded from the store (the stores keep each one
 	// as GeoJSON for both views): this only copies them.
 	// The stamp after the page: a store may have read it along with the
@@ -154,6 +154,18 @@ func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q itemsQuery, b
 // before the body is assembled around them, and the bodies of pages that
 // are not kept (see handleItems).
 var pageBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledPage is the largest buffer kept for reuse: a page of 1000
+// features is about half a megabyte; the rare much larger page (limit
+// 10000) is not worth keeping megabytes for, live, between requests.
+const maxPooledPage = 1 << 20
+
+// putPageBuffer returns b to pageBuffers unless it has grown too large.
+func putPageBuffer(b *[]byte) {
+	if cap(*b) <= maxPooledPage {
+		pageBuffers.Put(b)
+	}
+}
 
 // handleFeature serves GET /collections/{collectionId}/items/{featureId}:
 // one feature as a GeoJSON Feature, validated by its own version.

@@ -352,10 +352,15 @@ func (v *view) AppendFeatures(ctx context.Context, buf []byte, c string, q geo.Q
 			if err != nil {
 				return fmt.Errorf("%s: %w", e.id, err)
 			}
-			if i > 0 {
+			doc := rec.view(role)
+			if i == 0 {
+				// Room for the page at once, guessed from its first
+				// feature, rather than doubling as it grows.
+				buf = slices.Grow(buf, (len(doc)+1)*len(page))
+			} else {
 				buf = append(buf, ',')
 			}
-			buf = append(buf, rec.view(role)...)
+			buf = append(buf, doc...)
 		}
 		return nil
 	})

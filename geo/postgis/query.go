@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,6 +61,15 @@ func (v *view) AppendFeatures(ctx context.Context, buf []byte, c string, q geo.Q
 		)
 		if err := r.Scan(append(lead, &id, &doc, &geom, &props)...); err != nil {
 			return err
+		}
+		if n == 1 {
+			// Room for the page at once, guessed from its first feature
+			// and the count of the rows to come, rather than doubling.
+			rows := max(*lead[0].(*int64)-int64(max(q.Offset, 0)), 1)
+			if q.Limit > 0 {
+				rows = min(rows, int64(q.Limit))
+			}
+			buf = slices.Grow(buf, int(rows)*(max(len(doc), 256)+1))
 		}
 		if doc != nil {
 			buf = append(buf, doc...)
