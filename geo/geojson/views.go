@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"hash/fnv"
+	"math"
 
 	"hazardmap/geo"
 
@@ -56,7 +57,7 @@ func Fingerprint() string {
 		fmt.Fprintln(h)
 	}
 	sample := &geo.Feature{ID: "x", Geometry: orb.Polygon{{{113.1234567891, 34.5}, {113.2, 34.6}, {113.3, 34.5}, {113.1234567891, 34.5}}},
-		Properties: map[string]any{"a": "<&>\u2028é", "b": 1e21, "c": []any{1.5, true, nil}, "d": map[string]any{"e": -0.0}}}
+		Properties: map[string]any{"a": "<&>\u2028é", "b": 1e21, "c": []any{1.5, true, nil}, "d": map[string]any{"e": math.Copysign(0, -1)}}}
 	doc, _ := AppendFeature(nil, sample) // the sample encodes
 	h.Write(doc)
 	return fmt.Sprintf("%016x", h.Sum64())

@@ -40,20 +40,28 @@ func version(t *testing.T, s *Store, c string) int64 {
 	return v
 }
 
+// listening returns two stores on a fresh migrated database: a writer,
+// and a reader whose change listener is LISTENing and which remembers the
+// version of the depots, returned last.
+func listening(t *testing.T) (writer, reader *Store, depots int64) {
+	t.Helper()
+	databaseURL := pgtest.NewDatabase(t)
+	writer = openStore(t, databaseURL)
+	mustMigrate(t, writer)
+	reader = openStore(t, databaseURL)
+	version(t, reader, geo.Depots) // starts the listener
+	waitLive(t, reader, true)
+	return writer, reader, version(t, reader, geo.Depots)
+}
+
 // TestVersionFollowsOtherInstances checks the version cache: a write
 // through one store is seen by another store's Version once its
 // notification arrives, a store sees its own writes at once, and answers
 // from memory cost no statement while nothing changes.
 func TestVersionFollowsOtherInstances(t *testing.T) {
 	t.Parallel()
-	databaseURL := pgtest.NewDatabase(t)
-	a := openStore(t, databaseURL)
-	mustMigrate(t, a)
-	b := openStore(t, databaseURL)
+	a, b, before := listening(t)
 	ctx := context.Background()
-	version(t, b, geo.Depots) // starts b's listener
-	waitLive(t, b, true)
-	before := version(t, b, geo.Depots)
 
 	// Remembered: with the table renamed away the statement would fail,
 	// and it is not sent.
@@ -98,14 +106,8 @@ func TestVersionFollowsOtherInstances(t *testing.T) {
 // so a write it is not told of is seen by its very next Version.
 func TestVersionWithoutListener(t *testing.T) {
 	t.Parallel()
-	databaseURL := pgtest.NewDatabase(t)
-	writer := openStore(t, databaseURL)
-	mustMigrate(t, writer)
-	s := openStore(t, databaseURL)
+	writer, s, before := listening(t) // remembered
 	ctx := context.Background()
-	version(t, s, geo.Depots)
-	waitLive(t, s, true)
-	before := version(t, s, geo.Depots) // remembered
 
 	if _, err := writer.pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
 		WHERE datname = current_database() AND query = $1`, listenSQL); err != nil {

@@ -40,12 +40,12 @@ func checkEncoded(t *testing.T, s geo.Store, c string, q geo.Query) {
 	)
 	err = s.Read(ctx, func(v geo.View) error {
 		if fs, total, err = v.Features(ctx, c, q); err != nil {
-			return fmt.Errorf("Features: %w", err)
+			return fmt.Errorf("features: %w", err)
 		}
 		for _, role := range roles {
 			b, n, m, err := v.AppendFeatures(ctx, bytes.Clone(prefix), c, q, role)
 			if err != nil {
-				return fmt.Errorf("AppendFeatures(%s): %w", role, err)
+				return fmt.Errorf("append features (%s): %w", role, err)
 			}
 			got[role] = encoding{b, n, m}
 		}
