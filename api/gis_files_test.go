@@ -27,11 +27,7 @@ func TestFilesGIS(t *testing.T) {
 			ogr2ogr := need(t, "ogr2ogr", "install gdal-bin")
 			srv, st := serveFixtures(t, b)
 			for _, sc := range geo.Schemas() {
-				var fs []*geo.Feature
-				err := st.Read(context.Background(), func(v geo.View) (err error) {
-					fs, _, err = v.Features(context.Background(), sc.ID, geo.Query{})
-					return err
-				})
+				fs, err := geo.AllFeatures(context.Background(), st, sc.ID)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -14,50 +14,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"hazardmap/geo"
 	"hazardmap/geo/export"
 	"hazardmap/geo/sheet"
+	"hazardmap/geo/sheet/sheettest"
 )
-
-// editSheet changes cells of an xlsx export as Excel would (excelize):
-// edits maps {id, key} to a value; the id "" adds a row after the last.
-func editSheet(t testing.TB, b []byte, c string, edits map[[2]string]any) []byte {
-	t.Helper()
-	f, err := excelize.OpenReader(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := f.GetRows(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	col := map[string]int{}
-	for i, h := range rows[0] {
-		col[h[strings.LastIndex(h, "(")+1:len(h)-1]] = i + 1
-	}
-	for k, v := range edits {
-		row := slices.IndexFunc(rows, func(r []string) bool { return len(r) > 0 && r[0] == k[0] })
-		if k[0] == "" {
-			row = len(rows)
-		}
-		if row < 0 || col[k[1]] == 0 {
-			t.Fatalf("no row %q or column %q", k[0], k[1])
-		}
-		cell, _ := excelize.CoordinatesToCellName(col[k[1]], row+1)
-		if err := f.SetCellValue(c, cell, v); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var out bytes.Buffer
-	if err := f.Write(&out); err != nil {
-		t.Fatal(err)
-	}
-	return out.Bytes()
-}
 
 // report returns the import report of an answer: the body of a 200, the
 // member import of a 400.
@@ -102,7 +65,7 @@ func TestImportRoundTrip(t *testing.T) {
 			return float64(f.Version)
 		}
 		xlsx := e.do(geo.RolePlanner, "GET", "/collections/"+c+"/items?f=xlsx", "").body
-		edited := editSheet(t, xlsx, c, map[[2]string]any{
+		edited := sheettest.Edit(t, xlsx, c, map[[2]string]any{
 			{"wp-1", "duty_unit"}:          "荥阳市城建局排水所",
 			{"wp-1", "duty_contact_phone"}: "0371-86572555",
 			{"wp-2", "duty_unit"}:          "这行会过期",

@@ -52,3 +52,13 @@ func FeaturesByID(ctx context.Context, s Store, c string, ids []string) (map[str
 	}
 	return out, nil
 }
+
+// AllFeatures returns every feature of c from one View of s, in id order.
+func AllFeatures(ctx context.Context, s Store, c string) ([]*Feature, error) {
+	var fs []*Feature
+	err := s.Read(ctx, func(v View) (err error) {
+		fs, _, err = v.Features(ctx, c, Query{})
+		return err
+	})
+	return fs, err
+}

@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -38,11 +37,7 @@ import (
 // 待定位 on the crew's open map through /events. Screenshots at 360×640 go
 // to test-output/field-*.png.
 func TestFieldModeInBrowser(t *testing.T) {
-	node := nodeOrSkip(t)
-	_, err := os.Stat(chromium)
-	needTool(t, chromium, err == nil)
-	_, err = os.Stat("map/node_modules/playwright-core/package.json")
-	needTool(t, "web/map/node_modules (npm ci)", err == nil)
+	node := browserOrSkip(t)
 
 	for _, name := range []string{"embedded", "postgis"} {
 		t.Run(name, func(t *testing.T) {
@@ -75,13 +70,6 @@ func TestFieldModeInBrowser(t *testing.T) {
 func runField(t *testing.T, node, name string, store geo.Store) {
 	ctx := context.Background()
 	seedData(t, store)
-	code := func(who string, role geo.Role) string {
-		_, c, err := geo.IssueSignInCode(ctx, store, who, role, 24*time.Hour, 0, time.Now())
-		if err != nil {
-			t.Fatalf("IssueSignInCode(%s) = %v", who, err)
-		}
-		return c
-	}
 	_, plannerToken, err := geo.IssueToken(ctx, store, "browser test planner API", geo.RolePlanner, time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -97,33 +85,16 @@ func runField(t *testing.T, node, name string, store geo.Store) {
 	srv := httptest.NewServer(chaos.wrap(api.NewServer(store, api.Options{Map: Handler(""), CacheBytes: api.DefaultCacheBytes})))
 	defer srv.Close()
 
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	outDir := filepath.Join(root, "test-output")
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	tctx, cancel := context.WithTimeout(ctx, 6*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(tctx, node, "test/field.mjs")
-	cmd.Dir = "map"
-	cmd.Env = append(os.Environ(),
+	runScript(t, node, "test/field.mjs", 6*time.Minute,
 		"HM_BASE_URL="+srv.URL,
-		"HM_OUT_DIR="+outDir,
+		"HM_OUT_DIR="+testOutput(t),
 		"HM_STORE="+name,
 		"HM_CHROMIUM="+chromium,
-		"HM_CREW_CODE="+code("城建局一队", geo.RoleCrew),
-		"HM_PLANNER_CODE="+code("规划科 王工", geo.RolePlanner),
+		"HM_CREW_CODE="+signInCode(t, store, "城建局一队", geo.RoleCrew),
+		"HM_PLANNER_CODE="+signInCode(t, store, "规划科 王工", geo.RolePlanner),
 		"HM_PLANNER_TOKEN="+plannerToken,
 		"HM_PHOTO="+photo,
 	)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("node test/field.mjs: %v\n%s", err, out)
-	}
-	t.Logf("node test/field.mjs (%s):\n%s", name, out)
 }
 
 // phoneJPEG returns a w×h JPEG with an EXIF segment that holds a position

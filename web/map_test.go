@@ -49,6 +49,51 @@ func nodeOrSkip(t *testing.T) string {
 	return node
 }
 
+// browserOrSkip returns node once Chromium and the map's npm packages
+// (playwright-core) are there too; it skips (or, under CI, fails) t
+// otherwise.
+func browserOrSkip(t *testing.T) string {
+	t.Helper()
+	node := nodeOrSkip(t)
+	_, err := os.Stat(chromium)
+	needTool(t, chromium, err == nil)
+	_, err = os.Stat("map/node_modules/playwright-core/package.json")
+	needTool(t, "web/map/node_modules (npm ci)", err == nil)
+	return node
+}
+
+// testOutput returns test-output/ at the repository root, where browser
+// tests put screenshots and downloads, made if missing.
+func testOutput(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(root, "test-output")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// runScript runs the browser script map/<script> with node, giving it at
+// most limit and the environment env (NAME=value) on top of this
+// process's, fails t with its output if it fails, and logs it otherwise.
+func runScript(t *testing.T, node, script string, limit time.Duration, env ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, script)
+	cmd.Dir = "map"
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("node %s: %v\n%s", script, err, out)
+	}
+	t.Logf("node %s:\n%s", script, out)
+}
+
 // TestMapScriptsUnit runs the map's JavaScript unit tests (node --test),
 // among them the WGS-84 → GCJ-02 transform against published values.
 func TestMapScriptsUnit(t *testing.T) {
@@ -84,19 +129,10 @@ func TestMapScriptsUnit(t *testing.T) {
 // drops), screenshots in test-output/ at the repository root, and the
 // page's transfer size.
 func TestMapInBrowser(t *testing.T) {
-	node := nodeOrSkip(t)
-	_, err := os.Stat(chromium)
-	needTool(t, chromium, err == nil)
-	_, err = os.Stat("map/node_modules/playwright-core/package.json")
-	needTool(t, "web/map/node_modules (npm ci)", err == nil)
+	node := browserOrSkip(t)
 
 	ctx := context.Background()
-	store, err := embedded.Open(t.TempDir())
-	if err != nil {
-		t.Fatalf("embedded.Open = %v", err)
-	}
-	t.Cleanup(func() { store.Close() })
-	seedData(t, store)
+	store := seededStore(t)
 	xss := &geo.Feature{
 		Geometry: orb.Point{113.3915, 34.7795},
 		Properties: map[string]any{
@@ -139,26 +175,15 @@ func TestMapInBrowser(t *testing.T) {
 	gcj.Start()
 	defer gcj.Close()
 
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	outDir := filepath.Join(root, "test-output")
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	outDir := testOutput(t)
 	// The analysis API is being built alongside the map: once its source
 	// is in the tree, the reach and nearest-depot checks must run.
 	expect := "0"
-	if _, err := os.Stat(filepath.Join(root, "api", "analysis.go")); err == nil {
+	if _, err := os.Stat(filepath.Join(outDir, "..", "api", "analysis.go")); err == nil {
 		expect = "1"
 	}
 
-	tctx, cancel := context.WithTimeout(ctx, 4*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(tctx, node, "test/browser.mjs")
-	cmd.Dir = "map"
-	cmd.Env = append(os.Environ(),
+	runScript(t, node, "test/browser.mjs", 4*time.Minute,
 		"HM_BASE_URL="+srv.URL,
 		"HM_GCJ_BASE_URL="+gcj.URL,
 		"HM_OUT_DIR="+outDir,
@@ -169,11 +194,6 @@ func TestMapInBrowser(t *testing.T) {
 		"HM_PLANNER_TOKEN="+plannerToken,
 		"HM_STREAM_SWITCH=1",
 	)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("node test/browser.mjs: %v\n%s", err, out)
-	}
-	t.Logf("node test/browser.mjs:\n%s", out)
 }
 
 // seedData seeds store with the report's dataset (package data).
@@ -192,6 +212,30 @@ func seedData(t *testing.T, store geo.Store) {
 			t.Fatalf("Seed(%s) = %v", c, err)
 		}
 	}
+}
+
+// seededStore returns an embedded store in a temporary directory holding
+// the report's dataset, closed when t ends.
+func seededStore(t *testing.T) geo.Store {
+	t.Helper()
+	store, err := embedded.Open(t.TempDir())
+	if err != nil {
+		t.Fatalf("embedded.Open = %v", err)
+	}
+	t.Cleanup(func() { store.Close() })
+	seedData(t, store)
+	return store
+}
+
+// signInCode issues a one-time sign-in code on store for who, as role,
+// whose token lives a day.
+func signInCode(t *testing.T, store geo.Store, who string, role geo.Role) string {
+	t.Helper()
+	_, c, err := geo.IssueSignInCode(context.Background(), store, who, role, 24*time.Hour, 0, time.Now())
+	if err != nil {
+		t.Fatalf("IssueSignInCode(%s) = %v", who, err)
+	}
+	return c
 }
 
 // streamSwitch lets the browser script break the event streams, as a

@@ -31,7 +31,7 @@ func features(ctx context.Context, store cliStore, c string) ([]*geo.Feature, er
 	if r, ok := store.(*remote); ok {
 		return r.features(ctx, c)
 	}
-	return readAll(ctx, store.(geo.Store), c)
+	return geo.AllFeatures(ctx, store.(geo.Store), c)
 }
 
 // exportCmd writes a collection in one of exportFormats, as a role may
