@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -23,6 +24,9 @@ type outboxRecord struct {
 	// leased.
 	Leased time.Time
 }
+
+// errStop ends a ForEach early.
+var errStop = errors.New("stop")
 
 func outboxKey(id int64) []byte { return binary.BigEndian.AppendUint64(nil, uint64(id)) }
 
@@ -49,7 +53,29 @@ func (s *Store) ClaimPending(ctx context.Context, now time.Time, lease time.Dura
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := []geo.Pending{}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	// The dispatcher looks every few seconds: a look that finds nothing
+	// due must not cost a write (an fsync).
+	due := false
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(outboxBucket).ForEach(func(_, v []byte) error {
+			var r outboxRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return err
+			}
+			if !r.Due.After(now) && !r.Leased.After(now) {
+				due = true
+				return errStop
+			}
+			return nil
+		})
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		return nil, fmt.Errorf("embedded: read the outbox: %w", err)
+	}
+	if !due {
+		return out, nil
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(outboxBucket)
 		c := b.Cursor()
 		for k, v := c.First(); k != nil && len(out) < limit; k, v = c.Next() {
