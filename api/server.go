@@ -14,6 +14,8 @@ import (
 	"github.com/go-chi/httprate"
 
 	"hazardmap/geo"
+	"hazardmap/notify"
+	"hazardmap/notify/capmsg"
 )
 
 // Options configure a Server. The zero value is usable: a setting of 0
@@ -42,6 +44,13 @@ type Options struct {
 	// token per minute on this instance (ratelimit.go); over it a write
 	// gets 429 with Retry-After. 0 turns the limit off.
 	WritesPerMinute int
+	// Alerts is the alert engine that readings and alert steps go
+	// through (notify); nil makes one without channels or ticker, which
+	// still evaluates every reading (cmd runs the real one).
+	Alerts *notify.Engine
+	// CAP describes the sender of the CAP feed (cap.go); its Web defaults
+	// to the map's URL.
+	CAP capmsg.Options
 }
 
 // Server answers the HTTP API over one store.
@@ -60,6 +69,11 @@ type Server struct {
 	limiter *httprate.RateLimiter
 	// events fans the store's changes out to the SSE clients (hub.go).
 	events *hub
+	// engine evaluates readings and takes alert steps (readings.go,
+	// alerts.go).
+	engine *notify.Engine
+	// imports holds the slot of the CSV import running (readings.go).
+	imports chan struct{}
 }
 
 // NewServer returns the HTTP handler of the service over store.
@@ -75,6 +89,11 @@ func NewServer(store geo.Store, opts Options) *Server {
 		cache: newCache(opts.CacheBytes)}
 	s.limiter = s.newLimiter()
 	s.events = newHub(store, opts.Logger)
+	s.engine = opts.Alerts
+	if s.engine == nil {
+		s.engine = notify.New(store, notify.Options{Logger: opts.Logger})
+	}
+	s.imports = make(chan struct{}, 1)
 	s.handler = s.routes()
 	return s
 }
