@@ -204,7 +204,7 @@ func (s *Server) handleCAPFeed(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	entries := active
-	now := time.Now()
+	now := s.engine.Now() // the clock of the alerts' steps
 	for _, a := range resolved {
 		if len(entries) >= capMaxEntries {
 			break

@@ -149,6 +149,9 @@ func New(store geo.Store, opts Options) *Engine {
 	return &Engine{store: store, opts: opts, log: log, poke: make(chan struct{}, 1)}
 }
 
+// Now returns the time on the engine's clock: the clock of alert steps.
+func (e *Engine) Now() time.Time { return e.opts.Now() }
+
 // system returns ctx acting as the system: the engine's own steps are
 // recorded as such, not as the sensor whose reading caused them, and do
 // not answer the Idempotency-Key of that reading's request (the reading
