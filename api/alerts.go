@@ -282,7 +282,7 @@ func (s *Server) handleAlertStep(action geo.Action) http.HandlerFunc {
 			return
 		}
 		id := chi.URLParam(r, "alertId")
-		s.water(w, r, func(ctx context.Context) (geo.WriteResult, error) {
+		s.water(w, r, raw, func(ctx context.Context) (geo.WriteResult, error) {
 			step := s.engine.Acknowledge
 			if action == geo.ActionResolve {
 				step = s.engine.Resolve
@@ -292,7 +292,7 @@ func (s *Server) handleAlertStep(action geo.Action) http.HandlerFunc {
 				return geo.WriteResult{}, fmt.Errorf("api: %s alert %s: %w", action, id, err)
 			}
 			return geo.WriteResult{Alert: &a}, nil
-		}, func(res geo.WriteResult) (int, any, http.Header, error) {
+		}, func(res geo.WriteResult) (int, any, []string, error) {
 			if res.Alert == nil {
 				return 0, nil, nil, fmt.Errorf("api: %s wrote no alert", action)
 			}

@@ -113,7 +113,7 @@ func (d document) documentWater() {
 	d.read(alertRoute, &openapi3.Operation{OperationID: "getAlert", Tags: tags, Summary: "One alert with its history",
 		Parameters: paramRefs("alertId", "f"),
 		Responses:  responses(map[int]*openapi3.Response{200: answer("The alert.", alert, nil)}, 400, 404, 500, 503)})
-	step := func(action, role, summary, descr string) *openapi3.Operation {
+	step := func(action, summary, descr string) *openapi3.Operation {
 		return &openapi3.Operation{OperationID: action + "Alert", Tags: tags, Summary: summary, Description: descr,
 			Parameters: paramRefs("alertId"),
 			RequestBody: &openapi3.RequestBodyRef{Value: &openapi3.RequestBody{Required: true, Content: jsonContent(typeJSON,
@@ -124,9 +124,9 @@ func (d document) documentWater() {
 			Responses: responses(map[int]*openapi3.Response{200: answer("The alert after the step; audited, on /events, sent to the robots.", alert, nil)},
 				400, 404, 409, 413, 415, 429, 500, 503)}
 	}
-	d.operation(http.MethodPost, alertRoute+"/acknowledge", step("acknowledge", "crew", "Acknowledge an alert (crew): a named person is on it (确认)",
+	d.operation(http.MethodPost, alertRoute+"/acknowledge", step("acknowledge", "Acknowledge an alert (crew): a named person is on it (确认)",
 		"Stops its escalation. Only an open alert can be acknowledged (409 otherwise)."))
-	d.operation(http.MethodPost, alertRoute+"/resolve", step("resolve", "planner", "Resolve an alert (planner)",
+	d.operation(http.MethodPost, alertRoute+"/resolve", step("resolve", "Resolve an alert (planner)",
 		"Alerts resolve by themselves when the condition clears (past the gauge's deadband). A planner's resolution of a condition "+
 			"that still holds (a gauge under repair, a level held on orders) keeps the same kind from reopening on that gauge until "+
 			"the condition has cleared once, for at most a day."))
@@ -139,6 +139,12 @@ func (d document) documentWater() {
 					"id": integer(), "version": integer(), "channel": str(), "ok": boolean(), "attempts": integer(),
 					"detail": str(), "batch": integer(), "at": dateTime(),
 				}))})), nil)}, 400, 404, 500, 503)})
+	// The writes take an Idempotency-Key (a phone's queue, a station
+	// resending after a lost answer).
+	for _, op := range []*openapi3.Operation{d.Paths.Value(readingsRoute).Post, d.Paths.Value(importRoute).Post,
+		d.Paths.Value(alertRoute + "/acknowledge").Post, d.Paths.Value(alertRoute + "/resolve").Post} {
+		keyed(op)
+	}
 	d.read(capFeedRoute, &openapi3.Operation{OperationID: "getCAPFeed", Tags: tags,
 		Summary: "The CAP 1.2 feed: an Atom index of the current alerts",
 		Description: "One entry per unresolved alert and per alert resolved within a day, linking (rel alternate, " +

@@ -139,8 +139,54 @@ func TestPrivacy(t *testing.T) {
 		if err := json.Unmarshal([]byte(ev.data), &data); err != nil || len(data) != 5 || data["collection"] != geo.RelocationSites || data["id"] != "rs-1" {
 			t.Errorf("event data %s: want exactly collection, id, action, version, time", ev.data)
 		}
+
+		// Field mode: who reported, from where, how precisely, their note
+		// and their photo are for crews and above. A crew reports with a
+		// photo and proposes a place; then no GET route shows the public
+		// any of it, and the photo itself is refused.
+		body, ctype := form(t, `{"depth_cm":30,"status":"ponding","note":"`+secretNote+`","position":{"type":"Point","coordinates":[113.3712,34.8021]},"accuracy_m":9}`,
+			testJPEG(t, 16, 16))
+		rep := e.do(geo.RoleCrew, "POST", obsPath, body, "Content-Type", ctype)
+		if rep.status != http.StatusCreated {
+			t.Fatalf("crew report with a photo = %d %s", rep.status, rep.body)
+		}
+		photo := rep.json(t)["observation"].(map[string]any)["photo"].(map[string]any)["href"].(string)
+		if r := e.do(geo.RoleCrew, "POST", "/collections/waterlogging_points/items/wp-4/location-proposals",
+			`{"position":{"type":"Point","coordinates":[113.3801,34.7902]},"accuracy_m":8,"method":"auto","note":"`+secretNote+`"}`,
+			"Content-Type", "application/json"); r.status != http.StatusCreated {
+			t.Fatalf("crew proposal = %d %s", r.status, r.body)
+		}
+		fieldLeaks := func(b []byte) bool {
+			return bytes.Contains(b, []byte(secretNote)) || bytes.Contains(b, []byte("/photo")) || bytes.Contains(b, []byte(`"reporter"`)) ||
+				bytes.Contains(b, []byte(`"accuracy_m"`)) || bytes.Contains(b, []byte(e.ids[geo.RoleCrew]))
+		}
+		for _, route := range routesOf(t, e.srv) {
+			method, pattern, _ := strings.Cut(route, " ")
+			if method != http.MethodGet || pattern == "/events" || pattern == "/api" {
+				continue
+			}
+			path := concrete(pattern)
+			if pattern == photoRoute {
+				path = photo[strings.Index(photo, "/collections/"):]
+			}
+			for _, enc := range []string{"identity", "gzip"} {
+				r := e.do(geo.RolePublic, "GET", path, "", "Accept-Encoding", enc)
+				if pattern != photoRoute && fieldLeaks(bodyOf(t, r)) {
+					t.Errorf("public GET %s (%s) shows who reported, where, or the photo: %.300s", path, enc, bodyOf(t, r))
+				}
+				if pattern == photoRoute && r.status != http.StatusUnauthorized {
+					t.Errorf("public GET of the photo = %d, want 401", r.status)
+				}
+			}
+		}
+		if crew := e.do(geo.RoleCrew, "GET", obsPath, ""); !bytes.Contains(crew.body, []byte(secretNote)) || !bytes.Contains(crew.body, []byte("/photo")) {
+			t.Errorf("the crew's history lacks the note or the photo: %.300s", crew.body)
+		}
 	})
 }
+
+// secretNote is a crew's note in a report: not for the public.
+const secretNote = "测试备注不公开"
 
 // bodyOf returns r's body, decompressed when it is gzip.
 func bodyOf(t testing.TB, r reply) []byte {

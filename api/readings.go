@@ -161,43 +161,37 @@ func (s *Server) handleAddReading(w http.ResponseWriter, r *http.Request) {
 	if !hasAt {
 		rd.At = time.Now()
 	}
-	s.water(w, r, func(ctx context.Context) (geo.WriteResult, error) {
+	s.water(w, r, raw, func(ctx context.Context) (geo.WriteResult, error) {
 		rec, _, err := s.engine.AddReading(ctx, rd)
 		if err != nil {
 			return geo.WriteResult{}, fmt.Errorf("api: reading of %s: %w", rd.GaugeID, err)
 		}
 		return geo.WriteResult{Reading: &rec}, nil
-	}, func(res geo.WriteResult) (int, any, http.Header, error) {
+	}, func(res geo.WriteResult) (int, any, []string, error) {
 		if res.Reading == nil {
 			return 0, nil, nil, fmt.Errorf("api: a reading wrote no reading")
 		}
-		h := http.Header{"Location": {s.baseURL(r) + "/collections/" + geo.Gauges + "/items/" + url.PathEscape(res.Reading.GaugeID) + "/readings"}}
-		return http.StatusCreated, newReadingJSON(*res.Reading, roleOf(r)), h, nil
+		loc := s.baseURL(r) + "/collections/" + geo.Gauges + "/items/" + url.PathEscape(res.Reading.GaugeID) + "/readings"
+		return http.StatusCreated, newReadingJSON(*res.Reading, roleOf(r)), []string{"Location", loc}, nil
 	})
 }
 
-// water runs one water write (a reading, an import, an alert step) and
-// sends its answer: write makes the store call through the alert engine
-// and returns what it wrote; respond builds the answer from that alone.
-// The split is the one the Idempotency-Key flow needs (the store calls
-// respond inside the write's transaction and keeps the answer with the
-// key), so these routes take the key as soon as that flow is on them.
-func (s *Server) water(w http.ResponseWriter, r *http.Request, write func(context.Context) (geo.WriteResult, error),
-	respond func(geo.WriteResult) (status int, body any, header http.Header, err error)) {
-	res, err := write(r.Context())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	status, body, header, err := respond(res)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	for k, v := range header {
-		w.Header()[k] = v
-	}
-	writeJSON(w, r, status, body)
+// water runs one water write (a reading, an import, an alert step)
+// through commit (idempotency.go), so that it takes an Idempotency-Key:
+// a phone's queue that lost the answer sends it again and gets the first
+// answer back, written once. write makes the store call through the
+// alert engine and returns what it wrote; respond builds the answer from
+// that alone (with a key the store calls it inside the write's
+// transaction). body is what the key's fingerprint covers.
+func (s *Server) water(w http.ResponseWriter, r *http.Request, body []byte, write func(context.Context) (geo.WriteResult, error),
+	respond func(geo.WriteResult) (status int, v any, header []string, err error)) {
+	s.commit(w, r, writeOp{body: body, write: write, respond: func(res geo.WriteResult) (geo.StoredResponse, error) {
+		status, v, header, err := respond(res)
+		if err != nil {
+			return geo.StoredResponse{}, err
+		}
+		return storedJSON(status, typeJSON, v, header...)
+	}})
 }
 
 // readingsQuery is a validated query of a gauge's series.
@@ -461,13 +455,13 @@ func (s *Server) handleImportReadings(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.water(w, r, func(ctx context.Context) (geo.WriteResult, error) {
+	s.water(w, r, raw, func(ctx context.Context) (geo.WriteResult, error) {
 		if _, err := s.engine.ImportReadings(ctx, parsed.Readings); err != nil {
 			return geo.WriteResult{}, parsed.Locate(err)
 		}
 		// What the store recorded: one audit entry per gauge (its count).
 		return geo.WriteResult{Entries: geo.ImportAudit(parsed.Readings, time.Now())}, nil
-	}, func(res geo.WriteResult) (int, any, http.Header, error) {
+	}, func(res geo.WriteResult) (int, any, []string, error) {
 		out := importResult{Gauges: []string{}, Encoding: parsed.Encoding}
 		for _, e := range res.Entries {
 			out.Gauges = append(out.Gauges, e.FeatureID)

@@ -58,10 +58,23 @@ func (s *Server) routes() http.Handler {
 		handle(http.MethodPut, "/collections/"+sc.ID+"/items/{featureId}", geo.RolePlanner, s.handleReplace(sc))
 		handle(http.MethodPatch, "/collections/"+sc.ID+"/items/{featureId}", geo.RolePlanner, s.handlePatch(sc))
 		handle(http.MethodDelete, "/collections/"+sc.ID+"/items/{featureId}", geo.RolePlanner, s.handleDelete(sc))
+		// Crews propose where a record with no place is (proposals.go).
+		handle(http.MethodPost, proposalsPath(sc.ID), geo.RoleCrew, s.handlePropose(sc))
 	}
 	// Status reports from the spot (observations.go): crews and above.
 	get(observationsRoute, s.handleObservations)
 	handle(http.MethodPost, observationsRoute, geo.RoleCrew, s.handleObserve)
+	read(photoRoute, geo.RoleCrew, s.handlePhoto) // photo.go
+	read(proposalsRoute, geo.RoleCrew, s.handleProposals)
+	read(proposalRoute, geo.RoleCrew, s.handleProposal)
+	handle(http.MethodPost, proposalRoute+"/accept", geo.RolePlanner, s.handleAccept)
+	handle(http.MethodPost, proposalRoute+"/reject", geo.RolePlanner, s.handleReject)
+	// Signing a phone in (session.go): a one-time code for a cookie.
+	// Their answers hold a secret or a session, never kept with an
+	// Idempotency-Key (refuseKey), nor are the token routes'.
+	handle(http.MethodPost, sessionRoute, geo.RolePublic, s.refuseKey(s.signIns.Handler(http.HandlerFunc(s.handleSignIn)).ServeHTTP))
+	get(sessionRoute, s.handleSession)
+	handle(http.MethodDelete, sessionRoute, geo.RolePublic, s.refuseKey(s.handleSignOut))
 	// Water levels (readings.go) and their alerts (alerts.go, cap.go).
 	// A sensor's token may post readings and nothing a crew may.
 	get(readingsRoute, s.handleReadings)
@@ -78,8 +91,8 @@ func (s *Server) routes() http.Handler {
 	read("/audit", geo.RolePlanner, s.handleAudit) // audit.go
 	get("/events", s.handleEvents)                 // events.go: live updates (SSE)
 	read("/tokens", geo.RoleAdmin, s.handleTokens) // tokens.go: token management
-	handle(http.MethodPost, "/tokens", geo.RoleAdmin, s.handleCreateToken)
-	handle(http.MethodDelete, "/tokens/{tokenId}", geo.RoleAdmin, s.handleRevokeToken)
+	handle(http.MethodPost, "/tokens", geo.RoleAdmin, s.refuseKey(s.handleCreateToken))
+	handle(http.MethodDelete, "/tokens/{tokenId}", geo.RoleAdmin, s.refuseKey(s.handleRevokeToken))
 	get("/analysis/nearest-depots", s.handleNearestDepots) // analysis.go
 	get("/analysis/reach", s.handleReach)
 	get("/healthz", s.handleHealthz)

@@ -69,6 +69,14 @@ type Server struct {
 	limiter *httprate.RateLimiter
 	// events fans the store's changes out to the SSE clients (hub.go).
 	events *hub
+	// photos holds a slot per report with a photo being written
+	// (photo.go): at most photosAtOnce.
+	photos chan struct{}
+	// signIns caps the sign-in attempts of each client (session.go).
+	signIns *httprate.RateLimiter
+	// crossOrigin refuses cross-origin writes authenticated by the
+	// session cookie (session.go).
+	crossOrigin *http.CrossOriginProtection
 	// engine evaluates readings and takes alert steps (readings.go,
 	// alerts.go).
 	engine *notify.Engine
@@ -89,6 +97,9 @@ func NewServer(store geo.Store, opts Options) *Server {
 		cache: newCache(opts.CacheBytes)}
 	s.limiter = s.newLimiter()
 	s.events = newHub(store, opts.Logger)
+	s.photos = make(chan struct{}, photosAtOnce)
+	s.signIns = s.newSignInLimiter()
+	s.crossOrigin = http.NewCrossOriginProtection()
 	s.engine = opts.Alerts
 	if s.engine == nil {
 		s.engine = notify.New(store, notify.Options{Logger: opts.Logger})

@@ -41,6 +41,7 @@ type config struct {
 	tileURL         string
 	tileAttribution string
 	tileDatum       string
+	tileBulk        bool
 	cacheBytes      int64
 	baseURL         string
 	synthetic       int
@@ -139,6 +140,15 @@ func settings() []setting {
 					c.tileDatum = d
 					return err
 				})
+				return nil
+			}},
+		{"tile-bulk-download", "HAZARDMAP_TILE_BULK_DOWNLOAD", "false", "offer crews the download of the area in view for offline use; only where the tile source's terms allow bulk downloads", []string{"serve"},
+			func(fs *flag.FlagSet, c *config, name, def, help string) error {
+				b, err := strconv.ParseBool(def)
+				if err != nil {
+					return fmt.Errorf("HAZARDMAP_TILE_BULK_DOWNLOAD=%q: want true or false", def)
+				}
+				fs.BoolVar(&c.tileBulk, name, b, help)
 				return nil
 			}},
 		{"cache-bytes", "HAZARDMAP_CACHE_BYTES", strconv.Itoa(api.DefaultCacheBytes), "bytes of encoded responses kept in memory per instance; 0 turns the cache off", []string{"serve"},

@@ -93,7 +93,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	handler := api.NewServer(store, api.Options{
 		Logger:          log,
-		Map:             web.Handler(tileOrigin, web.Tiles(c.tileURL, c.tileAttribution, c.tileDatum)),
+		Map:             web.Handler(tileOrigin, mapOptions(c)...),
 		CacheBytes:      c.cacheBytes,
 		BaseURL:         c.baseURL,
 		WritesPerMinute: c.writeRate,
@@ -293,4 +293,13 @@ func originOf(tileURL string) (string, error) {
 	scheme, rest, _ := strings.Cut(tileURL, "://")
 	host, _, _ := strings.Cut(rest, "/")
 	return scheme + "://" + host, nil
+}
+
+// mapOptions returns the map's settings from the configuration.
+func mapOptions(c *config) []web.Option {
+	opts := []web.Option{web.Tiles(c.tileURL, c.tileAttribution, c.tileDatum)}
+	if c.tileBulk {
+		opts = append(opts, web.TileBulkDownload())
+	}
+	return opts
 }
