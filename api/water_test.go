@@ -318,6 +318,15 @@ func TestReadingsHTTP(t *testing.T) {
 		if r.Code != http.StatusCreated || !strings.Contains(r.Body.String(), `"source":"telemetry"`) {
 			t.Fatalf("POST reading as a sensor (no at: now) = %d\n%s", r.Code, r.Body)
 		}
+		// A phone's queue resending with its Idempotency-Key: one reading,
+		// the same answer.
+		keyed := fmt.Sprintf(`{"level":99.95,"at":%q}`, at.Add(-time.Hour).Format(time.RFC3339))
+		first := chk.check(http.MethodPost, path, keyed, append(auth(geo.RoleCrew, typeJSON), "Idempotency-Key", `"r-1"`)...)
+		again := chk.check(http.MethodPost, path, keyed, append(auth(geo.RoleCrew, typeJSON), "Idempotency-Key", `"r-1"`)...)
+		if first.Code != http.StatusCreated || again.Code != http.StatusCreated || again.Header().Get("Idempotency-Replayed") != "true" ||
+			again.Body.String() != first.Body.String() {
+			t.Fatalf("a reading sent twice with one key = %d, %d (%s)\n%s\n%s", first.Code, again.Code, again.Header().Get("Idempotency-Replayed"), first.Body, again.Body)
+		}
 		for _, tt := range []struct {
 			body, field string
 			status      int
