@@ -189,13 +189,7 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request) {
 	}
 	base, role := s.baseURL(r), roleOf(r)
 	page := alertsPage{NumberMatched: matched, NumberReturned: len(as), Alerts: make([]alertJSON, 0, len(as)),
-		Links: []link{{Href: base + alertsRoute + "?" + q.values(q.Offset), Rel: "self", Type: typeJSON, Title: "This page"}}}
-	if next := q.Offset + len(as); len(as) > 0 && next < matched {
-		page.Links = append(page.Links, link{Href: base + alertsRoute + "?" + q.values(next), Rel: "next", Type: typeJSON, Title: "Next page"})
-	}
-	if q.Offset > 0 {
-		page.Links = append(page.Links, link{Href: base + alertsRoute + "?" + q.values(max(0, q.Offset-q.Limit)), Rel: "prev", Type: typeJSON, Title: "Previous page"})
-	}
+		Links: pageLinks(base+alertsRoute, q.values, q.Offset, q.Limit, len(as), matched)}
 	for _, a := range as {
 		page.Alerts = append(page.Alerts, newAlertJSON(a, role, base))
 	}

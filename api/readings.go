@@ -211,23 +211,8 @@ func parseReadingsQuery(v url.Values) (readingsQuery, error) {
 	q := readingsQuery{ReadingQuery: geo.ReadingQuery{Limit: defaultReadingsLimit}}
 	bad := eachParam(v, func(name, raw string) (err error) {
 		switch name {
-		case "datetime":
-			var iv geo.Interval
-			if iv, err = parseDatetime(name, raw); err == nil {
-				q.From = iv.Start
-				if !iv.End.IsZero() {
-					q.To = iv.End.Truncate(time.Microsecond).Add(time.Microsecond)
-				}
-			}
-		case "from", "to":
-			var t time.Time
-			if t, err = time.Parse(time.RFC3339Nano, raw); err != nil || t.IsZero() {
-				err = geo.InvalidField(name, "want an RFC 3339 date-time with a zone, e.g. 2024-08-18T09:00:00+08:00")
-			} else if name == "from" {
-				q.From = t.UTC()
-			} else {
-				q.To = t.UTC()
-			}
+		case "datetime", "from", "to":
+			err = parseTimeRange(name, raw, &q.From, &q.To)
 		case "order":
 			switch raw {
 			case "asc":
@@ -250,13 +235,7 @@ func parseReadingsQuery(v url.Values) (readingsQuery, error) {
 		}
 		return err
 	})
-	if v.Has("datetime") && (v.Has("from") || v.Has("to")) {
-		bad = append(bad, geo.FieldError{Field: "datetime", Detail: "give datetime or from/to, not both"})
-	}
-	if len(bad) == 0 && !q.From.IsZero() && !q.To.IsZero() && q.From.After(q.To) {
-		bad = append(bad, geo.FieldError{Field: "from", Detail: "must not be after to"})
-	}
-	if err := invalidQuery(bad); err != nil {
+	if err := invalidQuery(checkTimeRange(v, q.From, q.To, bad)); err != nil {
 		return readingsQuery{}, err
 	}
 	return q, nil
@@ -307,13 +286,7 @@ func (s *Server) handleReadings(w http.ResponseWriter, r *http.Request) {
 	role := roleOf(r)
 	href := s.baseURL(r) + "/collections/" + geo.Gauges + "/items/" + url.PathEscape(id) + "/readings"
 	page := readingsPage{GaugeID: id, NumberMatched: matched, NumberReturned: len(rs), Readings: make([]readingJSON, 0, len(rs)),
-		Links: []link{{Href: href + "?" + q.values(q.Offset), Rel: "self", Type: typeJSON, Title: "This page"}}}
-	if next := q.Offset + len(rs); len(rs) > 0 && next < matched {
-		page.Links = append(page.Links, link{Href: href + "?" + q.values(next), Rel: "next", Type: typeJSON, Title: "Next page"})
-	}
-	if q.Offset > 0 {
-		page.Links = append(page.Links, link{Href: href + "?" + q.values(max(0, q.Offset-q.Limit)), Rel: "prev", Type: typeJSON, Title: "Previous page"})
-	}
+		Links: pageLinks(href, q.values, q.Offset, q.Limit, len(rs), matched)}
 	for _, rd := range rs {
 		page.Readings = append(page.Readings, newReadingJSON(rd, role))
 	}

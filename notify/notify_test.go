@@ -49,11 +49,7 @@ func (refuser) Send(_ context.Context, batch []wecom.Message) wecom.Result {
 
 func TestPlannerResolvesAndDeletedGauges(t *testing.T) {
 	ctx := context.Background()
-	st, err := embedded.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openEmbedded(t)
 	for _, id := range []string{"a", "b"} {
 		if err := st.Create(ctx, geo.Gauges, &geo.Feature{ID: id, Properties: map[string]any{
 			"name": "站 " + id, "kind": "other", "location_source": "test", "report_interval_min": 10.0}}); err != nil {
@@ -144,11 +140,7 @@ func TestPlannerResolvesAndDeletedGauges(t *testing.T) {
 // that never cleared is raised again.
 func TestPlannerResolutionHoldsUntilCleared(t *testing.T) {
 	ctx := context.Background()
-	st, err := embedded.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openEmbedded(t)
 	if err := st.Create(ctx, geo.Gauges, &geo.Feature{ID: "r", Properties: map[string]any{
 		"name": "水库", "kind": "reservoir", "location_source": "test",
 		"flood_limits": []any{map[string]any{"start": "06-01", "end": "09-30", "level": 100.0, "period": "main"}}}}); err != nil {
@@ -200,11 +192,7 @@ func TestPlannerResolutionHoldsUntilCleared(t *testing.T) {
 // own write and does not try to answer the key again.
 func TestIdempotentReadingOpensItsAlert(t *testing.T) {
 	ctx := context.Background()
-	st, err := embedded.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openEmbedded(t)
 	if err := st.Create(ctx, geo.Gauges, &geo.Feature{ID: "g", Properties: map[string]any{
 		"name": "站", "kind": "reservoir", "location_source": "test", "warning_level": 100.0}}); err != nil {
 		t.Fatal(err)
@@ -228,4 +216,15 @@ func TestIdempotentReadingOpensItsAlert(t *testing.T) {
 	if answered == nil || answered.Level != 100.5 {
 		t.Errorf("the key was answered with %+v, want the reading", answered)
 	}
+}
+
+// openEmbedded returns an empty embedded store, closed when t ends.
+func openEmbedded(t *testing.T) *embedded.Store {
+	t.Helper()
+	st, err := embedded.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }

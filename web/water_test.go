@@ -34,30 +34,61 @@ func TestWaterInBrowser(t *testing.T) {
 	_, err = os.Stat("map/node_modules/playwright-core/package.json")
 	needTool(t, "web/map/node_modules (npm ci)", err == nil)
 	for _, name := range []string{"embedded", "postgis"} {
-		t.Run(name, func(t *testing.T) {
-			var store geo.Store
-			if name == "embedded" {
-				st, err := embedded.Open(t.TempDir())
-				if err != nil {
-					t.Fatal(err)
-				}
-				store = st
-			} else {
-				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-				defer cancel()
-				st, err := postgis.Open(ctx, pgtest.NewDatabase(t), nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := st.Migrate(ctx); err != nil {
-					t.Fatal(err)
-				}
-				store = st
-			}
-			t.Cleanup(func() { store.Close() })
-			runWater(t, node, name, store)
-		})
+		t.Run(name, func(t *testing.T) { runWater(t, node, name, openStoreNamed(t, name)) })
 	}
+}
+
+// openStoreNamed returns an empty store of the kind name (embedded or
+// postgis), closed when t ends.
+func openStoreNamed(t *testing.T, name string) geo.Store {
+	t.Helper()
+	var store geo.Store
+	if name == "embedded" {
+		st, err := embedded.Open(t.TempDir())
+		if err != nil {
+			t.Fatalf("embedded.Open = %v", err)
+		}
+		store = st
+	} else {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		st, err := postgis.Open(ctx, pgtest.NewDatabase(t), nil)
+		if err != nil {
+			t.Fatalf("postgis.Open = %v", err)
+		}
+		if err := st.Migrate(ctx); err != nil {
+			t.Fatalf("Migrate = %v", err)
+		}
+		store = st
+	}
+	t.Cleanup(func() { store.Close() })
+	return store
+}
+
+// runScript runs the browser script map/<script> with node, the
+// environment env (NAME=value) added to the process's and HM_OUT_DIR set
+// to test-output/, within timeout, and returns its output; a script that
+// fails fails t with its output.
+func runScript(t *testing.T, node, script string, timeout time.Duration, env ...string) []byte {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	outDir := filepath.Join(root, "test-output")
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, script)
+	cmd.Dir = "map"
+	cmd.Env = append(append(os.Environ(), "HM_OUT_DIR="+outDir, "HM_CHROMIUM="+chromium), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("node %s: %v\n%s", script, err, out)
+	}
+	return out
 }
 
 func runWater(t *testing.T, node, name string, store geo.Store) {
@@ -92,23 +123,7 @@ func runWater(t *testing.T, node, name string, store geo.Store) {
 	}
 	srv := httptest.NewServer(api.NewServer(store, api.Options{Map: Handler(""), CacheBytes: api.DefaultCacheBytes}))
 	defer srv.Close()
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	outDir := filepath.Join(root, "test-output")
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	tctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(tctx, node, "test/water.mjs")
-	cmd.Dir = "map"
-	cmd.Env = append(os.Environ(), "HM_BASE_URL="+srv.URL, "HM_OUT_DIR="+outDir, "HM_STORE="+name, "HM_CHROMIUM="+chromium,
+	out := runScript(t, node, "test/water.mjs", 3*time.Minute, "HM_BASE_URL="+srv.URL, "HM_STORE="+name,
 		"HM_CREW_CODE="+crewCode, "HM_PLANNER_TOKEN="+plannerToken, "HM_GAUGE="+gauge, "HM_LIMIT="+fmt.Sprint(limit))
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("node test/water.mjs: %v\n%s", err, out)
-	}
 	t.Logf("node test/water.mjs (%s):\n%s", name, out)
 }
