@@ -284,10 +284,16 @@ func TestAugust18OverHTTP(t *testing.T) {
 		for v := 1; v <= 4; v++ {
 			e.capDoc(t, e.ts.URL+capMessagePath(id, int64(v)))
 		}
-		// The planner sees every delivery, recorded.
-		r = chk.check(http.MethodGet, "/alerts/"+id+"/deliveries", "", auth(geo.RolePlanner)...)
-		if strings.Count(r.Body.String(), `"ok":true`) != 4 {
-			t.Errorf("deliveries = %s, want the 4 steps delivered", r.Body)
+		// The planner sees every delivery, recorded (the last one is
+		// recorded just after the robot answered: wait for it).
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			r = chk.check(http.MethodGet, "/alerts/"+id+"/deliveries", "", auth(geo.RolePlanner)...)
+			if strings.Count(r.Body.String(), `"ok":true`) == 4 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("deliveries = %s, want the 4 steps delivered", r.Body)
+			}
 		}
 		if r := e.do(geo.RoleCrew, http.MethodGet, "/alerts/"+id+"/deliveries", ""); r.status != http.StatusForbidden {
 			t.Errorf("deliveries as a crew = %d, want 403", r.status)
