@@ -11,7 +11,7 @@ import (
 	"hazardmap/geo"
 )
 
-// The outbox of alert deliveries (geo/outbox.go, migrations/006_outbox.sql).
+// The outbox of alert deliveries (geo/outbox.go, migrations/007_outbox.sql).
 
 // Statements of the outbox.
 const (

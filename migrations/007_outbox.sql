@@ -1,4 +1,4 @@
--- 006: the outbox of alert deliveries (geo/outbox.go). Every alert step
+-- 007: the outbox of alert deliveries (geo/outbox.go). Every alert step
 -- (a row of alerts written by OpenAlert or ChangeAlert) puts a row here
 -- in the same transaction, so that no step is lost between its commit
 -- and its hand-over to the WeCom robot. Dispatchers on any instance claim
