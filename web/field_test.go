@@ -19,9 +19,6 @@ import (
 
 	"hazardmap/api"
 	"hazardmap/geo"
-	"hazardmap/geo/embedded"
-	"hazardmap/geo/postgis"
-	"hazardmap/geo/postgis/pgtest"
 )
 
 // TestFieldModeInBrowser runs map/test/field.mjs in headless Chromium
@@ -37,39 +34,27 @@ import (
 // 待定位 on the crew's open map through /events. Screenshots at 360×640 go
 // to test-output/field-*.png.
 func TestFieldModeInBrowser(t *testing.T) {
-	node := browserOrSkip(t)
+	node := nodeOrSkip(t)
+	_, err := os.Stat(chromium)
+	needTool(t, chromium, err == nil)
+	_, err = os.Stat("map/node_modules/playwright-core/package.json")
+	needTool(t, "web/map/node_modules (npm ci)", err == nil)
 
 	for _, name := range []string{"embedded", "postgis"} {
-		t.Run(name, func(t *testing.T) {
-			var store geo.Store
-			if name == "embedded" {
-				st, err := embedded.Open(t.TempDir())
-				if err != nil {
-					t.Fatalf("embedded.Open = %v", err)
-				}
-				store = st
-			} else {
-				dbURL := pgtest.NewDatabase(t)
-				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-				defer cancel()
-				st, err := postgis.Open(ctx, dbURL, nil)
-				if err != nil {
-					t.Fatalf("postgis.Open = %v", err)
-				}
-				if err := st.Migrate(ctx); err != nil {
-					t.Fatalf("Migrate = %v", err)
-				}
-				store = st
-			}
-			t.Cleanup(func() { store.Close() })
-			runField(t, node, name, store)
-		})
+		t.Run(name, func(t *testing.T) { runField(t, node, name, openStoreNamed(t, name)) })
 	}
 }
 
 func runField(t *testing.T, node, name string, store geo.Store) {
 	ctx := context.Background()
 	seedData(t, store)
+	code := func(who string, role geo.Role) string {
+		_, c, err := geo.IssueSignInCode(ctx, store, who, role, 24*time.Hour, 0, time.Now())
+		if err != nil {
+			t.Fatalf("IssueSignInCode(%s) = %v", who, err)
+		}
+		return c
+	}
 	_, plannerToken, err := geo.IssueToken(ctx, store, "browser test planner API", geo.RolePlanner, time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -85,16 +70,15 @@ func runField(t *testing.T, node, name string, store geo.Store) {
 	srv := httptest.NewServer(chaos.wrap(api.NewServer(store, api.Options{Map: Handler(""), CacheBytes: api.DefaultCacheBytes})))
 	defer srv.Close()
 
-	runScript(t, node, "test/field.mjs", 6*time.Minute,
+	out := runScript(t, node, "test/field.mjs", 6*time.Minute,
 		"HM_BASE_URL="+srv.URL,
-		"HM_OUT_DIR="+testOutput(t),
 		"HM_STORE="+name,
-		"HM_CHROMIUM="+chromium,
-		"HM_CREW_CODE="+signInCode(t, store, "城建局一队", geo.RoleCrew),
-		"HM_PLANNER_CODE="+signInCode(t, store, "规划科 王工", geo.RolePlanner),
+		"HM_CREW_CODE="+code("城建局一队", geo.RoleCrew),
+		"HM_PLANNER_CODE="+code("规划科 王工", geo.RolePlanner),
 		"HM_PLANNER_TOKEN="+plannerToken,
 		"HM_PHOTO="+photo,
 	)
+	t.Logf("node test/field.mjs (%s):\n%s", name, out)
 }
 
 // phoneJPEG returns a w×h JPEG with an EXIF segment that holds a position

@@ -49,14 +49,13 @@ func TestFilesInBrowser(t *testing.T) {
 		WritesPerMinute: api.DefaultWritesPerMinute, FileBuilds: 1}))
 	defer srv.Close()
 
-	runScript(t, node, "test/files.mjs", 4*time.Minute,
+	out := runScript(t, node, "test/files.mjs", 4*time.Minute,
 		"HM_BASE_URL="+srv.URL,
-		"HM_OUT_DIR="+testOutput(t),
-		"HM_CHROMIUM="+chromium,
 		"HM_CREW_CODE="+signInCode(t, store, "城建局一队", geo.RoleCrew),
 		"HM_PLANNER_CODE="+signInCode(t, store, "规划科 王工", geo.RolePlanner),
 		"HM_PLANNER_TOKEN="+plannerToken,
 		"HM_POINT="+point, "HM_DEPOT="+depot,
 		"HM_CONTACT_NAME="+name, "HM_CONTACT_PHONE="+phone, "HM_CONTACT_TEL="+tel, "HM_KEEPER_NAME="+keeper,
 	)
+	t.Logf("node test/files.mjs:\n%s", out)
 }
