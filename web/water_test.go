@@ -28,13 +28,16 @@ import (
 // appears on the open map, the marker turns red, and 确认 acknowledges
 // the alert. Screenshots go to test-output/water-*.png.
 func TestWaterInBrowser(t *testing.T) {
-	node := nodeOrSkip(t)
-	_, err := os.Stat(chromium)
-	needTool(t, chromium, err == nil)
-	_, err = os.Stat("map/node_modules/playwright-core/package.json")
-	needTool(t, "web/map/node_modules (npm ci)", err == nil)
+	onEachStore(t, runWater)
+}
+
+// onEachStore runs a browser script's test, run, on each store (embedded,
+// PostGIS), each empty, as a subtest named after it; node is the path of
+// node. It skips (or, under CI, fails) when the browser is missing.
+func onEachStore(t *testing.T, run func(t *testing.T, node, name string, store geo.Store)) {
+	node := browserOrSkip(t)
 	for _, name := range []string{"embedded", "postgis"} {
-		t.Run(name, func(t *testing.T) { runWater(t, node, name, openStoreNamed(t, name)) })
+		t.Run(name, func(t *testing.T) { run(t, node, name, openStoreNamed(t, name)) })
 	}
 }
 

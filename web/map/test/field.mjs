@@ -3,57 +3,17 @@
 // web/field_test.go starts on each store. It prints one line per check and
 // exits 1 if any failed.
 //
-// Environment:
-//   HM_BASE_URL       the server (required)
-//   HM_OUT_DIR        where screenshots go (default ./test-output)
-//   HM_STORE          the store's name, for the output
-//   HM_CHROMIUM       the browser (default /usr/bin/chromium)
+// Environment (besides harness.mjs's HM_BASE_URL, HM_OUT_DIR, HM_STORE, HM_CHROMIUM):
 //   HM_CREW_CODE      a one-time sign-in code of a crew (opened as a link)
 //   HM_PLANNER_CODE   a one-time sign-in code of a planner (typed in the panel)
 //   HM_PLANNER_TOKEN  a planner's bearer token, to check the server's side
 //   HM_PHOTO          a JPEG from a "camera" (2400×1800, with EXIF)
-import { chromium } from "playwright-core";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { harness, within, openPanel, MOBILE as PHONE } from "./harness.mjs";
 
-const base = (process.env.HM_BASE_URL || "").replace(/\/$/, "");
-if (!base) {
-  console.error("field.mjs: set HM_BASE_URL");
-  process.exit(2);
-}
-const out = process.env.HM_OUT_DIR || "test-output";
-mkdirSync(out, { recursive: true });
-const store = process.env.HM_STORE || "store";
+const { base, store, check, shot, api: get, launch, run } = harness("field.mjs", { shots: "field-", tagged: true });
 const planner = process.env.HM_PLANNER_TOKEN;
-
-const failures = [];
-function check(ok, what, detail = "") {
-  console.log(`${ok ? "ok  " : "FAIL"} [${store}] ${what}${detail ? ` — ${detail}` : ""}`);
-  if (!ok) failures.push(what);
-  return ok;
-}
-
-async function api(path, init = {}) {
-  const res = await fetch(base + path, { ...init, headers: { Accept: "application/json", Authorization: `Bearer ${planner}`, ...(init.headers || {}) } });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return res.headers.get("Content-Type")?.includes("json") ? res.json() : res.arrayBuffer();
-}
+const api = (path, init) => get(path, { token: planner, init });
 const chaos = (body) => fetch(`${base}/test/chaos`, { method: "POST", body: JSON.stringify(body) }).then((r) => r.json());
-
-async function shot(page, name) {
-  const path = join(out, `field-${store}-${name}`);
-  await page.screenshot({ path });
-  console.log(`screenshot ${path}`);
-}
-
-async function within(page, ms, fn, arg) {
-  const t0 = Date.now();
-  const ok = await page.waitForFunction(fn, arg, { timeout: ms, polling: 100 }).then(
-    () => true,
-    () => false,
-  );
-  return ok ? Date.now() - t0 : -1;
-}
 
 // reports returns the reports of a point (newest first), as a planner sees them.
 async function reports(id) {
@@ -68,14 +28,11 @@ const points = wps.filter((f) => f.geometry?.type === "Point").slice(0, 4).map((
 const unlocated = wps.filter((f) => !f.geometry).map((f) => f.id);
 console.log(`[${store}] ${all.length} features, ${located} located; report points ${points.join(",")}; unlocated ${unlocated.slice(0, 2).join(",")}`);
 
-const browser = await chromium.launch({
-  executablePath: process.env.HM_CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
-const MOBILE = { viewport: { width: 360, height: 640 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2, locale: "zh-CN", serviceWorkers: "allow" };
+const browser = await launch();
+const MOBILE = { ...PHONE, serviceWorkers: "allow" };
 const SPOT = { latitude: 34.7902, longitude: 113.3801 };
 
-try {
+await run(browser, async () => {
   // ------------------------------------------------------------ 1. sign in through the link
   const crew = await browser.newContext({ ...MOBILE, permissions: ["geolocation"], geolocation: { ...SPOT, accuracy: 12 } });
   const page = await crew.newPage();
@@ -158,7 +115,7 @@ try {
   const [U1, U2] = unlocated;
   for (const [id, accuracy] of [[U1, 6], [U2, 20]]) {
     await crew.setGeolocation({ ...SPOT, accuracy });
-    await page.locator('#toolbar [data-panel="unlocated"]').tap();
+    if ((await page.locator('#sheet[data-panel="unlocated"]:not([hidden])').count()) === 0) await openPanel(page, "unlocated");
     await page.locator(`#sheet .hm-unlocated-item[data-id="${id}"] > summary`).tap();
     await page.locator(`#sheet [data-locate-here="${id}"]`).tap();
     if (accuracy > 10) {
@@ -207,8 +164,7 @@ try {
   await page.evaluate((id) =>
     window.hazardmap.app.outbox.add({ id: crypto.randomUUID(), kind: "report", collection: "waterlogging_points", featureId: id, name: "待发送测试", body: { depth_cm: 8, status: "ponding", observed_at: new Date(Date.now() + 1000).toISOString() }, observedAt: new Date(Date.now() + 1000).toISOString() }),
   points[3]);
-  await page.locator('#toolbar [data-panel="outbox"]').tap();
-  await page.waitForSelector('#sheet[data-panel="outbox"]:not([hidden])');
+  await openPanel(page, "outbox");
   const states = await page.locator("#sheet [data-outbox-id]").evaluateAll((els) => [...new Set(els.map((e) => e.dataset.state))].sort());
   const reason = await page.locator('#sheet [data-state="rejected"] [data-reason]').first().textContent().catch(() => "");
   check(JSON.stringify(states) === JSON.stringify(["delivered", "pending", "rejected", "sending"]), "the outbox shows items 待发送, 发送中, 已送达 and 被拒绝", states.join(","));
@@ -254,7 +210,7 @@ try {
   console.log(`[${store}] chaos: requests dropped before the server ${stats.before}, answers dropped after the commit ${stats.after}`);
 
   // ------------------------------------------------------------ 8. a planner accepts; the crew's map follows
-  await page.locator('#toolbar [data-panel="unlocated"]').tap();
+  await openPanel(page, "unlocated");
   await page.waitForSelector(`#sheet .hm-unlocated-item[data-id="${U1}"]`);
   const desk = await browser.newContext({ ...MOBILE });
   const pp = await desk.newPage();
@@ -266,7 +222,7 @@ try {
   const planned = await within(pp, 10000, () => document.documentElement.dataset.role === "planner");
   check(planned >= 0 && (await pp.locator("#who").textContent()).includes("规划人员"), "a planner signs in by typing the code", await pp.locator("#who").textContent());
   await pp.waitForSelector('#toolbar [data-panel="review"]:not([hidden])', { timeout: 10000 });
-  await pp.locator('#toolbar [data-panel="review"]').tap();
+  await openPanel(pp, "review");
   await pp.waitForSelector(`#sheet [data-accept]`, { timeout: 10000 });
   const listed = await pp.locator("#sheet [data-proposal-id]").count();
   check(listed >= 2, "the review panel lists the pending proposals", `${listed}`);
@@ -315,11 +271,4 @@ try {
   check(errors.length === 0, "no page errors on the crew's phone", errors.join(" | "));
   await desk.close();
   await crew.close();
-} catch (err) {
-  check(false, "field run", err.stack || String(err));
-} finally {
-  await browser.close();
-}
-
-console.log(failures.length ? `\n${failures.length} check(s) failed` : "\nall checks passed");
-process.exit(failures.length ? 1 : 0);
+});
