@@ -14,7 +14,7 @@
 //   HM_PLANNER_TOKEN    live-update checks run (they change the data: run last)
 import { harness, within as waitFor, openPanel, MOBILE, DESKTOP } from "./harness.mjs";
 
-const { base, check, shot, api: get, launch, run } = harness("browser.mjs");
+const { base, check, checkBar, shot, api: get, launch, run } = harness("browser.mjs");
 const xssID = process.env.HM_XSS_ID || "";
 const XSS = "<img src=x onerror=alert(1)>";
 const maxBytes = Number(process.env.HM_MAX_BYTES || 150 * 1024);
@@ -372,6 +372,7 @@ await run(browser, async () => {
     check(markers === located.length, `${where}: one marker per located feature`, `${markers} markers, API has ${located.length} located`);
     check((await page.locator("#title").textContent()).includes("荥阳"), `${where}: Chinese title`);
     await shot(page, "mobile-360x640.png");
+    await checkBar(page, `${where} public`, ["layers", "reach", "unlocated", "locate"]);
     await noHorizontalScroll(page, where);
     await touchTargets(page, where);
 

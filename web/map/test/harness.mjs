@@ -71,6 +71,40 @@ export function harness(script, { shots = "", tagged = false } = {}) {
       return res.headers.get("Content-Type")?.includes("json") ? res.json() : res.arrayBuffer();
     },
 
+    /**
+     * checkBar checks the bottom bar at a phone's width: its tabs are want
+     * (panel names, in order), each label on one line, not cut, inside its
+     * tab, and no count over a label.
+     */
+    async checkBar(page, where, want) {
+      const tabs = await page.evaluate(() =>
+        [...document.querySelectorAll("#toolbar .hm-tab")]
+          .filter((b) => !b.hidden)
+          .map((b) => {
+            const label = b.querySelector(".hm-tab-label");
+            const l = label.getBoundingClientRect();
+            const r = b.getBoundingClientRect();
+            const count = b.querySelector(".hm-count");
+            const c = count.hidden ? null : count.getBoundingClientRect();
+            const line = parseFloat(getComputedStyle(label).lineHeight) || 16;
+            return {
+              panel: b.dataset.panel,
+              text: label.textContent,
+              oneLine: l.height < line * 1.5,
+              whole: label.scrollWidth <= label.clientWidth + 1,
+              inside: l.left >= r.left - 0.5 && l.right <= r.right + 0.5 && l.bottom <= r.bottom + 0.5,
+              clear: !c || c.bottom <= l.top || c.top >= l.bottom || c.right <= l.left || c.left >= l.right,
+            };
+          }),
+      );
+      const bad = tabs.filter((x) => !(x.oneLine && x.whole && x.inside && x.clear));
+      check(
+        tabs.map((x) => x.panel).join() === want.join() && bad.length === 0,
+        `${where}: the bar holds ${want.join(", ")}, each label on one line, whole, and no count over a label`,
+        JSON.stringify(bad.length ? bad : tabs.map((x) => `${x.panel}:${x.text}`)),
+      );
+    },
+
     /** launch starts headless Chromium. */
     launch() {
       return chromium.launch({

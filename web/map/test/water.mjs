@@ -5,8 +5,10 @@
 //   - its marker is coloured by the level against today's limit;
 //   - its popup draws the last 72 hours with the flood-limit line (the
 //     line's red pixels are found on the canvas at the limit's height);
-//   - a crew signed in through a one-time link enters a reading 0.15 m
-//     over the limit from the popup; the alert opens on the server, the
+//   - a crew signed in through a one-time link types a reading 0.15 m
+//     over the limit in centimetres by mistake: the form says the gauge
+//     cannot read it and offers the level in metres, which is sent from
+//     the popup; the alert opens on the server, the
 //     red banner with 确认 appears on the open map and the marker turns
 //     red; 确认 with a note acknowledges it (checked on the server);
 //   - a page nobody signed in to shows no banner.
@@ -75,7 +77,18 @@ await run(browser, async () => {
   // --------------------------------------------------- a reading from the popup
   const form = page.locator(`[data-reading-form="${gauge}"]`);
   check((await form.count()) === 1, "the popup has the enter-reading form for a crew");
-  await form.locator('input[name="level"]').fill(String(limit + 0.15));
+  // In centimetres by mistake: outside what the gauge reads (140–160 m, water_test.go).
+  const typed = String(Math.round((limit + 0.15) * 100));
+  await form.locator('input[name="level"]').fill(typed);
+  const rule = (await form.locator("[data-reading-error]").textContent().catch(() => "")) ?? "";
+  const fix = await form.locator("[data-reading-fix]").getAttribute("data-reading-fix").catch(() => null);
+  check(rule.includes("可测水位") && Number(fix) === Math.round((limit + 0.15) * 100) / 100, "a level the gauge cannot read is said as it is typed, with the level in metres offered", `${typed}: ${rule} (${fix})`);
+  await shot(page, "reading-rule.png");
+  await form.locator("[data-reading-send]").click();
+  await page.waitForTimeout(300);
+  check((await page.evaluate(() => document.documentElement.dataset.outboxItems)) === "0", "…and it is not queued");
+  await form.locator("[data-reading-fix]").click();
+  check(Number(await form.locator('input[name="level"]').inputValue()) === Number(fix) && (await form.locator("[data-reading-error]").count()) === 0, "the offered level replaces what was typed");
   await form.locator('input[name="note"]').fill("水尺读数，人工观测");
   const sentAt = Date.now();
   await form.locator("[data-reading-send]").click();
