@@ -54,12 +54,12 @@ func parseHistoryQuery(v url.Values, extra ...string) (historyQuery, error) {
 			}
 		case "from", "to":
 			var t time.Time
-			if t, err = time.Parse(time.RFC3339Nano, raw); err != nil {
+			if t, err = parseInstant(raw); err != nil {
 				err = geo.InvalidField(name, "want an RFC 3339 date-time with a zone, e.g. 2024-07-20T08:00:00+08:00")
 			} else if name == "from" {
-				q.From = t.UTC()
+				q.From = t
 			} else {
-				q.To = t.UTC()
+				q.To = t
 			}
 		case "limit":
 			q.Limit, err = strconv.Atoi(raw)

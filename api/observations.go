@@ -82,10 +82,10 @@ func parseObservation(raw []byte) (geo.Observation, error) {
 			var s string
 			t, err := time.Time{}, json.Unmarshal(v, &s)
 			if err == nil {
-				t, err = time.Parse(time.RFC3339Nano, s)
+				t, err = parseInstant(s)
 			}
 			if err != nil {
-				add(name, "want an RFC 3339 date-time with a zone, e.g. 2024-07-20T08:05:00+08:00")
+				add(name, "want an RFC 3339 date-time with a zone, e.g. 2024-07-20T08:05:00+08:00 (or no observed_at)")
 				break
 			}
 			o.ObservedAt = t

@@ -48,6 +48,11 @@ func TestIntersects(t *testing.T) {
 	}
 }
 
+// sq is a square ring from (x0, y0) to (x1, y1).
+func sq(x0, y0, x1, y1 float64) orb.Ring {
+	return orb.Ring{{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}, {x0, y0}}
+}
+
 func TestValidateGeometry(t *testing.T) {
 	all := []string{"Point", "LineString", "Polygon", "MultiPolygon", "MultiPoint", "MultiLineString"}
 	cases := []struct {
@@ -66,6 +71,20 @@ func TestValidateGeometry(t *testing.T) {
 		{"empty polygon", orb.Polygon{}, false},
 		{"empty multipoint", orb.MultiPoint{}, false},
 		{"good polygon", orb.Polygon{{{0, 0}, {1, 0}, {1, 1}, {0, 0}}}, true},
+		{"repeated positions", orb.Polygon{{{0, 0}, {1, 0}, {1, 0}, {1, 1}, {0, 0}}}, true},
+		{"polygon with hole", orb.Polygon{sq(0, 0, 10, 10), sq(2, 2, 4, 4)}, true},
+		{"hole touching the exterior at a point", orb.Polygon{sq(0, 0, 10, 10), {{0, 5}, {3, 4}, {3, 6}, {0, 5}}}, true},
+		{"bow tie", orb.Polygon{{{0, 0}, {1, 1}, {1, 0}, {0, 1}, {0, 0}}}, false},
+		{"ring touching itself", orb.Polygon{{{0, 0}, {4, 0}, {4, 4}, {2, 0}, {0, 4}, {0, 0}}}, false},
+		{"spike", orb.Polygon{{{0, 0}, {4, 0}, {4, 4}, {4, 2}, {0, 4}, {0, 0}}}, false},
+		{"three distinct positions only once deduped", orb.Polygon{{{0, 0}, {1, 0}, {1, 0}, {0, 0}}}, false},
+		{"collinear ring", orb.Polygon{{{0, 0}, {1, 0}, {2, 0}, {0, 0}}}, false},
+		{"hole outside", orb.Polygon{sq(0, 0, 10, 10), sq(20, 20, 21, 21)}, false},
+		{"hole crossing the exterior", orb.Polygon{sq(0, 0, 10, 10), sq(8, 8, 12, 12)}, false},
+		{"hole sharing an edge", orb.Polygon{sq(0, 0, 10, 10), sq(0, 0, 2, 2)}, false},
+		{"hole in a hole", orb.Polygon{sq(0, 0, 10, 10), sq(1, 1, 9, 9), sq(2, 2, 3, 3)}, false},
+		{"multipolygon with a bow tie", orb.MultiPolygon{{sq(0, 0, 1, 1)}, {{{0, 0}, {1, 1}, {1, 0}, {0, 1}, {0, 0}}}}, false},
+		{"too many positions", orb.LineString(make([]orb.Point, MaxPositions+1)), false},
 	}
 	for _, c := range cases {
 		err := ValidateGeometry(c.g, all)

@@ -318,10 +318,15 @@ func (f Filter) Matches(props map[string]any) bool {
 }
 
 // ValidateID checks a client-chosen feature id: 1 to 100 characters of
-// letters, digits, '-', '_' and '.', so that ids are safe in URLs.
+// letters, digits, '-', '_' and '.', so that ids are safe in URLs; not
+// "." nor "..", which a URL path cannot hold as a segment (clients and
+// servers remove them: …/items/.. is the collection).
 func ValidateID(id string) error {
 	if id == "" || len(id) > 100 {
 		return InvalidField("id", "must be 1 to 100 characters")
+	}
+	if id == "." || id == ".." {
+		return InvalidField("id", "%q cannot be a feature id: a URL path cannot hold it as a segment", id)
 	}
 	for _, r := range id {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {

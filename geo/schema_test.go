@@ -3,6 +3,7 @@ package geo
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/paulmach/orb"
@@ -215,6 +216,15 @@ func TestCanFilter(t *testing.T) {
 	} {
 		if got := sc.CanFilter(c.name, c.role); got != c.want {
 			t.Errorf("CanFilter(%s, %s) = %v, want %v", c.name, c.role, got, c.want)
+		}
+	}
+}
+
+func TestValidateID(t *testing.T) {
+	for id, ok := range map[string]bool{"d-1": true, "a.b": true, "...": true, "_": true, ".": false, "..": false, "": false,
+		"a/b": false, "a b": false, "a\x00": false, "\xff": false, "荥阳": false, strings.Repeat("a", 101): false} {
+		if err := ValidateID(id); (err == nil) != ok {
+			t.Errorf("ValidateID(%q) = %v, want ok=%v", id, err, ok)
 		}
 	}
 }
