@@ -102,7 +102,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	go pruneKeys(ctx, store, log)
 	srv := &http.Server{
-		Handler:           handler,
+		Handler: handler,
+		// Headers beyond MaxHeaderBytes are a 431, as problem JSON like
+		// net/http's other own answers (api.Listener, below).
+		MaxHeaderBytes:    api.MaxHeaderBytes,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -115,7 +118,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// to another instance, resuming with Last-Event-ID).
 	srv.RegisterOnShutdown(func() { handler.Close() })
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- srv.Serve(api.Listener(ln)) }()
 	log.Info("serving", "url", "http://"+ln.Addr().String()+"/", "store", storeName(c))
 	fmt.Fprintf(stdout, "hazardmap: serving http://%s/\n", ln.Addr())
 
