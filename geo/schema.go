@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Type is the JSON type of a property.
@@ -143,6 +144,30 @@ func (s *Schema) Validate(f *Feature) error {
 	return &Error{Kind: Invalid, Message: "invalid feature for " + s.ID, Fields: errs}
 }
 
+// Lengths of text properties. A filterable property is indexed (PostGIS
+// keeps a B-tree of it, whose entries hold at most 2 704 bytes: 200
+// characters of Chinese take 600); the longest text of the report's data
+// (a location_source) has 739 characters.
+const (
+	MaxTextRunes       = 4000
+	MaxFilterableRunes = 200
+)
+
+// checkString returns what is wrong with the string value s of p, or "".
+func checkString(p Property, s string) string {
+	limit := MaxTextRunes
+	if p.Filterable {
+		limit = MaxFilterableRunes
+	}
+	switch {
+	case !ValidText(s):
+		return "must be valid UTF-8 without the NUL character (U+0000)"
+	case utf8.RuneCountInString(s) > limit:
+		return fmt.Sprintf("must be at most %d characters", limit)
+	}
+	return ""
+}
+
 func checkValue(path string, p Property, v any) []FieldError {
 	bad := func(format string, args ...any) []FieldError {
 		return []FieldError{{Field: path, Detail: fmt.Sprintf(format, args...)}}
@@ -159,8 +184,8 @@ func checkValue(path string, p Property, v any) []FieldError {
 		if !ok {
 			return bad("want a string, got %s", jsonType(v))
 		}
-		if strings.ContainsRune(s, 0) {
-			return bad("must not contain the NUL character (U+0000)")
+		if err := checkString(p, s); err != "" {
+			return bad("%s", err)
 		}
 		if len(p.Enum) > 0 && !slices.Contains(p.Enum, s) {
 			return bad("%q is not one of %s", s, strings.Join(p.Enum, ", "))
@@ -199,8 +224,8 @@ func checkValue(path string, p Property, v any) []FieldError {
 			switch {
 			case !ok:
 				errs = append(errs, FieldError{Field: item, Detail: "want a string, got " + jsonType(x)})
-			case strings.ContainsRune(s, 0):
-				errs = append(errs, FieldError{Field: item, Detail: "must not contain the NUL character (U+0000)"})
+			case checkString(p, s) != "":
+				errs = append(errs, FieldError{Field: item, Detail: checkString(p, s)})
 			case len(p.Enum) > 0 && !slices.Contains(p.Enum, s):
 				errs = append(errs, FieldError{Field: item, Detail: fmt.Sprintf("%q is not one of %s", s, strings.Join(p.Enum, ", "))})
 			}
@@ -340,6 +365,9 @@ func ValidateID(id string) error {
 // canonical JSON form, geometry normalized, everything validated. f itself
 // is not changed. Every Store calls it before every write.
 func (s *Schema) Prepare(f *Feature) (*Feature, error) {
+	if err := CheckPropertiesText(f.Properties); err != nil {
+		return nil, err
+	}
 	props, err := CanonicalProperties(f.Properties)
 	if err != nil {
 		return nil, err
@@ -387,7 +415,10 @@ func (s *Schema) CheckQuery(q Query) error {
 		var typed bool
 		switch p.Type {
 		case String, StringList:
-			_, typed = f.Value.(string)
+			var v string
+			if v, typed = f.Value.(string); typed && !ValidText(v) {
+				return CheckText(f.Property, v)
+			}
 		case Integer:
 			n, ok := f.Value.(float64)
 			typed = ok && n == math.Trunc(n) && math.Abs(n) <= 1<<53

@@ -342,6 +342,9 @@ func matches(f *geo.Feature, q geo.Query) bool {
 
 // Feature returns one feature.
 func (s *Store) Feature(ctx context.Context, c, id string) (*geo.Feature, error) {
+	if err := geo.CheckText("id", id); err != nil {
+		return nil, err
+	}
 	if _, err := s.schema(c); err != nil {
 		return nil, err
 	}
@@ -585,6 +588,9 @@ func (s *Store) Replace(ctx context.Context, c string, f *geo.Feature) error {
 
 // Patch applies p to feature id at version.
 func (s *Store) Patch(ctx context.Context, c, id string, version int64, p geo.Patch) (*geo.Feature, error) {
+	if err := geo.CheckText("id", id); err != nil {
+		return nil, err
+	}
 	sc, err := s.schema(c)
 	if err != nil {
 		return nil, err
@@ -612,6 +618,9 @@ func (s *Store) Patch(ctx context.Context, c, id string, version int64, p geo.Pa
 
 // Delete removes feature id at version.
 func (s *Store) Delete(ctx context.Context, c, id string, version int64) error {
+	if err := geo.CheckText("id", id); err != nil {
+		return err
+	}
 	if _, err := s.schema(c); err != nil {
 		return err
 	}

@@ -64,6 +64,7 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 	cases = append(cases, reachCases()...)
 	cases = append(cases, fieldCases()...) // field.go
 	cases = append(cases, viewCases()...)
+	cases = append(cases, textCases()...) // text.go
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
