@@ -159,9 +159,9 @@ func checkBatch(b *pgx.Batch) error {
 type errBatch struct{ err error }
 
 func (b errBatch) Exec() (pgconn.CommandTag, error) { return pgconn.CommandTag{}, b.err }
-func (b errBatch) Query() (pgx.Rows, error)        { return nil, b.err }
-func (b errBatch) QueryRow() pgx.Row               { return errRow(b) }
-func (b errBatch) Close() error                    { return b.err }
+func (b errBatch) Query() (pgx.Rows, error)         { return nil, b.err }
+func (b errBatch) QueryRow() pgx.Row                { return errRow(b) }
+func (b errBatch) Close() error                     { return b.err }
 
 // Tx returns nil: the batch began no transaction.
 func (b errBatch) Tx() pgx.Tx { return nil }
