@@ -35,7 +35,7 @@ func (s *Server) handleItems(sc *geo.Schema) http.HandlerFunc {
 		// The key names the view: a planner's page (household detail) is
 		// never served to anyone else.
 		key := "items\x00" + sc.ID + "\x00" + base + "\x00" + q.Canonical() + "\x00" + viewName(role)
-		s.serveCached(w, r, sc.ID, key, func(ctx context.Context) (*response, error) {
+		s.serveCached(w, r, sc.ID, key, q.Limit, func(ctx context.Context) (*response, error) {
 			return s.buildItems(ctx, sc, q, base, role)
 		})
 	}

@@ -159,7 +159,13 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	switch {
 	case status >= 500:
-		s.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
+		// An internal error is a fault; the store being away, or the
+		// server refusing work beyond its limits, is a state: a warning.
+		level := slog.LevelError
+		if k == geo.Unavailable {
+			level = slog.LevelWarn
+		}
+		s.log.LogAttrs(r.Context(), level, "request failed",
 			slog.String("request_id", p.RequestID), slog.String("method", r.Method),
 			slog.String("path", r.URL.Path), slog.Int("status", status), slog.Any("error", err))
 		if k == geo.Internal {

@@ -94,17 +94,29 @@ func (rs *response) size() int64 {
 }
 
 // serve writes rs for r: the gzip form when r accepts it, a 304 when r's
-// validators still match, no body for HEAD.
+// validators still match, no body for HEAD. A large body waits for room
+// to be sent (limits.go), or is a 503.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, rs *response) {
 	h := w.Header()
-	body, etag := rs.body, rs.etag
-	h.Add("Vary", "Accept-Encoding")
-	h.Add("Vary", "Authorization") // the view depends on the token's role
+	body, etag, gzipped := rs.body, rs.etag, false
 	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
 		if gz := rs.gzipped(); gz != nil {
-			body, etag = gz, gzipETag(etag)
-			h.Set("Content-Encoding", "gzip")
+			body, etag, gzipped = gz, gzipETag(etag), true
 		}
+	}
+	notMod := notModified(r.Header, etag, rs.modified)
+	if !notMod && r.Method != http.MethodHead {
+		sent, err := s.limits.sending(r.Context(), len(body))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		defer sent()
+	}
+	h.Add("Vary", "Accept-Encoding")
+	h.Add("Vary", "Authorization") // the view depends on the token's role
+	if gzipped {
+		h.Set("Content-Encoding", "gzip")
 	}
 	h.Set("Cache-Control", revalidate)
 	if rs.private {
@@ -119,7 +131,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rs *response) {
 	for _, l := range rs.links {
 		h.Add("Link", l)
 	}
-	if notModified(r.Header, etag, rs.modified) {
+	if notMod {
 		h.Del("Content-Encoding")
 		w.WriteHeader(http.StatusNotModified)
 		return

@@ -42,6 +42,10 @@ type Options struct {
 	// token per minute on this instance (ratelimit.go); over it a write
 	// gets 429 with Retry-After. 0 turns the limit off.
 	WritesPerMinute int
+	// Limits bound the large builds and bodies of all requests together
+	// (limits.go); cmd passes DefaultLimits. The zero Limits bounds
+	// nothing.
+	Limits Limits
 }
 
 // Server answers the HTTP API over one store.
@@ -60,6 +64,8 @@ type Server struct {
 	limiter *httprate.RateLimiter
 	// events fans the store's changes out to the SSE clients (hub.go).
 	events *hub
+	// limits bounds large builds and bodies (limits.go).
+	limits *limiter
 }
 
 // NewServer returns the HTTP handler of the service over store.
@@ -72,7 +78,7 @@ func NewServer(store geo.Store, opts Options) *Server {
 	}
 	opts.BaseURL = strings.TrimSuffix(opts.BaseURL, "/")
 	s := &Server{store: store, log: opts.Logger, opts: opts, schemas: geo.Schemas(),
-		cache: newCache(opts.CacheBytes)}
+		cache: newCache(opts.CacheBytes), limits: newLimiter(opts.Limits)}
 	s.limiter = s.newLimiter()
 	s.events = newHub(store, opts.Logger)
 	s.handler = s.routes()

@@ -90,6 +90,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		CacheBytes:      c.cacheBytes,
 		BaseURL:         c.baseURL,
 		WritesPerMinute: c.writeRate,
+		// Large builds and bodies are bounded by what this machine has:
+		// cores and memory (api.DefaultLimits, README "Reliability").
+		Limits: api.DefaultLimits(),
 	})
 	// With the embedded store this process holds the file: the CLI's
 	// writes (token create, import…) come through the control socket.
