@@ -133,14 +133,20 @@ func (e *env) do(role geo.Role, method, path, body string, header ...string) rep
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Add(header[i], header[i+1])
 	}
+	return e.send(req)
+}
+
+// send sends req and reads the answer.
+func (e *env) send(req *http.Request) reply {
+	e.t.Helper()
 	res, err := e.ts.Client().Do(req)
 	if err != nil {
-		e.t.Fatalf("%s %s: %v", method, path, err)
+		e.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
 	if err != nil {
-		e.t.Fatalf("%s %s: read body: %v", method, path, err)
+		e.t.Fatalf("%s %s: read body: %v", req.Method, req.URL, err)
 	}
 	return reply{res.StatusCode, res.Header, b}
 }

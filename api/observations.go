@@ -33,8 +33,8 @@ const observationsRoute = "/collections/" + geo.WaterloggingPoints + "/items/{fe
 // are Invalid and name the member.
 func parseObservation(raw []byte) (geo.Observation, error) {
 	var m map[string]json.RawMessage
-	if err := geo.DecodeJSON("body", raw, &m); err != nil || m == nil {
-		return geo.Observation{}, geo.InvalidField("body", `a status report is a JSON object such as {"depth_cm": 40, "status": "closed"}`)
+	if err := decodeObject(raw, &m, `a status report is a JSON object such as {"depth_cm": 40, "status": "closed"}`); err != nil {
+		return geo.Observation{}, err
 	}
 	var o geo.Observation
 	var bad []geo.FieldError
