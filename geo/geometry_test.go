@@ -124,3 +124,47 @@ func ExampleIntersects() {
 	fmt.Println(Intersects(road, box), Intersects(orb.Point{113.5, 34.9}, box), Intersects(nil, box))
 	// Output: true true false
 }
+
+// FuzzSimplePolygon checks the sweep of checkSimplePolygon against every
+// pair of edges: a ring of small integer positions (many collinear and
+// touching cases) is refused exactly when two of its edges meet other
+// than where they follow each other.
+func FuzzSimplePolygon(f *testing.F) {
+	f.Add([]byte{0, 0, 4, 0, 4, 4, 0, 4})
+	f.Add([]byte{0, 0, 1, 1, 1, 0, 0, 1})
+	f.Add([]byte{0, 0, 4, 0, 4, 4, 4, 2, 0, 4})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) < 6 || len(b) > 40 {
+			return
+		}
+		var r orb.Ring
+		for i := 0; i+1 < len(b); i += 2 {
+			r = append(r, orb.Point{float64(b[i] % 8), float64(b[i+1] % 8)})
+		}
+		r = append(r, r[0])
+		got := checkSimplePolygon(orb.Polygon{r}) == nil
+		want := bruteSimple(dedupe(r))
+		if got != want {
+			t.Fatalf("ring %v: checkSimplePolygon says simple=%v, every pair of edges says %v", r, got, want)
+		}
+	})
+}
+
+// bruteSimple reports whether ring r (no consecutive repeats) is simple,
+// by testing every pair of edges.
+func bruteSimple(r orb.Ring) bool {
+	n := len(r) - 1
+	if n < 3 {
+		return false
+	}
+	for i := range n {
+		for j := i + 1; j < n; j++ {
+			s := segment{a: r[i], b: r[i+1], i: i, n: n}
+			u := segment{a: r[j], b: r[j+1], i: j, n: n}
+			if checkPair(s, u) != nil {
+				return false
+			}
+		}
+	}
+	return true
+}
