@@ -12,7 +12,7 @@ import (
 
 // This file authenticates requests (bearer tokens), enforces each route's
 // least role (Server.guard, from the rules of routes.go), and says what
-// each role sees of the data (fullView).
+// each role sees of the data (privateView, viewName).
 
 // publicID is the Actor.ID of a request without a token. Token ids are
 // geo.NewID hex strings, so none can be "public".
@@ -30,6 +30,13 @@ type authKey struct{}
 type auth struct {
 	actor         geo.Actor
 	authenticated bool
+	// cookie says the token came in the session cookie (session.go), not
+	// in Authorization; hash is the token's hash.
+	cookie bool
+	hash   []byte
+	// cookieErr is why a session cookie sent did not authenticate (only
+	// the /session routes see such a request: the others refuse it).
+	cookieErr error
 }
 
 // authOf returns the auth of a request; without one (a handler called
@@ -45,10 +52,13 @@ func authOf(ctx context.Context) auth {
 func roleOf(r *http.Request) geo.Role { return authOf(r.Context()).actor.Role }
 
 // authenticate sets the actor of every request: the holder of a valid
-// bearer token, or the public. A token that is malformed, unknown,
-// revoked or expired is a 401 on every route, public ones included, so
-// that a crew whose token was revoked learns it at once rather than
-// reading on as the public.
+// bearer token, else of a valid session cookie (session.go), else the
+// public. A token that is malformed, unknown, revoked or expired is a 401
+// on every route, public ones included, so that a crew whose token was
+// revoked learns it at once rather than reading on as the public; a bad
+// session cookie is cleared with that 401 (the /session routes take it
+// and say so instead). A write that the cookie authenticates must come
+// from the map's own origin (http.CrossOriginProtection): 403 otherwise.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a := auth{actor: publicActor()}
@@ -63,7 +73,29 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 				s.fail(w, r, fmt.Errorf("api: authenticate: %w", err))
 				return
 			}
-			a = auth{actor: actor, authenticated: true}
+			a = auth{actor: actor, authenticated: true, hash: geo.HashToken(secret)}
+		} else if secret := sessionCookie(r); secret != "" {
+			actor, err := geo.Authenticate(r.Context(), s.store, secret, time.Now())
+			switch {
+			case geo.KindOf(err) == geo.Unauthorized:
+				a.cookieErr = err
+				if r.URL.Path != sessionRoute {
+					s.setSession(w, r, "", 0)
+					s.fail(w, r, geo.Errorf(geo.Unauthorized, "the session has ended (signed out, revoked or expired); sign in again"))
+					return
+				}
+			case err != nil:
+				s.fail(w, r, fmt.Errorf("api: authenticate: %w", err))
+				return
+			default:
+				a = auth{actor: actor, authenticated: true, cookie: true, hash: geo.HashToken(secret)}
+				if isWrite(r.Method) {
+					if err := s.crossOrigin.Check(r); err != nil {
+						s.fail(w, r, geo.Errorf(geo.Forbidden, "a write signed in by the session cookie must come from the map's own page: %v", err))
+						return
+					}
+				}
+			}
 		}
 		ctx := context.WithValue(r.Context(), authKey{}, a)
 		next.ServeHTTP(w, r.WithContext(geo.WithActor(ctx, a.actor)))
@@ -133,7 +165,7 @@ func (s *Server) guard(method string, min geo.Role, takesQuery bool, h http.Hand
 		a := authOf(r.Context())
 		if !a.actor.Role.AtLeast(min) {
 			if !a.authenticated {
-				s.fail(w, r, geo.Errorf(geo.Unauthorized, "%s %s needs a bearer token of role %s or above", r.Method, r.URL.Path, min))
+				s.fail(w, r, geo.Errorf(geo.Unauthorized, "%s %s needs a bearer token or a signed-in session of role %s or above", r.Method, r.URL.Path, min))
 				return
 			}
 			s.fail(w, r, geo.Errorf(geo.Forbidden, "%s %s needs role %s or above; this token is %s", r.Method, r.URL.Path, min, a.actor.Role))
@@ -149,15 +181,12 @@ func (s *Server) guard(method string, min geo.Role, takesQuery bool, h http.Hand
 	})
 }
 
-// fullView reports whether role sees the Private properties (household
-// detail): planners and admins do, the public and crews do not.
-func fullView(role geo.Role) bool { return role.AtLeast(geo.RolePlanner) }
+// privateView reports whether role sees properties the public does not
+// (geo.Property.ReadRole: contacts for crews, household detail for
+// planners), so that shared caches must not keep what it is sent.
+func privateView(role geo.Role) bool { return geo.ViewOf(role) != geo.RolePublic }
 
-// viewName names what role sees, for cache keys and ETags: a response
-// built for one view is never served, nor validated, for the other.
-func viewName(role geo.Role) string {
-	if fullView(role) {
-		return "full"
-	}
-	return "public"
-}
+// viewName names what role sees (geo.ViewOf: public, crew or planner), for
+// cache keys and ETags: a response built for one view is never served,
+// nor validated, for another.
+func viewName(role geo.Role) string { return string(geo.ViewOf(role)) }

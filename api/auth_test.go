@@ -15,6 +15,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"hazardmap/geo"
+	"hazardmap/geo/embedded"
 )
 
 // Household detail of the test data: names and a phone number that must
@@ -24,7 +25,16 @@ const (
 	secretPhone = "13800138000"
 )
 
-// privateFixtures returns Fixtures with household detail on rs-1.
+// Contacts on duty of the test data: crews may see them, the public never.
+const (
+	contactName  = "赵测试值守"
+	contactPhone = "13912345678"
+	keeperName   = "钱测试保管"
+	keeperPhone  = "0371-86570000"
+)
+
+// privateFixtures returns Fixtures with household detail on rs-1, a duty
+// contact on wp-1 and a keeper on d-1.
 func privateFixtures() map[string][]*geo.Feature {
 	fs := Fixtures()
 	for _, f := range fs[geo.RelocationSites] {
@@ -35,6 +45,16 @@ func privateFixtures() map[string][]*geo.Feature {
 			}
 		}
 	}
+	for _, f := range fs[geo.WaterloggingPoints] {
+		if f.ID == "wp-1" {
+			f.Properties["duty_contact_name"], f.Properties["duty_contact_phone"] = contactName, contactPhone
+		}
+	}
+	for _, f := range fs[geo.Depots] {
+		if f.ID == "d-1" {
+			f.Properties["keeper_name"], f.Properties["keeper_phone"] = keeperName, keeperPhone
+		}
+	}
 	return fs
 }
 
@@ -42,8 +62,12 @@ func privateFixtures() map[string][]*geo.Feature {
 // without DATABASE_URL, failed under CI), each holding privateFixtures.
 func forEachStore(t *testing.T, f func(t *testing.T, st geo.Store)) {
 	t.Run("embedded", func(t *testing.T) {
-		st := OpenFixtureStore(t)
-		seedHouseholds(t, st)
+		st, err := embedded.Open(t.TempDir())
+		if err != nil {
+			t.Fatalf("embedded.Open = %v", err)
+		}
+		t.Cleanup(func() { st.Close() })
+		Seed(t, st, privateFixtures())
 		f(t, st)
 	})
 	t.Run("postgis", func(t *testing.T) {
@@ -51,25 +75,6 @@ func forEachStore(t *testing.T, f func(t *testing.T, st geo.Store)) {
 		Seed(t, st, privateFixtures())
 		f(t, st)
 	})
-}
-
-// seedHouseholds gives rs-1 of a fixture store its household detail.
-func seedHouseholds(t *testing.T, st geo.Store) {
-	t.Helper()
-	var rs1 *geo.Feature
-	for _, f := range privateFixtures()[geo.RelocationSites] {
-		if f.ID == "rs-1" {
-			rs1 = f
-		}
-	}
-	cur, err := st.Feature(context.Background(), geo.RelocationSites, "rs-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs1.Version = cur.Version
-	if err := st.Replace(context.Background(), geo.RelocationSites, rs1); err != nil {
-		t.Fatalf("Replace(rs-1 with households) = %v", err)
-	}
 }
 
 // env is a server over a store, listening on loopback, with a token of
@@ -98,7 +103,7 @@ func newEnv(t testing.TB, st geo.Store, opts Options) *env {
 		e.srv.Close()
 		e.ts.Close()
 	})
-	for _, role := range []geo.Role{geo.RoleCrew, geo.RolePlanner, geo.RoleAdmin} {
+	for _, role := range []geo.Role{geo.RoleSensor, geo.RoleCrew, geo.RolePlanner, geo.RoleAdmin} {
 		tok, secret, err := geo.IssueToken(context.Background(), st, "测试 "+string(role), role, 0)
 		if err != nil {
 			t.Fatalf("IssueToken(%s) = %v", role, err)
@@ -185,11 +190,15 @@ func concrete(pattern string) string {
 		id = "rs-1"
 	case strings.HasPrefix(pattern, "/collections/"+geo.Depots):
 		id = "d-1"
+	case strings.HasPrefix(pattern, "/collections/"+geo.Gauges):
+		id = "g-1"
 	case strings.HasPrefix(pattern, "/tokens/"):
 		id = "no-such-token"
 	}
 	p := strings.ReplaceAll(pattern, "{featureId}", id)
 	p = strings.ReplaceAll(p, "{tokenId}", id)
+	p = strings.ReplaceAll(p, "{proposalId}", "1")
+	p = strings.ReplaceAll(p, "{observationId}", "1")
 	return strings.ReplaceAll(p, "*", "x")
 }
 

@@ -31,7 +31,7 @@ type batteryRoute struct {
 	role  geo.Role
 	query string // a valid query string, when the route needs one
 	// body is the kind of body the route reads: "" for none, or feature,
-	// patch, observation, token.
+	// patch, observation, token, proposal, reject, signin.
 	body string
 	// ifMatch says whether the route needs If-Match.
 	ifMatch bool
@@ -66,6 +66,17 @@ var batteryRoutes = func() map[string]batteryRoute {
 	m["POST "+observationsRoute] = batteryRoute{role: geo.RoleCrew, body: "observation", ok: []int{http.StatusCreated}}
 	m["POST /tokens"] = batteryRoute{role: geo.RoleAdmin, body: "token", ok: []int{http.StatusCreated}}
 	m["DELETE /tokens/{tokenId}"] = batteryRoute{role: geo.RoleAdmin, ok: []int{http.StatusNotFound}} // no such token
+	// Field mode (proposals.go, photo.go, session.go).
+	m["POST /collections/{collection}/items/{featureId}/location-proposals"] = batteryRoute{role: geo.RoleCrew, body: "proposal",
+		ok: []int{http.StatusCreated, http.StatusConflict}} // a feature located well enough already: 409
+	read(proposalsRoute, batteryRoute{role: geo.RoleCrew})
+	read(proposalRoute, batteryRoute{role: geo.RoleCrew, ok: []int{http.StatusNotFound}}) // no such proposal
+	m["POST "+proposalRoute+"/accept"] = batteryRoute{role: geo.RolePlanner, ifMatch: true, ok: []int{http.StatusNotFound}}
+	m["POST "+proposalRoute+"/reject"] = batteryRoute{role: geo.RolePlanner, body: "reject", ok: []int{http.StatusNotFound}}
+	read(photoRoute, batteryRoute{role: geo.RoleCrew, ok: []int{http.StatusNotFound}})                               // no such report
+	m["POST "+sessionRoute] = batteryRoute{role: geo.RolePublic, body: "signin", ok: []int{http.StatusUnauthorized}} // no such code
+	read(sessionRoute, pub)
+	m["DELETE "+sessionRoute] = batteryRoute{role: geo.RolePublic, ok: []int{http.StatusNoContent}}
 	return m
 }()
 
@@ -103,7 +114,8 @@ func TestBadInput(t *testing.T) {
 			method, pattern, _ := strings.Cut(route, " ")
 			collection := ""
 			template := pattern
-			if m := collectionPattern.FindStringSubmatch(pattern); m != nil && pattern != observationsRoute {
+			fixed := strings.HasPrefix(pattern, observationsRoute) // its own routes, not one per collection
+			if m := collectionPattern.FindStringSubmatch(pattern); m != nil && !fixed {
 				collection = m[1]
 				template = strings.Replace(pattern, "/collections/"+collection, "/collections/{collection}", 1)
 			}
@@ -112,7 +124,7 @@ func TestBadInput(t *testing.T) {
 				t.Errorf("%s is not in batteryRoutes: add it, with how to send it a valid request", route)
 				continue
 			}
-			if pattern == observationsRoute {
+			if fixed {
 				collection = geo.WaterloggingPoints
 			}
 			for _, c := range batteryCases(method, pattern, br, collection) {
@@ -179,10 +191,14 @@ func batteryCases(method, pattern string, br batteryRoute, collection string) []
 	if br.ifMatch || br.body == "observation" {
 		cases = append(cases, badCase{name: "header/if-match", header: []string{"If-Match", "not-a-tag"}, status: 400, field: "If-Match"})
 	}
+	if isWrite(method) {
+		cases = append(cases, badCase{name: "header/idempotency-key", header: []string{"Idempotency-Key", "not quoted"}, status: 400, field: "Idempotency-Key"})
+	}
 	if br.body == "" {
 		return cases
 	}
-	field := map[string]string{"feature": "properties.name", "patch": "properties.name", "observation": "note", "token": "name"}[br.body]
+	field := map[string]string{"feature": "properties.name", "patch": "properties.name", "observation": "note", "token": "name",
+		"proposal": "note", "reject": "reason", "signin": "code"}[br.body]
 	good := goodBody(br.body, collection, pattern)
 	text := func(raw string) string { return strings.Replace(good, `"@@TEXT@@"`, raw, 1) }
 	cases = append(cases,
@@ -206,9 +222,9 @@ func batteryCases(method, pattern string, br batteryRoute, collection string) []
 				cases = append(cases, badCase{name: "body/id-" + strings.Repeat("dot", len(id)), body: strings.Replace(good, `"battery-new"`, `"`+id+`"`, 1), status: 400, field: "id"})
 			}
 		}
-	case "observation":
+	case "observation", "proposal":
 		cases = append(cases,
-			badCase{name: "body/null-coordinates", body: strings.Replace(good, `"position":null`, `"position":{"type":"Point","coordinates":[113.4,null]}`, 1), status: 400, field: "position.coordinates"},
+			badCase{name: "body/null-coordinates", body: strings.Replace(good, `[113.4,34.8]`, `[113.4,null]`, 1), status: 400, field: "position.coordinates"},
 			badCase{name: "body/zero-time", body: strings.Replace(good, `"note"`, `"observed_at":"0001-01-01T00:00:00Z","note"`, 1), status: 400, field: "observed_at"})
 	}
 	return cases
@@ -220,9 +236,15 @@ func batteryCases(method, pattern string, br batteryRoute, collection string) []
 func goodBody(kind, collection, pattern string) string {
 	switch kind {
 	case "observation":
-		return `{"depth_cm":20,"status":"ponding","position":null,"note":"@@TEXT@@"}`
+		return `{"depth_cm":20,"status":"ponding","position":{"type":"Point","coordinates":[113.4,34.8]},"note":"@@TEXT@@"}`
+	case "proposal":
+		return `{"position":{"type":"Point","coordinates":[113.4,34.8]},"accuracy_m":8,"method":"auto","note":"@@TEXT@@"}`
 	case "token":
 		return `{"role":"crew","name":"@@TEXT@@"}`
+	case "reject":
+		return `{"reason":"@@TEXT@@"}`
+	case "signin":
+		return `{"code":"@@TEXT@@"}`
 	case "patch":
 		return `{"properties":{"name":"@@TEXT@@"}}`
 	}
@@ -283,16 +305,26 @@ func (e *env) request(method, pattern string, br batteryRoute, collection string
 	if br.query != "" {
 		path += "?" + br.query
 	}
+	text := "电池测试"
+	if br.body == "signin" {
+		text = "7KQ2-M9XD-4TRA-0ZPB" // well formed, and no such code
+	}
 	switch br.body {
-	case "feature", "observation", "token":
-		body = strings.Replace(goodBody(br.body, collection, pattern), "@@TEXT@@", "电池测试", 1)
-		header = append(header, "Content-Type", typeJSON)
+	case "":
 	case "patch":
-		body = strings.Replace(goodBody(br.body, collection, pattern), "@@TEXT@@", "电池测试", 1)
+		body = strings.Replace(goodBody(br.body, collection, pattern), "@@TEXT@@", text, 1)
 		header = append(header, "Content-Type", typeMergePatch)
+	default:
+		body = strings.Replace(goodBody(br.body, collection, pattern), "@@TEXT@@", text, 1)
+		header = append(header, "Content-Type", typeJSON)
 	}
 	if br.ifMatch {
-		etag := e.do(geo.RolePlanner, http.MethodGet, concrete(pattern), "", "Accept-Encoding", "identity").header.Get("ETag")
+		// The feature's ETag; a well-formed one where the route names no
+		// feature (an accepted proposal's).
+		etag := `"1-0000000000000000-00000000"`
+		if strings.HasSuffix(pattern, "{featureId}") {
+			etag = e.do(geo.RolePlanner, http.MethodGet, concrete(pattern), "", "Accept-Encoding", "identity").header.Get("ETag")
+		}
 		header = append(header, "If-Match", etag)
 	}
 	return path, body, header

@@ -3,7 +3,6 @@ package api
 import (
 	"fmt"
 	"hash/fnv"
-	"net/http"
 	"strconv"
 	"strings"
 
@@ -69,22 +68,4 @@ func featureBody(sc *geo.Schema, f *geo.Feature, base string, role geo.Role) ([]
 	body = append(body, links...)
 	body = append(body, '}')
 	return body, featureETag(sc, f, base, role), nil
-}
-
-// writeFeature answers a write with the feature as it is now, in the
-// view of the writer, and its ETag (the next If-Match).
-func (s *Server) writeFeature(w http.ResponseWriter, r *http.Request, status int, sc *geo.Schema, f *geo.Feature) {
-	body, etag, err := featureBody(sc, f, s.baseURL(r), roleOf(r))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", typeGeoJSON)
-	h.Set("Cache-Control", "no-store")
-	h.Set("ETag", etag)
-	h.Set("Last-Modified", f.Updated.UTC().Format(http.TimeFormat))
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
 }

@@ -62,6 +62,13 @@ func Fixtures() map[string][]*geo.Feature {
 			{ID: "d-3", Geometry: orb.Point{113.25, 34.72}, Properties: common("三官庙村储备点", map[string]any{
 				"level": "village", "team_size": 79.0, "categories": []any{"flood", "fire"}})},
 		},
+		geo.Gauges: {
+			{ID: "g-1", Geometry: orb.Point{113.3, 34.7}, Properties: common("测试水库", map[string]any{
+				"kind": "reservoir", "river": "索河", "township": "贾峪镇", "warning_level": 101.0,
+				"flood_limits": []any{map[string]any{"start": "07-16", "end": "08-31", "level": 100.0, "period": "main"}}})},
+			{ID: "g-2", Geometry: nil, Properties: map[string]any{"name": "测试河道断面", "kind": "river_section", "river": "汜河",
+				"location_source": "test fixture without a place", "location_precision_m": nil}},
+		},
 	}
 }
 

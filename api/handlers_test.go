@@ -214,7 +214,7 @@ func TestCollections(t *testing.T) {
 	for _, c := range cs.Collections {
 		got = append(got, c.ID)
 	}
-	if want := []string{geo.WaterloggingPoints, geo.RelocationSites, geo.Depots}; !slices.Equal(got, want) {
+	if want := []string{geo.WaterloggingPoints, geo.RelocationSites, geo.Depots, geo.Gauges}; !slices.Equal(got, want) {
 		t.Fatalf("collections = %v, want %v", got, want)
 	}
 	for _, c := range cs.Collections {

@@ -62,10 +62,7 @@ func parseHistoryQuery(v url.Values, extra ...string) (historyQuery, error) {
 				q.To = t
 			}
 		case "limit":
-			q.Limit, err = strconv.Atoi(raw)
-			if err != nil || q.Limit < 1 || q.Limit > maxHistoryLimit {
-				err = geo.InvalidField(name, "want an integer from 1 to %d, got %q", maxHistoryLimit, raw)
-			}
+			q.Limit, err = parseHistoryLimit(raw)
 		case "offset":
 			q.Offset, err = parseOffset(raw)
 		case "f":
@@ -90,6 +87,16 @@ func parseHistoryQuery(v url.Values, extra ...string) (historyQuery, error) {
 		return historyQuery{}, err
 	}
 	return q, nil
+}
+
+// parseHistoryLimit reads the limit of a history or list: 1 to
+// maxHistoryLimit.
+func parseHistoryLimit(raw string) (int, error) {
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 || n > maxHistoryLimit {
+		return 0, geo.InvalidField("limit", "want an integer from 1 to %d, got %q", maxHistoryLimit, raw)
+	}
+	return n, nil
 }
 
 // values returns q as query parameters at offset, for links: from and to

@@ -114,7 +114,7 @@ func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q itemsQuery, b
 		modified: st.Updated,
 		links:    header,
 		version:  st.Version,
-		private:  fullView(role),
+		private:  privateView(role),
 	}, nil
 }
 
@@ -140,6 +140,6 @@ func (s *Server) handleFeature(sc *geo.Schema) http.HandlerFunc {
 			s.fail(w, r, err)
 			return
 		}
-		s.serve(w, r, &response{body: body, ctype: typeGeoJSON, etag: etag, modified: f.Updated, version: f.Version, private: fullView(role)})
+		s.serve(w, r, &response{body: body, ctype: typeGeoJSON, etag: etag, modified: f.Updated, version: f.Version, private: privateView(role)})
 	}
 }

@@ -3,6 +3,8 @@ package api
 import (
 	"context"
 	"net/http"
+
+	"hazardmap/geo"
 )
 
 // Title and Description of the service, on the landing page and in the
@@ -111,11 +113,11 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	base := s.baseURL(r)
-	// Planners get the document with the household-detail schema;
-	// everyone else one without it.
-	full := fullView(roleOf(r))
+	// Each view gets the document with the properties it may see: crews
+	// the contacts, planners the household detail too.
+	view := geo.ViewOf(roleOf(r))
 	rs, err := s.cache.get(r.Context(), "api\x00"+base+"\x00"+viewName(roleOf(r)), "static", 0, func(context.Context) (*response, error) {
-		return jsonResponse(s.openAPI(base, full), typeOpenAPI)
+		return jsonResponse(s.openAPI(base, view), typeOpenAPI)
 	})
 	if err != nil {
 		s.fail(w, r, err)

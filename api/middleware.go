@@ -15,16 +15,18 @@ import (
 // auth.go.
 
 // cors lets web maps on other origins read every layer: any origin may
-// GET and HEAD (nothing here is behind a cookie), and may read the ETag
-// and Link headers, so a client can revalidate and follow pages. Writes
-// are open to other origins too: they need a bearer token, which a
-// browser never sends on its own, so there is nothing to forge. It
+// GET and HEAD, and may read the ETag and Link headers, so a client can
+// revalidate and follow pages. Writes are open to other origins too with
+// a bearer token, which a browser never sends on its own. The map's own
+// session cookie is never sent on another origin's requests: it is
+// SameSite=Strict, and no Access-Control-Allow-Credentials is ever sent
+// (session.go). It
 // answers OPTIONS (preflight or not) on every route itself.
 func (s *Server) cors(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Access-Control-Allow-Origin", "*")
-		h.Set("Access-Control-Expose-Headers", "ETag, Link, Location, Retry-After")
+		h.Set("Access-Control-Expose-Headers", "ETag, Link, Location, Retry-After, Idempotency-Replayed")
 		if r.Method != http.MethodOptions {
 			next.ServeHTTP(w, r)
 			return
@@ -37,7 +39,7 @@ func (s *Server) cors(next http.Handler) http.Handler {
 		h.Set("Allow", allowed)
 		if r.Header.Get("Access-Control-Request-Method") != "" {
 			h.Set("Access-Control-Allow-Methods", allowed)
-			h.Set("Access-Control-Allow-Headers", "Accept, Accept-Language, Authorization, Content-Type, If-Match, If-None-Match, If-Modified-Since, Last-Event-ID")
+			h.Set("Access-Control-Allow-Headers", "Accept, Accept-Language, Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match, If-Modified-Since, Last-Event-ID")
 			h.Set("Access-Control-Max-Age", "86400")
 		}
 		w.WriteHeader(http.StatusNoContent)

@@ -1,8 +1,10 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -27,7 +29,8 @@ const observationsRoute = "/collections/" + geo.WaterloggingPoints + "/items/{fe
 //
 // depth_cm (a number of centimetres) and status (clear, ponding, closed)
 // are required; note, position (a GeoJSON Point or null: where the
-// reporter stood) and observed_at (RFC 3339, when the phone recorded it,
+// reporter stood), accuracy_m (the position's accuracy in metres, as the
+// phone gives it) and observed_at (RFC 3339, when the phone recorded it,
 // if it was queued) are optional. It checks the JSON, not the rules:
 // geo.Observation.Validate does that when the store receives it. Errors
 // are Invalid and name the member.
@@ -39,12 +42,7 @@ func parseObservation(raw []byte) (geo.Observation, error) {
 	var o geo.Observation
 	var bad []geo.FieldError
 	add := func(field, detail string) { bad = append(bad, geo.FieldError{Field: field, Detail: detail}) }
-	names := make([]string, 0, len(m))
-	for name := range m {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(m)) {
 		v := m[name]
 		switch name {
 		case "depth_cm":
@@ -75,22 +73,20 @@ func parseObservation(raw []byte) (geo.Observation, error) {
 			default:
 				add(name, "want a GeoJSON Point (where the reporter stood) or null")
 			}
-		case "observed_at":
+		case "accuracy_m":
 			if isNull(v) {
 				break
 			}
-			var s string
-			t, err := time.Time{}, json.Unmarshal(v, &s)
-			if err == nil {
-				t, err = parseInstant(s)
+			if err := json.Unmarshal(v, &o.AccuracyM); err != nil {
+				add(name, "want a number of metres: the accuracy of position, as the phone gives it (coords.accuracy)")
 			}
-			if err != nil {
-				add(name, "want an RFC 3339 date-time with a zone, e.g. 2024-07-20T08:05:00+08:00 (or no observed_at)")
-				break
+		case "observed_at":
+			var err error
+			if o.ObservedAt, err = parseObservedAt(v); err != nil {
+				add(name, err.Error())
 			}
-			o.ObservedAt = t
 		default:
-			add(name, "unknown member; a report has depth_cm, status, note, position, observed_at")
+			add(name, "unknown member; a report has depth_cm, status, note, position, accuracy_m, observed_at")
 		}
 	}
 	for _, name := range []string{"depth_cm", "status"} {
@@ -104,9 +100,26 @@ func parseObservation(raw []byte) (geo.Observation, error) {
 	return o, nil
 }
 
+// parseObservedAt reads when a phone observed (a report, a proposal): an
+// RFC 3339 date-time with a zone, or null (zero: not given).
+func parseObservedAt(v json.RawMessage) (time.Time, error) {
+	if isNull(v) {
+		return time.Time{}, nil
+	}
+	var s string
+	t, err := time.Time{}, json.Unmarshal(v, &s)
+	if err == nil {
+		t, err = parseInstant(s)
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("want an RFC 3339 date-time with a zone, e.g. 2024-07-20T08:05:00+08:00 (or no observed_at)")
+	}
+	return t, nil
+}
+
 // observationJSON is a status report as the API writes it. The reporter,
-// where they stood and their note are for crews and above: the public
-// sees depth, status and times.
+// where they stood (and how precisely), their note and their photo are
+// for crews and above: the public sees depth, status and times.
 type observationJSON struct {
 	ID         int64           `json:"id"`
 	FeatureID  string          `json:"feature_id"`
@@ -116,11 +129,23 @@ type observationJSON struct {
 	Status     string          `json:"status"`
 	Note       *string         `json:"note,omitempty"`
 	Position   json.RawMessage `json:"position,omitempty"`
+	AccuracyM  *float64        `json:"accuracy_m,omitempty"`
+	Photo      json.RawMessage `json:"photo,omitempty"`
 	Reporter   *actorJSON      `json:"reporter,omitempty"`
 }
 
-// newObservationJSON returns o as a client of role may see it.
-func newObservationJSON(o geo.Observation, role geo.Role) observationJSON {
+// photoJSON describes a report's photo: where crews fetch it, and its
+// size.
+type photoJSON struct {
+	Href   string `json:"href"`
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+	Bytes  int    `json:"bytes"`
+}
+
+// newObservationJSON returns o as a client of role may see it; base
+// starts the photo's link.
+func newObservationJSON(o geo.Observation, role geo.Role, base string) observationJSON {
 	out := observationJSON{ID: o.ID, FeatureID: o.FeatureID, Time: o.Time.UTC().Format(time.RFC3339Nano),
 		DepthCM: o.DepthCM, Status: o.Status}
 	if !o.ObservedAt.IsZero() {
@@ -133,6 +158,14 @@ func newObservationJSON(o geo.Observation, role geo.Role) observationJSON {
 		out.Position = json.RawMessage("null")
 		if o.Position != nil {
 			out.Position = geojson.AppendGeometry(nil, *o.Position)
+		}
+		if o.AccuracyM > 0 {
+			acc := o.AccuracyM
+			out.AccuracyM = &acc
+		}
+		out.Photo = json.RawMessage("null")
+		if p := o.Photo; p != nil {
+			out.Photo, _ = marshal(photoJSON{Href: base + photoPath(o.FeatureID, o.ID), Width: p.Width, Height: p.Height, Bytes: p.Bytes}) // plain fields: never fails
 		}
 		a := newActorJSON(o.Actor)
 		out.Reporter = &a
@@ -152,11 +185,13 @@ type observeResponse struct {
 }
 
 // handleObserve serves POST /collections/waterlogging_points/items/
-// {featureId}/observations (crew): a status report from the spot. It
-// becomes the point's status (unless a newer one is current) and joins its
-// history, with an audit entry, in one transaction. If-Match is optional:
-// a crew in the rain should not fail on a page a minute old; when given,
-// it must name the current version (else 412).
+// {featureId}/observations (crew): a status report from the spot, as JSON
+// or as a form with the report and one photo (readReport). It becomes the
+// point's status (unless a newer one is current) and joins its history,
+// with an audit entry, in one transaction. If-Match is optional: a crew
+// in the rain should not fail on a page a minute old; when given, it must
+// name the current version (else 412). An Idempotency-Key makes a retry
+// safe (commit).
 func (s *Server) handleObserve(w http.ResponseWriter, r *http.Request) {
 	sc, err := s.schema(geo.WaterloggingPoints)
 	if err != nil {
@@ -164,44 +199,64 @@ func (s *Server) handleObserve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := chi.URLParam(r, "featureId")
-	raw, err := readBody(w, r, maxObservationBody, typeJSON)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	o, err := parseObservation(raw)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	var (
-		f      *geo.Feature
-		stored geo.Observation
-	)
-	observe := func(id string, version int64) (err error) {
-		f, stored, err = s.store.AddObservation(r.Context(), id, version, o)
-		return err
-	}
+	var tags []string
 	if len(r.Header.Values("If-Match")) > 0 {
-		err = s.writeIfMatch(r, sc, "observe", nil, observe)
-	} else if err = observe(id, 0); err != nil {
-		err = fmt.Errorf("api: observe %s: %w", id, err)
+		if tags, err = ifMatch(r); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 	}
+	fp, o, err := readReport(w, r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	body, etag, err := featureBody(sc, f, s.baseURL(r), roleOf(r))
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	if o.Photo != nil {
+		// Cleaning a photo costs tens of milliseconds of a core: a few at
+		// a time, so that reports without one are not starved.
+		select {
+		case s.photos <- struct{}{}:
+			defer func() { <-s.photos }()
+		default:
+			s.fail(w, r, errBusy("photos are being processed; retry in a moment", inFlightRetry))
+			return
+		}
 	}
-	at, _ := f.Properties["status_updated_at"].(string)
-	t, perr := time.Parse(time.RFC3339Nano, at)
-	becameStatus := perr == nil && t.Equal(stored.At())
-	w.Header().Set("ETag", etag)
-	w.Header().Set("Location", s.baseURL(r)+"/collections/"+sc.ID+"/items/"+id+"/observations")
-	writeJSON(w, r, http.StatusCreated, observeResponse{Observation: newObservationJSON(stored, roleOf(r)), BecameStatus: becameStatus, Feature: body})
+	s.commit(w, r, writeOp{body: fp,
+		write: func(ctx context.Context) (geo.WriteResult, error) {
+			var (
+				f      *geo.Feature
+				stored geo.Observation
+			)
+			observe := func(id string, version int64) (err error) {
+				f, stored, err = s.store.AddObservation(ctx, id, version, o)
+				return err
+			}
+			var err error
+			if tags != nil {
+				err = s.writeIfMatch(ctx, r, sc, "observe", tags, observe)
+			} else if err = observe(id, 0); err != nil {
+				err = fmt.Errorf("api: observe %s: %w", id, err)
+			}
+			return geo.WriteResult{Observation: &stored, Entries: []geo.AuditEntry{{After: f}}}, err
+		},
+		respond: func(res geo.WriteResult) (geo.StoredResponse, error) {
+			f := written(res)
+			if f == nil || res.Observation == nil {
+				return geo.StoredResponse{}, fmt.Errorf("api: observe %s wrote no report", id)
+			}
+			body, etag, err := featureBody(sc, f, s.baseURL(r), roleOf(r))
+			if err != nil {
+				return geo.StoredResponse{}, err
+			}
+			stored := *res.Observation
+			at, _ := f.Properties["status_updated_at"].(string)
+			t, perr := time.Parse(time.RFC3339Nano, at)
+			becameStatus := perr == nil && t.Equal(stored.At())
+			return storedJSON(http.StatusCreated, typeJSON,
+				observeResponse{Observation: newObservationJSON(stored, roleOf(r), s.baseURL(r)), BecameStatus: becameStatus, Feature: body},
+				"ETag", etag, "Location", s.baseURL(r)+"/collections/"+sc.ID+"/items/"+id+"/observations")
+		}})
 }
 
 // observationsPage is the answer to GET …/observations.
@@ -233,7 +288,7 @@ func (s *Server) handleObservations(w http.ResponseWriter, r *http.Request) {
 		Observations: make([]observationJSON, 0, len(obs)),
 		Links:        q.pageLinks(s.baseURL(r)+"/collections/"+geo.WaterloggingPoints+"/items/"+url.PathEscape(id)+"/observations", len(obs), matched)}
 	for _, o := range obs {
-		page.Observations = append(page.Observations, newObservationJSON(o, role))
+		page.Observations = append(page.Observations, newObservationJSON(o, role, s.baseURL(r)))
 	}
 	w.Header().Add("Vary", "Authorization")
 	writeJSON(w, r, http.StatusOK, page)

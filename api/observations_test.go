@@ -34,7 +34,7 @@ func TestObservations(t *testing.T) {
 		if res["current"] != true || o["depth_cm"] != 40.0 || o["status"] != "closed" || o["reporter"].(map[string]any)["id"] != e.ids[geo.RoleCrew] {
 			t.Errorf("POST observation = %s", r.body)
 		}
-		g := e.do(geo.RolePublic, "GET", "/collections/waterlogging_points/items/wp-1", "")
+		g := e.do(geo.RoleCrew, "GET", "/collections/waterlogging_points/items/wp-1", "")
 		props := g.json(t)["properties"].(map[string]any)
 		if props["status"] != "closed" || props["depth_cm"] != 40.0 || props["status_updated_at"] == nil {
 			t.Errorf("point after the report: %v", props)

@@ -23,10 +23,9 @@ type document struct {
 	*openapi3.T
 }
 
-// openAPI returns the document for links starting with base. full says
-// whether it shows the Private properties (household detail): planners
-// get that document, everyone else one without them.
-func (s *Server) openAPI(base string, full bool) *openapi3.T {
+// openAPI returns the document for links starting with base, as a client
+// of view (geo.ViewOf) may see it: only the properties visible to view.
+func (s *Server) openAPI(base string, view geo.Role) *openapi3.T {
 	d := document{&openapi3.T{
 		OpenAPI: "3.0.3",
 		Info: &openapi3.Info{
@@ -52,7 +51,7 @@ func (s *Server) openAPI(base string, full bool) *openapi3.T {
 	d.documentShared()
 	d.documentCapabilities(s.opts.Map != nil)
 	for _, sc := range s.schemas {
-		d.documentCollection(sc, full)
+		d.documentCollection(sc, view)
 	}
 	d.documentAnalysis()
 	d.documentOperations()
@@ -60,6 +59,7 @@ func (s *Server) openAPI(base string, full bool) *openapi3.T {
 	d.documentAudit()
 	d.documentEvents()
 	d.documentTokens()
+	d.documentField() // openapi_field.go
 	d.documentSecurity(s.rules)
 	return d.T
 }
@@ -144,6 +144,8 @@ func sharedResponse(status int) string {
 		return "Conflict"
 	case http.StatusPreconditionFailed:
 		return "PreconditionFailed"
+	case http.StatusUnprocessableEntity:
+		return "UnprocessableContent"
 	case http.StatusRequestEntityTooLarge:
 		return "PayloadTooLarge"
 	case http.StatusUnsupportedMediaType:
@@ -247,12 +249,16 @@ func (d document) documentShared() {
 		{http.StatusUnauthorized, "No token where one is needed, or a token that is malformed, unknown, revoked or expired (any route).",
 			openapi3.Headers{"WWW-Authenticate": header(`Bearer realm="hazardmap", with error="invalid_token" when a token was sent.`)}},
 		{http.StatusForbidden, "The token's role is below the role of the route (x-role).", nil},
-		{http.StatusConflict, "A feature with that id exists already.", nil},
+		{http.StatusConflict, "A conflict: a feature with that id exists already; a location proposal decided already; a feature located already; " +
+			"or a request with the same Idempotency-Key still in progress (retry after Retry-After seconds to get its answer).",
+			openapi3.Headers{"Retry-After": header("Seconds to wait, when the conflict is a request in progress.", integer())}},
+		{http.StatusUnprocessableEntity, "The Idempotency-Key was used for a different request (method, target, body or token).", nil},
 		{http.StatusPreconditionFailed, "If-Match names no current version of the feature: it changed since it was read. " +
 			"The body's current member holds the current ETag, version and feature (as the caller may see it); the ETag header is the current ETag.",
 			openapi3.Headers{"ETag": header("The feature's current ETag.")}},
 		{http.StatusPreconditionRequired, "The write has no If-Match (or If-Match: *): send the ETag of the version you edited.", nil},
-		{http.StatusRequestEntityTooLarge, "The request body is over the route's limit (1 MiB for features, 64 KiB for status reports, 4 KiB for tokens).", nil},
+		{http.StatusRequestEntityTooLarge, "The request body is over the route's limit (1 MiB for features, 64 KiB for status reports, " +
+			"2 MiB more with a photo, 4 KiB for tokens, 1 KiB for a sign-in).", nil},
 		{http.StatusUnsupportedMediaType, "The body's Content-Type is not one the route reads.", nil},
 		{http.StatusTooManyRequests, "Over the token's write rate on this instance; retry after Retry-After seconds.",
 			openapi3.Headers{"Retry-After": header("Seconds to wait.", integer())}},
@@ -271,8 +277,10 @@ func (d document) documentShared() {
 func (d document) documentSecurity(rules map[string]geo.Role) {
 	d.Components.SecuritySchemes["bearerAuth"] = &openapi3.SecuritySchemeRef{Value: &openapi3.SecurityScheme{
 		Type: "http", Scheme: "bearer",
-		Description: "A token made with `hazardmap token create` or POST /tokens. Roles: public (no token) < crew < planner < admin; " +
-			"each operation's x-role is the least role that may call it.",
+		Description: "A token made with `hazardmap token create` or POST /tokens. Roles: public (no token) < sensor (telemetry: readings only) < crew < planner < admin; " +
+			"each operation's x-role is the least role that may call it. The map signs in with a one-time code instead (POST /session), " +
+			"and its token then travels in an HttpOnly, SameSite=Strict session cookie (__Host-hm_session over https, hm_session over http), " +
+			"which authenticates the same as the bearer token; writes it authenticates must come from the map's own origin.",
 	}}
 	bearer := openapi3.SecurityRequirement{"bearerAuth": []string{}}
 	d.Security = openapi3.SecurityRequirements{{}, bearer}

@@ -22,7 +22,7 @@ func (d document) documentAnalysis() {
 			integer(minimum(1), maximum(maxNearestK), deflt(defaultNearestK))),
 		"analysis.ready": queryParam("ready", "true: only depots the readiness rules find ready; false: only depots that are not; "+
 			"any (the default here): no readiness filter. The rules (geo/readiness.go): a depot is not ready when a known attribute "+
-			"blocks (floor above the ground floor without a lift, entrance too narrow for a truck, no manual door, damp, stock not "+
+			"blocks (floor above the ground floor without a lift, a narrow entrance that hinders taking supplies out, no manual door, damp, stock not "+
 			"matching the books, less personal kit than team members); unknown attributes are warnings, never blocking.",
 			str(readyEnum, deflt("any"))),
 		"analysis.reach-ready": queryParam("ready", "true (the default here): only ready depots count and nearer unready ones are "+

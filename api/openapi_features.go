@@ -48,9 +48,9 @@ func (d document) documentCapabilities(html bool) {
 
 // documentCollection documents the routes of the collection of sc: its
 // description, its items (with a filter parameter per filterable
-// property) and its features, read and written. full says whether the
-// Private properties are shown.
-func (d document) documentCollection(sc *geo.Schema, full bool) {
+// property) and its features, read and written, with the properties
+// visible to view.
+func (d document) documentCollection(sc *geo.Schema, view geo.Role) {
 	col := "/collections/" + sc.ID
 	name := sc.TitleZH + " " + sc.TitleEN
 	d.read(col, &openapi3.Operation{OperationID: "describeCollection_" + sc.ID, Tags: []string{sc.ID},
@@ -67,7 +67,7 @@ func (d document) documentCollection(sc *geo.Schema, full bool) {
 			itemParams = append(itemParams, paramRef(sc.ID+"."+p.Name))
 		}
 	}
-	d.schema(sc.ID+".properties", propertiesSchema(sc, full))
+	d.schema(sc.ID+".properties", propertiesSchema(sc, view))
 	d.schema(sc.ID+".feature", featureSchema(sc))
 	d.schema(sc.ID+".featureCollection", featureCollectionSchema(sc))
 	d.read(col+"/items", &openapi3.Operation{OperationID: "getFeatures_" + sc.ID, Tags: []string{sc.ID},

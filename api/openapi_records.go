@@ -49,7 +49,7 @@ func (d document) documentObservations() {
 		d.parameter(name, p)
 	}
 	d.schema("actor", object([]string{"id", "name", "role"}, openapi3.Schemas{
-		"id": str(), "name": str(), "role": str(enum(geo.RolePublic, geo.RoleCrew, geo.RolePlanner, geo.RoleAdmin)),
+		"id": str(), "name": str(), "role": str(enum(geo.RolePublic, geo.RoleSensor, geo.RoleCrew, geo.RolePlanner, geo.RoleAdmin)),
 	}))
 	d.schema("observation", object([]string{"id", "feature_id", "time", "observed_at", "depth_cm", "status"}, openapi3.Schemas{
 		"id":          integer(),
@@ -60,13 +60,19 @@ func (d document) documentObservations() {
 		"status":      str(enum(geo.ObservationStatuses()...)),
 		"note":        str(),
 		"position":    object(nil, nil, nullable, desc("Where the reporter stood: a GeoJSON Point.")),
-		"reporter":    schemaRef("actor"),
-	}, desc("A status report. note, position and reporter are shown to crews and above only.")))
+		"accuracy_m":  number(desc("How far position may be from where the reporter stood, in metres, as the phone said.")),
+		"photo": object([]string{"href", "width", "height", "bytes"}, openapi3.Schemas{
+			"href":  str(desc("GET it (crew and above): the JPEG as the server re-encoded it, without EXIF or other metadata.")),
+			"width": integer(), "height": integer(), "bytes": integer(),
+		}, nullable, desc("The report's photo, or null.")),
+		"reporter": schemaRef("actor"),
+	}, desc("A status report. note, position, accuracy_m, photo and reporter are shown to crews and above only.")))
 	d.schema("observationInput", object([]string{"depth_cm", "status"}, openapi3.Schemas{
 		"depth_cm":    number(minimum(0), maximum(geo.MaxDepthCM), desc("Water depth in centimetres.")),
 		"status":      str(enum(geo.ObservationStatuses()...)),
 		"note":        str(maxLength(geo.MaxNoteRunes), nullable),
 		"position":    object(nil, nil, nullable, desc("Where the reporter stands: a GeoJSON Point in WGS-84.")),
+		"accuracy_m":  number(nullable, minimum(0), maximum(geo.MaxAccuracyM), desc("The accuracy of position in metres (coords.accuracy); needs position.")),
 		"observed_at": dateTime(nullable, desc("When observed, for a report queued on the phone (at most 7 days old, 5 minutes ahead).")),
 	}, closed, desc("A status report from the spot. Water deeper than 15 cm on a carriageway is waterlogging by GB 51222-2017: "+
 		"clear is refused above it, ponding at 0 cm; closed goes with any depth (closing a road is the crew's call).")))
@@ -84,7 +90,14 @@ func (d document) documentObservations() {
 		Parameters: openapi3.Parameters{paramRef("featureId"), {Value: &openapi3.Parameter{Name: "If-Match", In: openapi3.ParameterInHeader,
 			Description: "Optional: the point's ETag the report is based on.", Schema: str()}}},
 		RequestBody: &openapi3.RequestBodyRef{Value: &openapi3.RequestBody{Required: true,
-			Content: jsonContent(typeJSON, schemaRef("observationInput"))}},
+			Content: content(map[string]*openapi3.SchemaRef{
+				typeJSON: schemaRef("observationInput"),
+				"multipart/form-data": object([]string{"report"}, openapi3.Schemas{
+					"report": str(desc("The report's JSON (observationInput).")),
+					"photo": str(format("binary"), desc("One JPEG, at most 2 MiB and 2048 px a side (the map sends ≤ 1600 px). "+
+						"The server decodes it and encodes it again, so nothing but its pixels is kept (no EXIF: not the phone's position, model or owner).")),
+				}, closed),
+			})}},
 		Responses: responses(map[int]*openapi3.Response{201: answer("Recorded.",
 			jsonContent(typeJSON, object([]string{"observation", "current", "feature"}, openapi3.Schemas{
 				"observation": schemaRef("observation"),
@@ -92,11 +105,12 @@ func (d document) documentObservations() {
 				"feature":     schemaRef(geo.WaterloggingPoints + ".feature"),
 			})), openapi3.Headers{"ETag": header("The point's new ETag.")})},
 			400, 404, 412, 413, 415, 428, 429, 500, 503)})
+	keyed(d.Paths.Value(observationsRoute).Post)
 }
 
 // documentAudit documents GET /audit.
 func (d document) documentAudit() {
-	collections := []string{geo.TokensCollection}
+	collections := geo.LedgerCollections()
 	for _, sc := range geo.Schemas() {
 		collections = append(collections, sc.ID)
 	}
@@ -130,7 +144,7 @@ func (d document) documentEvents() {
 	d.read("/events", &openapi3.Operation{OperationID: "getEvents", Tags: []string{"Capabilities"},
 		Summary: "Live updates: every change, as Server-Sent Events",
 		Description: "An event per change, on every instance: `id:` the change's seq, `event:` the action (create, replace, patch, delete, " +
-			"import, seed, observe, revoke), `data:` {collection, id, action, version, time}, never feature data — refetch the feature " +
+			"import, seed, observe, revoke, propose, accept, reject; link to admins), `data:` {collection, id, action, version, time}, never feature data — refetch the feature " +
 			"through the API. Token changes go to admins only. The stream opens with an event `ready` whose id is where it starts; a " +
 			"comment line every 15 s keeps it alive; `reset` tells a client that was away too long to refetch everything. " +
 			"A client too slow to keep up is disconnected and resumes with Last-Event-ID.",
@@ -142,7 +156,7 @@ func (d document) documentEvents() {
 // documentTokens documents the admin's token routes.
 func (d document) documentTokens() {
 	when := dateTime(nullable)
-	roles := enum(geo.RoleCrew, geo.RolePlanner, geo.RoleAdmin)
+	roles := enum(geo.RoleSensor, geo.RoleCrew, geo.RolePlanner, geo.RoleAdmin)
 	d.schema("token", object([]string{"id", "name", "role", "created", "expires", "revoked", "status"}, openapi3.Schemas{
 		"id":      str(),
 		"name":    str(),

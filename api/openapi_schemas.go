@@ -149,15 +149,9 @@ func objectSchema(props []geo.Property, opts ...opt) *openapi3.SchemaRef {
 }
 
 // propertiesSchema returns the schema of the properties member of a
-// feature of sc; without the Private properties unless full.
-func propertiesSchema(sc *geo.Schema, full bool) *openapi3.SchemaRef {
-	props := make([]geo.Property, 0, len(sc.Properties))
-	for _, p := range sc.Properties {
-		if full || !p.Private {
-			props = append(props, p)
-		}
-	}
-	return objectSchema(props, desc("The properties of a feature of "+sc.ID+"."))
+// feature of sc; only the properties visible to view.
+func propertiesSchema(sc *geo.Schema, view geo.Role) *openapi3.SchemaRef {
+	return objectSchema(sc.Visible(view), desc("The properties of a feature of "+sc.ID+"."))
 }
 
 // filterParameter documents the equality filter on property p.

@@ -117,8 +117,8 @@ func TestOpenAPI(t *testing.T) {
 			for _, p := range sc.Properties {
 				// The public document leaves out household detail
 				// (TestPrivacy checks the planner's document has it).
-				if in := props[p.Name] != nil; in == p.Private {
-					t.Errorf("%s: property %s (private %v) in the public document: %v", sc.ID, p.Name, p.Private, in)
+				if in := props[p.Name] != nil; in != p.VisibleTo(geo.RolePublic) {
+					t.Errorf("%s: property %s (read role %q) in the public document: %v", sc.ID, p.Name, p.ReadRole, in)
 				}
 			}
 		}
@@ -130,12 +130,12 @@ func TestOpenAPI(t *testing.T) {
 // same ETag.
 func TestOpenAPIStable(t *testing.T) {
 	s := NewServer(OpenFixtureStore(t), Options{Map: web.Handler("")})
-	first, err := marshal(s.openAPI("http://example.com", true))
+	first, err := marshal(s.openAPI("http://example.com", geo.RolePlanner))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for range 5 {
-		again, err := marshal(NewServer(OpenFixtureStore(t), Options{Map: web.Handler("")}).openAPI("http://example.com", true))
+		again, err := marshal(NewServer(OpenFixtureStore(t), Options{Map: web.Handler("")}).openAPI("http://example.com", geo.RolePlanner))
 		if err != nil || !bytes.Equal(again, first) {
 			t.Fatalf("the document differs between builds (%v)", err)
 		}

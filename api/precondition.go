@@ -141,29 +141,24 @@ func (s *Server) errIfRaced(ctx context.Context, r *http.Request, sc *geo.Schema
 }
 
 // writeIfMatch runs a write of the feature featureId of sc (op names it
-// in errors) that If-Match must name, in the order a client learns what
-// is wrong: a request without If-Match is refused (428) before its body
-// is read; then readBody (nil for none) reads and checks the body; then
-// the tags are checked against the feature's current version (412); then
-// write runs with that version. A Conflict from write (another write came
-// in between) is the 412 of the newer version.
-func (s *Server) writeIfMatch(r *http.Request, sc *geo.Schema, op string, readBody func(id string) error, write func(id string, version int64) error) error {
+// in errors) whose If-Match tags (ifMatch, checked before the body was
+// read) must name its current version: the tags are checked against the
+// feature's current version (412 with the current one when none
+// matches), then write runs with that version. A Conflict from write
+// (another write came in between) is the 412 of the newer version; a
+// lost idempotency claim stays what it is.
+func (s *Server) writeIfMatch(ctx context.Context, r *http.Request, sc *geo.Schema, op string, tags []string, write func(id string, version int64) error) error {
 	id := chi.URLParam(r, "featureId")
-	tags, err := ifMatch(r)
-	if err != nil {
-		return err
-	}
-	if readBody != nil {
-		if err := readBody(id); err != nil {
-			return err
-		}
-	}
-	cur, err := s.featureIfMatch(r.Context(), r, sc, id, tags)
+	cur, err := s.featureIfMatch(ctx, r, sc, id, tags)
 	if err != nil {
 		return err
 	}
 	if err := write(id, cur.Version); err != nil {
-		return s.errIfRaced(r.Context(), r, sc, id, fmt.Errorf("api: %s %s/%s: %w", op, sc.ID, id, err))
+		err = fmt.Errorf("api: %s %s/%s: %w", op, sc.ID, id, err)
+		if geo.IsClaimLost(err) {
+			return err
+		}
+		return s.errIfRaced(ctx, r, sc, id, err)
 	}
 	return nil
 }

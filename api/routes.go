@@ -63,15 +63,28 @@ func (s *Server) routes() http.Handler {
 		handle(http.MethodPut, "/collections/"+sc.ID+"/items/{featureId}", geo.RolePlanner, s.handleReplace(sc))
 		handle(http.MethodPatch, "/collections/"+sc.ID+"/items/{featureId}", geo.RolePlanner, s.handlePatch(sc))
 		handle(http.MethodDelete, "/collections/"+sc.ID+"/items/{featureId}", geo.RolePlanner, s.handleDelete(sc))
+		// Crews propose where a record with no place is (proposals.go).
+		handle(http.MethodPost, proposalsPath(sc.ID), geo.RoleCrew, s.handlePropose(sc))
 	}
 	// Status reports from the spot (observations.go): crews and above.
 	get(observationsRoute, s.handleObservations, withQuery)
 	handle(http.MethodPost, observationsRoute, geo.RoleCrew, s.handleObserve)
+	read(photoRoute, geo.RoleCrew, s.handlePhoto, withQuery) // photo.go
+	read(proposalsRoute, geo.RoleCrew, s.handleProposals, withQuery)
+	read(proposalRoute, geo.RoleCrew, s.handleProposal, withQuery)
+	handle(http.MethodPost, proposalRoute+"/accept", geo.RolePlanner, s.handleAccept)
+	handle(http.MethodPost, proposalRoute+"/reject", geo.RolePlanner, s.handleReject)
+	// Signing a phone in (session.go): a one-time code for a cookie.
+	// Their answers hold a secret or a session, never kept with an
+	// Idempotency-Key (refuseKey), nor are the token routes'.
+	handle(http.MethodPost, sessionRoute, geo.RolePublic, s.refuseKey(s.signIns.Handler(http.HandlerFunc(s.handleSignIn)).ServeHTTP))
+	get(sessionRoute, s.handleSession, withQuery)
+	handle(http.MethodDelete, sessionRoute, geo.RolePublic, s.refuseKey(s.handleSignOut))
 	read("/audit", geo.RolePlanner, s.handleAudit, withQuery) // audit.go
 	get("/events", s.handleEvents, withQuery)                 // events.go: live updates (SSE)
 	read("/tokens", geo.RoleAdmin, s.handleTokens, withQuery) // tokens.go: token management
-	handle(http.MethodPost, "/tokens", geo.RoleAdmin, s.handleCreateToken)
-	handle(http.MethodDelete, "/tokens/{tokenId}", geo.RoleAdmin, s.handleRevokeToken)
+	handle(http.MethodPost, "/tokens", geo.RoleAdmin, s.refuseKey(s.handleCreateToken))
+	handle(http.MethodDelete, "/tokens/{tokenId}", geo.RoleAdmin, s.refuseKey(s.handleRevokeToken))
 	get("/analysis/nearest-depots", s.handleNearestDepots, withQuery) // analysis.go
 	get("/analysis/reach", s.handleReach, withQuery)
 	get("/healthz", s.handleHealthz)

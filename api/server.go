@@ -66,6 +66,14 @@ type Server struct {
 	events *hub
 	// limits bounds large builds and bodies (limits.go).
 	limits *limiter
+	// photos holds a slot per report with a photo being written
+	// (photo.go): at most photosAtOnce.
+	photos chan struct{}
+	// signIns caps the sign-in attempts of each client (session.go).
+	signIns *httprate.RateLimiter
+	// crossOrigin refuses cross-origin writes authenticated by the
+	// session cookie (session.go).
+	crossOrigin *http.CrossOriginProtection
 }
 
 // NewServer returns the HTTP handler of the service over store.
@@ -81,6 +89,9 @@ func NewServer(store geo.Store, opts Options) *Server {
 		cache: newCache(opts.CacheBytes), limits: newLimiter(opts.Limits)}
 	s.limiter = s.newLimiter()
 	s.events = newHub(store, opts.Logger)
+	s.photos = make(chan struct{}, photosAtOnce)
+	s.signIns = s.newSignInLimiter()
+	s.crossOrigin = http.NewCrossOriginProtection()
 	s.handler = s.routes()
 	return s
 }

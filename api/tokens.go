@@ -89,7 +89,7 @@ func parseTokenRequest(raw []byte) (tokenRequest, error) {
 		req.Name = *body.Name
 	}
 	if body.Role == nil {
-		bad = append(bad, geo.FieldError{Field: "role", Detail: "required: crew, planner or admin"})
+		bad = append(bad, geo.FieldError{Field: "role", Detail: "required: sensor, crew, planner or admin"})
 	} else if role, err := geo.ParseRole(*body.Role); err != nil {
 		bad = append(bad, fieldErrors(err, "role")...)
 	} else {

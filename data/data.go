@@ -1,5 +1,6 @@
 // Package data holds hazardmap's seed dataset: the waterlogging points,
-// riverbed relocation sites and emergency-supply depots named in Xingyang
+// riverbed relocation sites, emergency-supply depots and water-level
+// gauges named in Xingyang
 // Emergency Management Bureau's 2024 rectification report, as RFC 7946
 // GeoJSON with the source and precision of every coordinate, and read-only
 // context layers (county outline, rough township zones, rough railway) for
@@ -31,7 +32,7 @@ func Seed(collection string) ([]byte, error) {
 // SeedCollections returns the ids of the seed collections in display order.
 // Each call returns a new slice.
 func SeedCollections() []string {
-	return []string{"waterlogging_points", "relocation_sites", "depots"}
+	return []string{"waterlogging_points", "relocation_sites", "depots", "gauges"}
 }
 
 // Context returns the read-only context layers as a file system rooted at

@@ -18,22 +18,27 @@ import (
 var (
 	commonProps = []string{"name", "name_en", "township", "location_precision_m", "location_source", "findings", "note"}
 	allowed     = map[string][]string{
-		"waterlogging_points": append(slices.Clone(commonProps), "kind", "duty_unit", "measures", "status", "depth_cm", "status_updated_at"),
+		"waterlogging_points": append(slices.Clone(commonProps), "kind", "duty_unit", "duty_contact_name", "duty_contact_phone",
+			"equipment", "measures", "status", "depth_cm", "status_updated_at"),
 		"relocation_sites": append(slices.Clone(commonProps), "town", "village", "households_total", "households_relocated",
 			"households_remaining", "resettlement_site", "status"),
-		"depots": append(slices.Clone(commonProps), "level", "operator", "floor", "has_lift", "entrance_ok", "manual_door",
+		"depots": append(slices.Clone(commonProps), "level", "kind", "operator", "keeper_name", "keeper_phone", "floor", "has_lift", "entrance_ok", "manual_door",
 			"backup_power", "damp", "stock_matches_books", "far_from_office", "categories", "item_kinds", "inventory",
 			"team_size", "rectified"),
+		"gauges": append(slices.Clone(commonProps), "kind", "river", "equipment", "datum", "flood_limits", "warning_level",
+			"guaranteed_level", "level_min", "level_max", "report_interval_min", "max_rise_m_per_h"),
 	}
 	required = map[string][]string{
 		"waterlogging_points": {"name", "location_source"},
 		"relocation_sites":    {"name", "location_source", "town", "village"},
 		"depots":              {"name", "location_source"},
+		"gauges":              {"name", "location_source"},
 	}
 	geometryTypes = map[string][]string{
 		"waterlogging_points": {"Point", "LineString"},
 		"relocation_sites":    {"Point", "Polygon", "MultiPolygon"},
 		"depots":              {"Point"},
+		"gauges":              {"Point"},
 	}
 	enums = map[string][]enum{
 		"waterlogging_points": {
@@ -41,7 +46,11 @@ var (
 			{"status", true, []string{"clear", "ponding", "closed"}},
 		},
 		"relocation_sites": {{"status", false, []string{"not_started", "in_progress", "completed"}}},
-		"depots":           {{"level", false, []string{"city", "township", "village", "facility"}}},
+		"depots": {
+			{"level", false, []string{"city", "township", "village", "facility"}},
+			{"kind", false, []string{"store", "equipment"}},
+		},
+		"gauges": {{"kind", false, []string{"reservoir", "river_section", "other"}}},
 	}
 	results = []string{"完成", "基本完成", "长期坚持", "未完成"}
 )
@@ -251,7 +260,7 @@ func TestInside(t *testing.T) {
 }
 
 func TestSeedCollections(t *testing.T) {
-	want := []string{"waterlogging_points", "relocation_sites", "depots"}
+	want := []string{"waterlogging_points", "relocation_sites", "depots", "gauges"}
 	if got := SeedCollections(); !slices.Equal(got, want) {
 		t.Fatalf("SeedCollections() = %v, want %v", got, want)
 	}
@@ -313,9 +322,24 @@ func TestWaterloggingCounts(t *testing.T) {
 				t.Errorf("%s: note %q does not say 城建局 must locate it", f.id, f.str("note"))
 			}
 		}
-		for _, k := range []string{"status", "depth_cm", "status_updated_at", "duty_unit"} {
-			if f.props[k] != nil {
-				t.Errorf("%s: %s = %v, want null in the seed (nothing reported yet)", f.id, k, f.props[k])
+		for _, k := range []string{"status", "depth_cm", "status_updated_at", "duty_unit", "duty_contact_name", "duty_contact_phone"} {
+			if v, ok := f.props[k]; !ok || v != nil {
+				t.Errorf("%s: %s = %v, want null in the seed (nothing reported or published)", f.id, k, f.props[k])
+			}
+		}
+		if e, ok := f.props["equipment"].([]any); !ok || len(e) != 0 {
+			t.Errorf("%s: equipment = %v, want [] (the report names none at any point)", f.id, f.props["equipment"])
+		}
+		// 陇海 in the report's "陇海路与…铁路桥涵" is the Longhai railway: an
+		// English "Longhai Rd" sends a crew to look for a road.
+		if strings.Contains(f.str("name_en"), "Longhai Rd") {
+			t.Errorf("%s: name_en %q reads the Longhai railway as a road", f.id, f.str("name_en"))
+		}
+		// The located underpasses take their latitude from a chord between
+		// stations that may be several hundred metres off the track.
+		if f.str("kind") == "railway_underpass" && f.geom != nil {
+			if p, _ := f.num(t, "location_precision_m"); p < 500 {
+				t.Errorf("%s: precision %v m, but the railway's latitude is only known to several hundred metres", f.id, p)
 			}
 		}
 		if m, _ := f.props["measures"].([]any); len(m) == 0 {
@@ -359,6 +383,10 @@ func TestWaterloggingCounts(t *testing.T) {
 		if tc.located && f.geom == nil {
 			t.Errorf("%s: unlocated, want the researched point", tc.id)
 		}
+	}
+	// "中原路桃贾路向西路段" is a section of unstated length, not a spot.
+	if p, _ := ids["wp-road-zhongyuan-taojia"].num(t, "location_precision_m"); p < 1000 {
+		t.Errorf("wp-road-zhongyuan-taojia: precision %v m for a road section that may reach 飞龙路, 1 km west", p)
 	}
 	// 友谊路 has no researched place: unlocated, or only a rough estimate.
 	if f := ids["wp-underpass-youyi"]; f.geom != nil {
@@ -424,7 +452,7 @@ func TestDepotFacts(t *testing.T) {
 		{"depot-yulong-4f", "floor", 4.0},               // not said to be out of use
 		{"depot-sishui", "far_from_office", true},       // not said to have moved
 		{"depot-jiayu", "far_from_office", true},        // not said to have moved
-		{"depot-suohe", "entrance_ok", false},           // cones and tape do not widen it
+		{"depot-suohe", "entrance_ok", nil},             // 确保出入口畅通: nothing said of width, or trucks
 		{"depot-qiaolou", "entrance_ok", nil},           // 已对应急物资仓库进行调换
 		{"depot-qiaolou", "stock_matches_books", nil},   // same
 		{"depot-cuimiao", "damp", false},                // 已及时维修仓库漏水部位
@@ -432,8 +460,8 @@ func TestDepotFacts(t *testing.T) {
 		{"depot-gaocun", "manual_door", nil},            // same
 		{"depot-chulou-reservoir", "manual_door", true}, // 加装链条及手摇把手
 		{"depot-chulou-reservoir", "level", "facility"},
-		{"depot-zhuchuan", "stock_matches_books", true}, // 清点建立台账
-		{"depot-sanguanmiao", "team_size", nil},         // 调整应急队员名单
+		{"depot-zhuchuan", "stock_matches_books", nil}, // 高山镇's 清点建立台账 is about the town as a whole
+		{"depot-sanguanmiao", "team_size", nil},        // 调整应急队员名单
 		{"depot-sanguanmiao", "level", "village"},
 	} {
 		f, ok := ids[tc.id]
@@ -468,6 +496,7 @@ func TestDepotFacts(t *testing.T) {
 	// quoted in the findings, and each note says what was updated.
 	for _, tc := range []struct{ id, finding, note string }{
 		{"depot-qiaolou", "出入口狭窄", "乔楼镇已对应急物资仓库进行调换"},
+		{"depot-suohe", "出入口狭窄", "确保出入口畅通"},
 		{"depot-qiaolou", "底数不清", "乔楼镇已建立物资登记台账"},
 		{"depot-cuimiao", "防潮不到位", "崔庙镇已及时维修仓库漏水部位"},
 		{"depot-gaocun", "防潮不到位", "高村乡已更换应急仓库地点"},
@@ -488,6 +517,33 @@ func TestDepotFacts(t *testing.T) {
 		if note := f.str("note"); !strings.Contains(note, "整改后更新") || !strings.Contains(note, tc.note) {
 			t.Errorf("%s: note does not say it was updated from %q", tc.id, tc.note)
 		}
+	}
+	// Where the report names only equipment (extinguishers, torches, a
+	// team's kit), the record says so and does not call itself a store.
+	equipment := []string{"depot-wangzongdian", "depot-kouzi", "depot-sanguanmiao", "depot-jinzhai", "depot-wangcun"}
+	for _, f := range c.features {
+		want := "store"
+		if slices.Contains(equipment, f.id) {
+			want = "equipment"
+			if strings.Contains(f.str("name"), "储备") || !strings.Contains(f.str("name"), "应急装备") {
+				t.Errorf("%s: name %q asserts a store, or does not say equipment", f.id, f.str("name"))
+			}
+			if !strings.Contains(f.str("note"), "名称原为") {
+				t.Errorf("%s: note does not give the old name", f.id)
+			}
+		}
+		if f.props["kind"] != want {
+			t.Errorf("%s: kind %v, want %s", f.id, f.props["kind"], want)
+		}
+		for _, k := range []string{"keeper_name", "keeper_phone"} {
+			if v, ok := f.props[k]; !ok || v != nil {
+				t.Errorf("%s: %s = %v, want null (the report names no keeper)", f.id, k, v)
+			}
+		}
+	}
+	// 王宗店村 moved as a whole; its equipment is somewhere in 崔庙镇.
+	if p, _ := ids["depot-wangzongdian"].num(t, "location_precision_m"); p < 5000 {
+		t.Errorf("depot-wangzongdian: precision %v m, but the village was relocated to an unpublished place", p)
 	}
 	// The seat is not where a depot "far from the town office" is: either no
 	// geometry or a radius that covers the township.
@@ -732,5 +788,48 @@ func TestREADMEPrecisionTable(t *testing.T) {
 	}
 	if !strings.Contains(string(readme), want.String()) {
 		t.Errorf("README.md precision table is out of date; the data give:\n%s", want.String())
+	}
+}
+
+// TestGauges checks the gauges against the report (三（五）3): the four
+// rivers and 饮马坑水库 of 贾峪镇, no place and no level anywhere (the
+// report gives neither), and a simple staff gauge only where the report
+// says there is one (汜河).
+func TestGauges(t *testing.T) {
+	c := seed(t, "gauges")
+	got := map[string]feature{}
+	for _, f := range c.features {
+		got[f.str("name")] = f
+		if f.geom != nil {
+			t.Errorf("gauge %s is located; the report and geodata give no gauge site", f.id)
+		}
+		for _, k := range []string{"datum", "flood_limits", "warning_level", "guaranteed_level", "level_min", "level_max", "report_interval_min", "max_rise_m_per_h"} {
+			if v, ok := f.props[k]; !ok || v != nil {
+				t.Errorf("gauge %s: %s = %v, want null (the report gives no levels)", f.id, k, v)
+			}
+		}
+		if f.str("kind") == "river_section" && f.str("river") != f.str("name") {
+			t.Errorf("gauge %s: river %q, want its name %q", f.id, f.str("river"), f.str("name"))
+		}
+	}
+	for _, river := range []string{"汜河", "枯河", "索河", "须水河"} {
+		if f, ok := got[river]; !ok || f.str("kind") != "river_section" {
+			t.Errorf("no river_section gauge record for %s", river)
+		}
+	}
+	if f := got["饮马坑水库"]; f.str("kind") != "reservoir" || f.str("township") != "贾峪镇" {
+		t.Errorf("饮马坑水库 = kind %q township %q, want reservoir in 贾峪镇", f.str("kind"), f.str("township"))
+	}
+	for name, f := range got {
+		want := ""
+		if name == "汜河" {
+			want = "简单水位计"
+		}
+		if f.str("equipment") != want {
+			t.Errorf("%s: equipment %q, want %q", name, f.str("equipment"), want)
+		}
+	}
+	if len(c.features) != 5 {
+		t.Errorf("%d gauges, want 5 (4 rivers, 饮马坑水库)", len(c.features))
 	}
 }

@@ -16,6 +16,11 @@ const (
 	// RolePublic reads the public layers; it is the role of a request
 	// without a token. Household detail is hidden from it.
 	RolePublic Role = "public"
+	// RoleSensor is a telemetry station's: it may post water-level
+	// readings (telemetry) and read what the public reads, nothing else.
+	// It sits between public and crew, so that crews and above may post
+	// readings too (manual ones) and a sensor may do nothing a crew may.
+	RoleSensor Role = "sensor"
 	// RoleCrew also reports status from the spot (observations on
 	// waterlogging points); it does not edit features, so a crew cannot
 	// overwrite what it is not allowed to see.
@@ -29,19 +34,21 @@ const (
 )
 
 // Roles returns every role, from least to most allowed.
-func Roles() []Role { return []Role{RolePublic, RoleCrew, RolePlanner, RoleAdmin} }
+func Roles() []Role { return []Role{RolePublic, RoleSensor, RoleCrew, RolePlanner, RoleAdmin} }
 
 // rank returns the position of r in Roles, or -1 for an unknown role.
 func (r Role) rank() int {
 	switch r {
 	case RolePublic:
 		return 0
-	case RoleCrew:
+	case RoleSensor:
 		return 1
-	case RolePlanner:
+	case RoleCrew:
 		return 2
-	case RoleAdmin:
+	case RolePlanner:
 		return 3
+	case RoleAdmin:
+		return 4
 	}
 	return -1
 }
@@ -49,8 +56,8 @@ func (r Role) rank() int {
 // Valid reports whether r is one of Roles.
 func (r Role) Valid() bool { return r.rank() >= 0 }
 
-// AtLeast reports whether r may do what o may (public < crew < planner <
-// admin). An unknown role on either side is never at least anything, so
+// AtLeast reports whether r may do what o may (public < sensor < crew <
+// planner < admin). An unknown role on either side is never at least anything, so
 // that a typo fails closed.
 func (r Role) AtLeast(o Role) bool {
 	return r.Valid() && o.Valid() && r.rank() >= o.rank()
@@ -61,7 +68,7 @@ func (r Role) AtLeast(o Role) bool {
 func ParseRole(s string) (Role, error) {
 	r := Role(s)
 	if !r.Valid() {
-		return "", InvalidField("role", "%q is not one of public, crew, planner, admin", s)
+		return "", InvalidField("role", "%q is not one of public, sensor, crew, planner, admin", s)
 	}
 	return r, nil
 }

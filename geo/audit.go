@@ -2,6 +2,7 @@ package geo
 
 import (
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -23,12 +24,21 @@ const (
 	ActionPropose Action = "propose" // ProposeLocation: a crew proposed a position for a feature
 	ActionAccept  Action = "accept"  // AcceptLocation: a planner set the feature's position from a proposal
 	ActionReject  Action = "reject"  // RejectLocation: a planner rejected a proposal
+	// ActionReading records one reading (ReadingsCollection; an import
+	// of readings is ActionImport, one entry per gauge).
+	ActionReading Action = "reading"
+	// The steps of an alert's lifecycle (AlertsCollection).
+	ActionOpen        Action = "open"
+	ActionAcknowledge Action = "acknowledge"
+	ActionEscalate    Action = "escalate"
+	ActionResolve     Action = "resolve"
 )
 
 // Actions returns every action.
 func Actions() []Action {
 	return []Action{ActionCreate, ActionReplace, ActionPatch, ActionDelete, ActionImport, ActionSeed, ActionObserve, ActionRevoke,
-		ActionLink, ActionPropose, ActionAccept, ActionReject}
+		ActionLink, ActionPropose, ActionAccept, ActionReject,
+		ActionReading, ActionOpen, ActionAcknowledge, ActionEscalate, ActionResolve}
 }
 
 // Valid reports whether a is one of Actions.
@@ -38,6 +48,12 @@ func (a Action) Valid() bool { return slices.Contains(Actions(), a) }
 // token writes. It is not a feature collection: no Store method but Audit
 // and Changes accepts it.
 const TokensCollection = "tokens"
+
+// LedgerCollections returns the names the audit log uses for what is not
+// a feature collection: tokens, readings and alerts.
+func LedgerCollections() []string {
+	return []string{TokensCollection, ReadingsCollection, AlertsCollection}
+}
 
 // AuditEntry records one write: who, when, what and the feature before and
 // after it.
@@ -99,9 +115,9 @@ func (q AuditQuery) Ascending() bool { return q.AfterSeq > 0 }
 // without a collection, From after To, a negative AfterSeq, Limit or
 // Offset. Every Store calls it first.
 func (q AuditQuery) Check() error {
-	if q.Collection != "" && q.Collection != TokensCollection {
+	if q.Collection != "" && !slices.Contains(LedgerCollections(), q.Collection) {
 		if _, err := SchemaFor(q.Collection); err != nil {
-			return InvalidField("collection", "%q is not a collection (nor %q)", q.Collection, TokensCollection)
+			return InvalidField("collection", "%q is not a collection (nor one of %s)", q.Collection, strings.Join(LedgerCollections(), ", "))
 		}
 	}
 	switch {

@@ -7,6 +7,7 @@ const (
 	WaterloggingPoints = "waterlogging_points"
 	RelocationSites    = "relocation_sites"
 	Depots             = "depots"
+	Gauges             = "gauges" // see gauge.go
 )
 
 // Rectification results as the report states them.
@@ -46,6 +47,12 @@ func Schemas() []*Schema {
 			Properties: append(commonProperties(),
 				Property{Name: "kind", Type: String, Required: true, Filterable: true, Enum: []string{"railway_underpass", "road_spot"}, Title: "类型", Description: "railway_underpass (铁路桥涵) or road_spot (道路积水点)."},
 				Property{Name: "duty_unit", Type: String, Nullable: true, Filterable: true, Title: "责任单位", Description: "The unit on duty for this point in flood season."},
+				Property{Name: "duty_contact_name", Type: String, Nullable: true, ReadRole: RoleCrew, Title: "值守联系人",
+					Description: "The person to call about this point in flood season (personal data: crews and above only)."},
+				Property{Name: "duty_contact_phone", Type: String, Nullable: true, ReadRole: RoleCrew, Format: FormatPhone, Title: "值守联系电话",
+					Description: "The duty contact's telephone number, a Chinese mobile or landline number (personal data: crews and above only)."},
+				Property{Name: "equipment", Type: ObjectList, Title: "预置装备", Description: "Equipment pre-positioned here in flood season (pumps, signs, barriers, vehicles), with counts; [] when none is reported.",
+					Fields: equipmentFields()},
 				Property{Name: "measures", Type: StringList, Title: "应对措施", Description: "What crews do here during rain."},
 				Property{Name: "status", Type: String, Nullable: true, Filterable: true, Enum: []string{"clear", "ponding", "closed"}, Title: "状态", Description: "Latest reported state; null when nothing has been reported."},
 				Property{Name: "depth_cm", Type: Number, Nullable: true, Title: "积水深度(厘米)", Description: "Latest reported water depth in centimetres."},
@@ -66,7 +73,7 @@ func Schemas() []*Schema {
 				Property{Name: "households_remaining", Type: Integer, Nullable: true, Title: "未搬迁户数"},
 				Property{Name: "resettlement_site", Type: String, Nullable: true, Title: "安置点"},
 				Property{Name: "status", Type: String, Required: true, Filterable: true, Enum: []string{"not_started", "in_progress", "completed"}, Title: "搬迁进度"},
-				Property{Name: "households", Type: ObjectList, Private: true, Title: "住户明细",
+				Property{Name: "households", Type: ObjectList, ReadRole: RolePlanner, Title: "住户明细",
 					Description: "Household-level detail, for planners only (personal data). The report publishes none, and the seed data holds none.",
 					Fields: []Property{
 						{Name: "name", Type: String, Required: true, Title: "户主姓名"},
@@ -84,10 +91,17 @@ func Schemas() []*Schema {
 			GeometryTypes: []string{"Point"},
 			Properties: append(commonProperties(),
 				Property{Name: "level", Type: String, Required: true, Filterable: true, Enum: []string{"city", "township", "village", "facility"}, Title: "级别"},
+				Property{Name: "kind", Type: String, Nullable: true, Enum: []string{"store", "equipment"}, Title: "类型",
+					Description: "store: the report names a store here (仓库, 储备库/站/点 holding supplies); equipment: the report names only equipment kept here (extinguishers, torches, a team's kit), not a store, so whether supplies can be drawn here is unknown; null: not stated."},
 				Property{Name: "operator", Type: String, Nullable: true, Title: "管理单位"},
+				Property{Name: "keeper_name", Type: String, Nullable: true, ReadRole: RoleCrew, Title: "保管人",
+					Description: "The person who holds the keys (personal data: crews and above only)."},
+				Property{Name: "keeper_phone", Type: String, Nullable: true, ReadRole: RoleCrew, Format: FormatPhone, Title: "保管人电话",
+					Description: "The keeper's telephone number, a Chinese mobile or landline number (personal data: crews and above only)."},
 				Property{Name: "floor", Type: Integer, Nullable: true, Filterable: true, Title: "所在楼层", Description: "Storey, 1 = ground floor."},
 				Property{Name: "has_lift", Type: Boolean, Nullable: true, Title: "有电梯"},
-				Property{Name: "entrance_ok", Type: Boolean, Nullable: true, Filterable: true, Title: "出入口可通行车辆", Description: "false: the entrance is too narrow for a truck."},
+				Property{Name: "entrance_ok", Type: Boolean, Nullable: true, Filterable: true, Title: "出入口便于取用物资",
+					Description: "false: the entrance hinders taking supplies out and people going in and out (the report's 出入口狭窄，物资取用、人员出入不便); null: not known. It says nothing about the width a truck needs."},
 				Property{Name: "manual_door", Type: Boolean, Nullable: true, Filterable: true, Title: "停电可手动开门", Description: "false: the door cannot be opened by hand in a power cut."},
 				Property{Name: "backup_power", Type: Boolean, Nullable: true, Title: "备用电源"},
 				Property{Name: "damp", Type: Boolean, Nullable: true, Filterable: true, Title: "潮湿"},
@@ -106,6 +120,18 @@ func Schemas() []*Schema {
 				Property{Name: "rectified", Type: Boolean, Nullable: true, Title: "已整改"},
 			),
 		},
+		gaugeSchema(),
+	}
+}
+
+// equipmentFields are the members of each pre-positioned item of a
+// waterlogging point.
+func equipmentFields() []Property {
+	return []Property{
+		{Name: "item", Type: String, Required: true, Title: "装备", Description: "What it is, e.g. 排水泵, 警示标识, 反光锥, 警戒线, 车辆."},
+		{Name: "quantity", Type: Number, Nullable: true, Title: "数量"},
+		{Name: "unit", Type: String, Nullable: true, Title: "单位"},
+		{Name: "note", Type: String, Nullable: true, Title: "备注"},
 	}
 }
 

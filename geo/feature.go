@@ -107,6 +107,19 @@ func (p Patch) Apply(f *Feature) *Feature {
 	return out
 }
 
+// Batch is a set of writes to one collection that Store.Apply makes
+// together or not at all: the new and the edited rows of a spreadsheet
+// import.
+type Batch struct {
+	// Create holds new features (an empty ID gets a generated one).
+	Create []*Feature
+	// Replace holds edited features, each with the Version it was based on.
+	Replace []*Feature
+}
+
+// Len returns the number of features in b.
+func (b Batch) Len() int { return len(b.Create) + len(b.Replace) }
+
 // Filter keeps the features whose Property equals Value. For a string-list
 // property it keeps the features whose list contains Value.
 type Filter struct {

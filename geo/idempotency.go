@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -331,6 +333,10 @@ type WriteResult struct {
 	// Proposal is the proposal written, for ProposeLocation,
 	// AcceptLocation and RejectLocation.
 	Proposal *LocationProposal
+	// Reading is the stored reading, for AddReading.
+	Reading *Reading
+	// Alert is the alert as written, for OpenAlert and ChangeAlert.
+	Alert *Alert
 }
 
 // Idempotent is a write that answers an idempotency key: the claim and the
@@ -383,8 +389,19 @@ func (i *Idempotent) Answer(res WriteResult) (StoredResponse, error) {
 // holds its key (it lapsed and another request claimed the key, or it was
 // completed already).
 func ErrClaimLost(key string) error {
-	return Errorf(Conflict, "the Idempotency-Key %q is no longer held by this request (it lapsed after %v, or its write already happened); retry to get the answer", key, IdempotencyLease)
+	return &Error{Kind: Conflict, Err: errClaimLost{},
+		Message: fmt.Sprintf("the Idempotency-Key %q is no longer held by this request (it lapsed after %v, or its write already happened); retry to get the answer", key, IdempotencyLease)}
 }
+
+// errClaimLost marks the error of ErrClaimLost (IsClaimLost).
+type errClaimLost struct{}
+
+func (errClaimLost) Error() string { return "idempotency claim lost" }
+
+// IsClaimLost reports whether err is (or wraps) an ErrClaimLost: a
+// Conflict of the key, not of the data, so that the API does not mistake
+// it for a stale If-Match.
+func IsClaimLost(err error) bool { return errors.As(err, new(errClaimLost)) }
 
 // Idempotently runs write under key the way the flow above says, for the
 // request whose fingerprint is fp, at now: it claims the key; when it

@@ -19,7 +19,8 @@ import (
 //	code                  blocks  when
 //	upper_floor_no_lift   yes     floor > 1 and has_lift is not true (false or unknown)
 //	below_ground          yes     floor < 1 (1 = ground floor): a basement floods first
-//	entrance_narrow       yes     entrance_ok = false (a truck cannot get in)
+//	entrance_narrow       yes     entrance_ok = false (出入口狭窄: the entrance hinders taking supplies
+//	                              out and people going in and out; nothing is said of trucks)
 //	no_manual_door        yes     manual_door = false (the door cannot be opened by hand in a power cut)
 //	damp                  yes     damp = true
 //	stock_mismatch        yes     stock_matches_books = false
@@ -36,6 +37,8 @@ import (
 //	team_size_unknown     no      personal-kit items are listed but team_size is null
 //	far_from_office       no      far_from_office = true (the inspection found the depot far from
 //	                              the town office; the distance analysis measures reach itself)
+//	no_store_named        no      kind = "equipment": the report names only equipment kept here, not
+//	                              a store, so whether supplies can be drawn here is unknown
 //
 // A value of the wrong JSON type counts as unknown. Reasons list the
 // blocking ones first, then the warnings, each group in the order above.
@@ -58,6 +61,7 @@ const (
 	ReasonKitQuantityUnknown = "kit_quantity_unknown"
 	ReasonTeamSizeUnknown    = "team_size_unknown"
 	ReasonFarFromOffice      = "far_from_office"
+	ReasonNoStoreNamed       = "no_store_named"
 )
 
 // Reason is one finding of DepotReadiness about a depot.
@@ -128,7 +132,7 @@ func DepotReadiness(props map[string]any) Readiness {
 			fmt.Sprintf("below ground (floor %d): floods first", floor))
 	}
 	if entranceKnown && !entrance {
-		block(ReasonEntranceNarrow, "出入口狭窄，车辆无法通行", "entrance too narrow for a truck")
+		block(ReasonEntranceNarrow, "出入口狭窄，物资取用、人员出入不便", "narrow entrance: hard to take supplies out and for people to get in and out")
 	}
 	if doorKnown && !door {
 		block(ReasonNoManualDoor, "仓库门停电时无法手动开启", "door cannot be opened by hand in a power cut")
@@ -170,7 +174,7 @@ func DepotReadiness(props map[string]any) Readiness {
 			warn(ReasonFloorUnknown, "楼层不明", "floor unknown")
 		}
 		if !entranceKnown {
-			warn(ReasonEntranceUnknown, "出入口能否通行车辆不明", "whether a truck can get in is unknown")
+			warn(ReasonEntranceUnknown, "出入口是否便于物资取用、人员出入不明", "whether the entrance hinders taking supplies out is unknown")
 		}
 		if !doorKnown {
 			warn(ReasonManualDoorUnknown, "停电时能否手动开门不明", "whether the door opens by hand in a power cut is unknown")
@@ -188,6 +192,11 @@ func DepotReadiness(props map[string]any) Readiness {
 		tail = append(tail, Reason{Code: ReasonFarFromOffice,
 			DetailZH: "距乡镇驻地较远（巡察发现）", DetailEN: "far from the town office (inspection finding)"})
 	}
+	if kind, _ := props["kind"].(string); kind == "equipment" {
+		tail = append(tail, Reason{Code: ReasonNoStoreNamed,
+			DetailZH: "报告只提到此处的装备，未提到储备库（点），能否在此取用物资不明",
+			DetailEN: "the report names only equipment here, not a store: whether supplies can be drawn here is unknown"})
+	}
 	warnings = orderWarnings(warnings, tail)
 
 	reasons := make([]Reason, 0, len(blocking)+len(warnings))
@@ -198,7 +207,7 @@ func DepotReadiness(props map[string]any) Readiness {
 
 // warningOrder is the table's order of the non-blocking codes.
 var warningOrder = []string{ReasonFloorUnknown, ReasonEntranceUnknown, ReasonManualDoorUnknown, ReasonDampUnknown,
-	ReasonStockUnknown, ReasonNotInspected, ReasonKitQuantityUnknown, ReasonTeamSizeUnknown, ReasonFarFromOffice}
+	ReasonStockUnknown, ReasonNotInspected, ReasonKitQuantityUnknown, ReasonTeamSizeUnknown, ReasonFarFromOffice, ReasonNoStoreNamed}
 
 // orderWarnings returns the warnings of both lists in warningOrder, keeping
 // the relative order of equal codes.

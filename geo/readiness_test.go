@@ -76,6 +76,9 @@ func TestDepotReadinessRules(t *testing.T) {
 		{"team size 0 checks nothing", inspected("team_size", 0.0, "inventory", kit("铁锹", 0.0)), true, nil, nil},
 		{"far from the office warns", inspected("far_from_office", true), true, nil, []string{ReasonFarFromOffice}},
 		{"far and not inspected", map[string]any{"far_from_office": true}, true, nil, []string{ReasonNotInspected, ReasonFarFromOffice}},
+		{"equipment only warns", map[string]any{"kind": "equipment"}, true, nil, []string{ReasonNotInspected, ReasonNoStoreNamed}},
+		{"a store does not warn", inspected("kind", "store"), true, nil, nil},
+		{"kind unknown does not warn", inspected("kind", nil), true, nil, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := DepotReadiness(tc.props)
@@ -169,7 +172,7 @@ func ExampleDepotReadiness() {
 	// Output:
 	// ready: false
 	// upper_floor_no_lift blocking=true on floor 4, lift unknown: supplies must be carried down by hand
-	// entrance_unknown blocking=false whether a truck can get in is unknown
+	// entrance_unknown blocking=false whether the entrance hinders taking supplies out is unknown
 	// manual_door_unknown blocking=false whether the door opens by hand in a power cut is unknown
 	// damp_unknown blocking=false whether the store is damp is unknown
 	// stock_unknown blocking=false whether the stock matches the books is unknown

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -43,9 +44,13 @@ type Property struct {
 	// Filterable properties may be used in Query.Filters; the PostGIS
 	// store keeps each as a typed column.
 	Filterable bool
-	// Private properties are visible to planners only (Schema.Redact):
-	// household-level detail is personal data.
-	Private bool
+	// ReadRole is the least role that may see the property (Schema.Redact,
+	// Property.VisibleTo); empty means everyone, the public included.
+	// Personal data is never public: contacts on duty (names, phone
+	// numbers) are RoleCrew, household-level detail is RolePlanner.
+	ReadRole Role
+	// Format further constrains a String property: FormatPhone.
+	Format string
 	// Fields describe the members of each object of an ObjectList.
 	Fields []Property
 	// Title is a short Chinese label for the map and the API.
@@ -63,6 +68,10 @@ type Schema struct {
 	Description   string
 	GeometryTypes []string
 	Properties    []Property
+	// Check, when set, checks rules that span properties or that the
+	// property types cannot express (a gauge's flood-limit windows must
+	// not overlap); Validate adds its field errors to its own.
+	Check func(f *Feature) []FieldError
 }
 
 // Property returns the declared property called name.
@@ -86,16 +95,42 @@ func (s *Schema) Filterable() []string {
 	return names
 }
 
-// Redact returns a copy of f without the Private properties when role is
-// below RolePlanner, and f itself otherwise (nil for nil). The API calls it
-// on every feature it sends, audit entries excepted (planners only).
+// Formats of String properties (Property.Format).
+const (
+	// FormatPhone is a Chinese telephone number (ValidatePhone).
+	FormatPhone = "phone"
+)
+
+// VisibleTo reports whether a client of role may see the property: it has
+// no ReadRole, or role is at least its ReadRole. An unknown role sees only
+// what the public sees.
+func (p Property) VisibleTo(role Role) bool {
+	return p.ReadRole == "" || role.AtLeast(p.ReadRole)
+}
+
+// Visible returns the properties a client of role may see, in schema
+// order.
+func (s *Schema) Visible(role Role) []Property {
+	out := make([]Property, 0, len(s.Properties))
+	for _, p := range s.Properties {
+		if p.VisibleTo(role) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Redact returns a copy of f without the properties role may not see
+// (Property.VisibleTo), or f itself when role sees them all (nil for nil).
+// The API calls it on every feature it sends, audit entries excepted
+// (planners only); every export format calls it on every feature.
 func (s *Schema) Redact(f *Feature, role Role) *Feature {
-	if f == nil || role.AtLeast(RolePlanner) {
+	if f == nil || len(s.Visible(role)) == len(s.Properties) {
 		return f
 	}
 	out := f.Clone()
 	for _, p := range s.Properties {
-		if p.Private {
+		if !p.VisibleTo(role) {
 			delete(out.Properties, p.Name)
 		}
 	}
@@ -103,12 +138,45 @@ func (s *Schema) Redact(f *Feature, role Role) *Feature {
 }
 
 // CanFilter reports whether a client of role may filter on the property
-// called name: it is Filterable and, if Private, role is at least
-// RolePlanner (a filter on a hidden value would reveal it by which
-// features match).
+// called name: it is Filterable and visible to role (a filter on a hidden
+// value would reveal it by which features match).
 func (s *Schema) CanFilter(name string, role Role) bool {
 	p, ok := s.Property(name)
-	return ok && p.Filterable && (!p.Private || role.AtLeast(RolePlanner))
+	return ok && p.Filterable && p.VisibleTo(role)
+}
+
+// Views returns the distinct views of the data, from least to most
+// shown: the roles at which what a client may see changes (RolePublic,
+// then every ReadRole of any schema, in role order). Responses built for
+// one view must never be served, nor validated, for another.
+func Views() []Role { return slices.Clone(views()) }
+
+var views = sync.OnceValue(func() []Role {
+	seen := map[Role]bool{RolePublic: true}
+	for _, sc := range Schemas() {
+		for _, p := range sc.Properties {
+			seen[p.ReadRole] = true
+		}
+	}
+	var out []Role
+	for _, r := range Roles() {
+		if seen[r] {
+			out = append(out, r)
+		}
+	}
+	return out
+})
+
+// ViewOf returns the view (one of Views) that a client of role gets: the
+// most-shown view whose role it has. An unknown role gets RolePublic.
+func ViewOf(role Role) Role {
+	view := RolePublic
+	for _, v := range views() {
+		if role.AtLeast(v) {
+			view = v
+		}
+	}
+	return view
 }
 
 // Validate checks f against the schema: the geometry type and coordinates,
@@ -136,6 +204,9 @@ func (s *Schema) Validate(f *Feature) error {
 		if _, ok := f.Properties[p.Name]; p.Required && !ok {
 			errs = append(errs, FieldError{Field: "properties." + p.Name, Detail: "required"})
 		}
+	}
+	if s.Check != nil && len(errs) == 0 {
+		errs = s.Check(f)
 	}
 	if len(errs) == 0 {
 		return nil
@@ -189,6 +260,11 @@ func checkValue(path string, p Property, v any) []FieldError {
 		}
 		if len(p.Enum) > 0 && !slices.Contains(p.Enum, s) {
 			return bad("%q is not one of %s", s, strings.Join(p.Enum, ", "))
+		}
+		if p.Format == FormatPhone {
+			if err := ValidatePhone(s); err != nil {
+				return bad("%v", err)
+			}
 		}
 	case Integer:
 		n, ok := v.(float64)

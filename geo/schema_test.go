@@ -166,7 +166,7 @@ func TestRedactHouseholds(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, ok := sc.Property("households")
-	if !ok || !p.Private || p.Type != ObjectList || p.Filterable {
+	if !ok || p.ReadRole != RolePlanner || p.Type != ObjectList || p.Filterable {
 		t.Fatalf("relocation_sites.households = %+v, want a private, non-filterable object list", p)
 	}
 	f := &Feature{ID: "r", Properties: map[string]any{
@@ -199,7 +199,8 @@ func TestCanFilter(t *testing.T) {
 	sc := &Schema{ID: "x", Properties: []Property{
 		{Name: "status", Type: String, Filterable: true},
 		{Name: "village", Type: String},
-		{Name: "head", Type: String, Filterable: true, Private: true},
+		{Name: "head", Type: String, Filterable: true, ReadRole: RolePlanner},
+		{Name: "duty", Type: String, Filterable: true, ReadRole: RoleCrew},
 	}}
 	for _, c := range []struct {
 		name string
@@ -213,11 +214,121 @@ func TestCanFilter(t *testing.T) {
 		{"head", RoleCrew, false},
 		{"head", RolePlanner, true},
 		{"head", RoleAdmin, true},
+		{"duty", RolePublic, false},
+		{"duty", RoleCrew, true},
+		{"duty", "root", false},
 	} {
 		if got := sc.CanFilter(c.name, c.role); got != c.want {
 			t.Errorf("CanFilter(%s, %s) = %v, want %v", c.name, c.role, got, c.want)
 		}
 	}
+}
+
+// TestReadRoleTiers checks the three views of the data: the public sees no
+// personal data, crews see the contacts on duty, planners household
+// detail as well.
+func TestReadRoleTiers(t *testing.T) {
+	if got := Views(); !slices.Equal(got, []Role{RolePublic, RoleCrew, RolePlanner}) {
+		t.Fatalf("Views() = %v", got)
+	}
+	for role, want := range map[Role]Role{RolePublic: RolePublic, RoleCrew: RoleCrew, RolePlanner: RolePlanner,
+		RoleAdmin: RolePlanner, "": RolePublic, "root": RolePublic} {
+		if got := ViewOf(role); got != want {
+			t.Errorf("ViewOf(%q) = %q, want %q", role, got, want)
+		}
+	}
+	personal := map[string]Role{
+		"waterlogging_points.duty_contact_name": RoleCrew, "waterlogging_points.duty_contact_phone": RoleCrew,
+		"depots.keeper_name": RoleCrew, "depots.keeper_phone": RoleCrew,
+		"relocation_sites.households": RolePlanner,
+	}
+	for _, sc := range Schemas() {
+		for _, p := range sc.Properties {
+			if want := personal[sc.ID+"."+p.Name]; p.ReadRole != want {
+				t.Errorf("%s.%s: ReadRole %q, want %q", sc.ID, p.Name, p.ReadRole, want)
+			}
+			if p.ReadRole != "" && p.Filterable {
+				t.Errorf("%s.%s: personal data must not be filterable", sc.ID, p.Name)
+			}
+		}
+	}
+	sc, _ := SchemaFor(Depots)
+	f := &Feature{ID: "d", Properties: map[string]any{"name": "仓库", "keeper_name": "张三", "keeper_phone": "13800138000"}}
+	if got := sc.Redact(f, RolePublic); got.Properties["keeper_name"] != nil || got.Properties["keeper_phone"] != nil || got.Properties["name"] != "仓库" {
+		t.Errorf("public view: %v", got.Properties)
+	}
+	for _, role := range []Role{RoleCrew, RolePlanner, RoleAdmin} {
+		if got := sc.Redact(f, role); got != f {
+			t.Errorf("Redact(%s) of a depot changed it", role)
+		}
+	}
+	if len(sc.Visible(RolePublic)) != len(sc.Properties)-2 || len(sc.Visible(RoleCrew)) != len(sc.Properties) {
+		t.Errorf("Visible: public %d, crew %d of %d", len(sc.Visible(RolePublic)), len(sc.Visible(RoleCrew)), len(sc.Properties))
+	}
+}
+
+func TestPhoneNumbers(t *testing.T) {
+	for in, want := range map[string]string{
+		"13800138000":          "13800138000",
+		"138 0013 8000":        "13800138000",
+		"138-0013-8000":        "13800138000",
+		"+86 138 0013 8000":    "+8613800138000",
+		"8613800138000":        "+8613800138000",
+		"0086 13800138000":     "+8613800138000",
+		"１３８００１３８０００":          "13800138000",
+		"0371-86572555":        "037186572555",
+		"(0371) 86572555":      "037186572555",
+		"（0371）86572555":       "037186572555",
+		"0371－86572555":        "037186572555",
+		"010-62345678":         "01062345678",
+		"021 2345678":          "0212345678",
+		"0371-86572555-123":    "037186572555;ext=123",
+		"0371-86572555转8001":   "037186572555;ext=8001",
+		"0371-86572555 ext 12": "037186572555;ext=12",
+		"+86 371 86572555":     "+8637186572555",
+		"86572555":             "86572555",
+		"8657255":              "8657255",
+		"400-123-4567":         "4001234567",
+	} {
+		got, err := PhoneDigits(in)
+		if err != nil || got != want {
+			t.Errorf("PhoneDigits(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", " ", "1380013800", "138001380001", "12800138000", "37186572555", "0371-1234567",
+		"0171-86572555", "06572555", "abc", "13800138000转1", "138 0013 8000 x", "0371-86572555转1234567", "++8613800138000",
+		"110", "12345", "1e10", "13800138000\x00"} {
+		if got, err := PhoneDigits(in); err == nil {
+			t.Errorf("PhoneDigits(%q) = %q, want an error", in, got)
+		}
+	}
+	sc, _ := SchemaFor(WaterloggingPoints)
+	f := &Feature{Properties: map[string]any{"name": "x", "location_source": "x", "kind": "road_spot", "duty_contact_phone": "12345"}}
+	err := sc.Validate(f)
+	if e := AsError(err); e == nil || len(e.Fields) != 1 || e.Fields[0].Field != "properties.duty_contact_phone" {
+		t.Errorf("Validate with a bad phone = %v", err)
+	}
+	f.Properties["duty_contact_phone"] = "0371-86572555"
+	if err := sc.Validate(f); err != nil {
+		t.Errorf("Validate with a landline = %v", err)
+	}
+}
+
+func FuzzPhoneDigits(f *testing.F) {
+	for _, s := range []string{"13800138000", "+86 371 86572555", "0371-86572555转8001", "（0371）86572555", "400-123-4567", "x#转"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := PhoneDigits(s)
+		if err != nil {
+			return
+		}
+		// What it accepts, it accepts again in its own output form, unchanged.
+		again, err := PhoneDigits(strings.Replace(d, ";ext=", "转", 1))
+		if err != nil || again != d {
+			t.Errorf("PhoneDigits(%q) = %q, but that gives %q, %v", s, d, again, err)
+		}
+	})
 }
 
 func TestValidateID(t *testing.T) {

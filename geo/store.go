@@ -20,6 +20,7 @@ type Store interface {
 	SignInStore      // signin.go: one-time sign-in codes
 	IdempotencyStore // idempotency.go: Idempotency-Key records
 	FieldStore       // proposal.go: photos and location proposals
+	WaterStore       // waterstore.go: readings, alerts, deliveries
 
 	// Read calls fn with a View of the collections as they are at one
 	// moment, and returns what fn returns (or an error of the store's own
@@ -57,6 +58,17 @@ type Store interface {
 	// Import validates and creates every feature of fs in one transaction:
 	// if one is invalid or its id exists, nothing is written.
 	Import(ctx context.Context, c string, fs []*Feature) error
+	// Apply writes batch b to c in one transaction: every feature of
+	// b.Create is created as Create would (an empty ID gets one), and
+	// every feature of b.Replace replaces the stored feature with its ID
+	// if its Version is the stored version, as Replace would. If any
+	// feature is invalid, a created id is taken (or given twice), or a
+	// replaced feature is missing, given twice or at another version,
+	// nothing is written and the error (Invalid, Conflict or NotFound)
+	// names it. Each feature written gets one audit entry with
+	// ActionImport. On success every feature's ID, Version and Updated
+	// are set; an empty batch writes nothing.
+	Apply(ctx context.Context, c string, b Batch) error
 	// Seed imports fs into c if c has never been seeded and holds no
 	// features, and marks c as seeded either way, so that features deleted
 	// later are not brought back. It reports whether it imported.

@@ -99,7 +99,7 @@ func (t Token) Validate() error {
 		bad("name", "must be at most 100 characters")
 	}
 	if !t.Role.Valid() {
-		bad("role", "must be one of public, crew, planner, admin")
+		bad("role", "must be one of public, sensor, crew, planner, admin")
 	}
 	if len(t.Hash) != sha256.Size {
 		bad("hash", "must be a SHA-256 (32 bytes)")
@@ -180,7 +180,7 @@ func (t Token) Status(now time.Time) string {
 // of role public is refused: a request without a token is public already.
 func IssueToken(ctx context.Context, tokens TokenStore, name string, role Role, ttl time.Duration) (Token, string, error) {
 	if role == RolePublic {
-		return Token{}, "", InvalidField("role", "a public token is pointless: requests without a token are public; want crew, planner or admin")
+		return Token{}, "", InvalidField("role", "a public token is pointless: requests without a token are public; want sensor, crew, planner or admin")
 	}
 	if ttl < 0 {
 		return Token{}, "", InvalidField("expires", "must not be negative")

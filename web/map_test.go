@@ -96,19 +96,7 @@ func TestMapInBrowser(t *testing.T) {
 		t.Fatalf("embedded.Open = %v", err)
 	}
 	t.Cleanup(func() { store.Close() })
-	for _, c := range data.SeedCollections() {
-		raw, err := data.Seed(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fs, err := geojson.DecodeFeatureCollection(raw)
-		if err != nil {
-			t.Fatalf("DecodeFeatureCollection(%s) = %v", c, err)
-		}
-		if _, err := store.Seed(ctx, c, fs); err != nil {
-			t.Fatalf("Seed(%s) = %v", c, err)
-		}
-	}
+	seedData(t, store)
 	xss := &geo.Feature{
 		Geometry: orb.Point{113.3915, 34.7795},
 		Properties: map[string]any{
@@ -186,6 +174,24 @@ func TestMapInBrowser(t *testing.T) {
 		t.Fatalf("node test/browser.mjs: %v\n%s", err, out)
 	}
 	t.Logf("node test/browser.mjs:\n%s", out)
+}
+
+// seedData seeds store with the report's dataset (package data).
+func seedData(t *testing.T, store geo.Store) {
+	t.Helper()
+	for _, c := range data.SeedCollections() {
+		raw, err := data.Seed(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs, err := geojson.DecodeFeatureCollection(raw)
+		if err != nil {
+			t.Fatalf("DecodeFeatureCollection(%s) = %v", c, err)
+		}
+		if _, err := store.Seed(context.Background(), c, fs); err != nil {
+			t.Fatalf("Seed(%s) = %v", c, err)
+		}
+	}
 }
 
 // streamSwitch lets the browser script break the event streams, as a

@@ -28,6 +28,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 
 	"hazardmap/data"
@@ -65,6 +66,17 @@ type Option func(*settings)
 
 type settings struct {
 	tileURL, attribution, datum string
+	// tileBulk says the tile source allows downloading an area in bulk
+	// for offline use (TileBulkDownload).
+	tileBulk bool
+}
+
+// TileBulkDownload offers crews the download of the area in view for
+// offline use (the size shown first). Set it only when the tile source's
+// terms allow bulk downloads (OpenStreetMap's public tile servers do
+// not): without it, only the tiles a phone has viewed are kept.
+func TileBulkDownload() Option {
+	return func(s *settings) { s.tileBulk = true }
 }
 
 // Tiles sets the base map: the tile URL template ({z}/{x}/{y}, optional
@@ -135,6 +147,8 @@ func newFile(name string, body []byte) *file {
 		ctype = "application/geo+json"
 	case ".html":
 		ctype = "text/html; charset=utf-8"
+	case ".webmanifest":
+		ctype = "application/manifest+json"
 	}
 	if ctype == "" {
 		ctype = "application/octet-stream"
@@ -157,6 +171,10 @@ func compressible(ctype string) bool {
 	return strings.HasPrefix(ctype, "text/") || strings.Contains(ctype, "javascript") ||
 		strings.Contains(ctype, "json") || strings.Contains(ctype, "svg")
 }
+
+// swPath is the map's service worker (web/map/src/sw.js, built with
+// Workbox): it lets the installed map open with no network.
+const swPath = "/assets/sw.js"
 
 // contextPrefix is where the context layers are served, under /assets/ so
 // that the API's route for the map's files reaches them.
@@ -217,6 +235,15 @@ func Handler(tileOrigin string, opts ...Option) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
+		if r.URL.Path == swPath {
+			// The service worker: a fixed name (browsers look for its
+			// updates there), revalidated on every look, allowed to
+			// control the whole site although it lives under /assets/.
+			h.Set("Cache-Control", "no-cache")
+			h.Set("Service-Worker-Allowed", "/")
+			serve(w, r, files[swPath])
+			return
+		}
 		if strings.HasPrefix(r.URL.Path, "/assets/") {
 			f := files[r.URL.Path]
 			if f == nil {
@@ -253,6 +280,7 @@ func renderPage(raw []byte, s settings, contextURLs []string) []byte {
 		"%TILE_ATTRIBUTION%", html.EscapeString(s.attribution),
 		"%TILE_DATUM%", html.EscapeString(s.datum),
 		"%CONTEXT%", html.EscapeString(strings.Join(contextURLs, " ")),
+		"%TILE_BULK%", strconv.FormatBool(s.tileBulk && s.tileURL != ""),
 	).Replace(string(raw)))
 }
 

@@ -41,6 +41,7 @@ type config struct {
 	tileURL         string
 	tileAttribution string
 	tileDatum       string
+	tileBulk        bool
 	cacheBytes      int64
 	baseURL         string
 	synthetic       int
@@ -49,7 +50,14 @@ type config struct {
 	logFormat       string
 	collection      string
 	reach           reachConfig // reach.go
+	alerts          alertConfig // alerts.go
 	writeRate       int
+	// export and import: the file format; export: where to write it;
+	// import: plan only, or write the good rows of a file with bad ones.
+	format    string
+	output    string
+	dryRun    bool
+	applyGood bool
 	// token create: the new token's role, name and lifetime (0: never);
 	// with link, a one-time sign-in link working for linkExpires instead
 	// of the secret.
@@ -134,6 +142,15 @@ func settings() []setting {
 				})
 				return nil
 			}},
+		{"tile-bulk-download", "HAZARDMAP_TILE_BULK_DOWNLOAD", "false", "offer crews the download of the area in view for offline use; only where the tile source's terms allow bulk downloads", []string{"serve"},
+			func(fs *flag.FlagSet, c *config, name, def, help string) error {
+				b, err := strconv.ParseBool(def)
+				if err != nil {
+					return fmt.Errorf("HAZARDMAP_TILE_BULK_DOWNLOAD=%q: want true or false", def)
+				}
+				fs.BoolVar(&c.tileBulk, name, b, help)
+				return nil
+			}},
 		{"cache-bytes", "HAZARDMAP_CACHE_BYTES", strconv.Itoa(api.DefaultCacheBytes), "bytes of encoded responses kept in memory per instance; 0 turns the cache off", []string{"serve"},
 			func(fs *flag.FlagSet, c *config, name, def, help string) error {
 				return nonNegative(fs, &c.cacheBytes, name, def, help)
@@ -164,7 +181,21 @@ func settings() []setting {
 			func(fs *flag.FlagSet, c *config, name, def, help string) error {
 				return nonNegative(fs, &c.writeRate, name, def, help)
 			}},
-		{"role", "", "", "role of the new token: crew, planner or admin", []string{"token"},
+		{"format", "", "", "export: geojson (default), xlsx, csv, kml or gpx; import: xlsx or csv (default: by the file's extension; otherwise GeoJSON)", []string{"import", "export"},
+			str(func(c *config) *string { return &c.format })},
+		{"output", "", "", "export: write to this file instead of standard output", []string{"export"},
+			str(func(c *config) *string { return &c.output })},
+		{"dry-run", "", "false", "import of a sheet: show what would be created, updated, unchanged and stale, and write nothing", []string{"import"},
+			func(fs *flag.FlagSet, c *config, name, def, help string) error {
+				fs.BoolVar(&c.dryRun, name, false, help)
+				return nil
+			}},
+		{"apply-good-rows", "", "false", "import of a sheet: write the good rows even if others are invalid (by default nothing is written then)", []string{"import"},
+			func(fs *flag.FlagSet, c *config, name, def, help string) error {
+				fs.BoolVar(&c.applyGood, name, false, help)
+				return nil
+			}},
+		{"role", "", "", "token create: the new token's role (sensor (telemetry: readings only), crew, planner or admin); export: write only what this role may see (public, crew, planner; default everything)", []string{"token", "export"},
 			str(func(c *config) *string { return &c.role })},
 		{"name", "", "", `whose token it is, e.g. "城建局一队"`, []string{"token"},
 			str(func(c *config) *string { return &c.name })},
@@ -183,7 +214,7 @@ func settings() []setting {
 				fs.DurationVar(&c.linkExpires, name, geo.SignInCodeTTL, help)
 				return nil
 			}},
-	}, reachSettings()...)
+	}, append(reachSettings(), alertSettings()...)...)
 }
 
 // parse reads the flags of cmd from args, with defaults from the
@@ -244,12 +275,18 @@ Commands:
                                          (FILE "-" reads standard input); all or nothing
   hazardmap import --synthetic N --collection waterlogging_points
                                          add N generated points for load tests (marked synthetic)
-  hazardmap export --collection ID       write a collection as GeoJSON to standard output
+  hazardmap import FILE.xlsx|FILE.csv --collection ID [--dry-run] [--apply-good-rows]
+                                         import a sheet exported before: rows matched by id,
+                                         stale rows (changed since the export) reported and left
+                                         alone, nothing written if a row is bad (or only the good
+                                         rows with --apply-good-rows); CSV in UTF-8 or GBK
+  hazardmap export --collection ID [--format geojson|xlsx|csv|kml|gpx] [--role ROLE] [--output FILE]
+                                         write a collection (GeoJSON by default) to standard output
   hazardmap reach [--max-distance-m 3000] [--ready true|false|any] [--category C] [--csv]
                                          every hazard's nearest qualifying depot, and the nearer
                                          depots skipped and why, as a table (or CSV for Excel)
   hazardmap token create --role ROLE --name NAME [--expires 720h]
-                                         make an API token (crew, planner, admin); prints it once
+                                         make an API token (sensor, crew, planner, admin); prints it once
   hazardmap token create --role crew --name NAME --link [--link-expires 15m] [--base-url URL]
                                          print a one-time sign-in link and its QR code for a phone
   hazardmap token list                   every token: id, name, role, status, times

@@ -21,7 +21,8 @@ package main
 //	POST /v1/tokens/{id}/revoke       → 204
 //	POST /v1/signin-codes             a sign-in code (its hash) → 201
 //	POST /v1/import?collection=ID     a GeoJSON FeatureCollection → {"imported": n}
-//	GET  /v1/export?collection=ID     the collection as GeoJSON
+//	GET  /v1/features?collection=ID   the collection, with versions (every export, sheet imports)
+//	POST /v1/apply?collection=ID      a batch of creates and replaces (sheet import)
 //
 // Errors are {"kind", "message", "fields"}: the geo.Error the store
 // returned, rebuilt on the CLI's side. Secrets never cross the socket: the
@@ -73,6 +74,7 @@ type cliStore interface {
 	geo.TokenStore
 	CreateSignInCode(ctx context.Context, c geo.SignInCode) error
 	Import(ctx context.Context, c string, fs []*geo.Feature) error
+	Apply(ctx context.Context, c string, b geo.Batch) error
 	Close() error
 }
 
@@ -240,21 +242,7 @@ func (cs *controlServer) routes() http.Handler {
 		}
 		cs.answer(w, r, http.StatusOK, map[string]int{"imported": len(fs)}, err)
 	})
-	mux.HandleFunc("GET /v1/export", func(w http.ResponseWriter, r *http.Request) {
-		var fs []*geo.Feature
-		err := cs.store.Read(r.Context(), func(v geo.View) (err error) {
-			fs, _, err = v.Features(r.Context(), r.URL.Query().Get("collection"), geo.Query{})
-			return err
-		})
-		if err != nil {
-			cs.answer(w, r, 0, nil, err)
-			return
-		}
-		w.Header().Set("Content-Type", "application/geo+json")
-		if err := writeFeatureCollection(w, fs); err != nil {
-			cs.log.Warn("control socket: export", "error", err)
-		}
-	})
+	cs.sheetRoutes(mux) // control_sheets.go
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if c, ok := r.Context().Value(peerKey{}).(net.Conn); !ok || !peerAllowed(c) {
 			cs.log.Warn("control socket: refused a connection from another user")
@@ -450,11 +438,6 @@ func (r *remote) Import(ctx context.Context, c string, fs []*geo.Feature) error 
 		return err
 	}
 	return r.do(ctx, http.MethodPost, "/v1/import?collection="+url.QueryEscape(c), b.Bytes(), nil)
-}
-
-// export writes collection c as GeoJSON to w, from the server.
-func (r *remote) export(ctx context.Context, c string, w io.Writer) error {
-	return r.do(ctx, http.MethodGet, "/v1/export?collection="+url.QueryEscape(c), nil, w)
 }
 
 // Close releases the client's connections.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -44,8 +43,19 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	if (len(rest) != 1) == (c.synthetic <= 0) || c.collection == "" {
-		fmt.Fprintln(stderr, "usage: hazardmap import FILE --collection ID\n       hazardmap import --synthetic N --collection waterlogging_points")
+		fmt.Fprintln(stderr, "usage: hazardmap import FILE --collection ID [--dry-run] [--apply-good-rows]\n       hazardmap import --synthetic N --collection waterlogging_points")
 		return errUsage
+	}
+	if len(rest) == 1 {
+		if format := sheetFormat(c.format, rest[0]); format != "" {
+			return importSheet(ctx, c, format, rest[0], stdin, stdout, stderr)
+		}
+		if c.format != "" && c.format != "geojson" {
+			return fmt.Errorf("import: --format %q: want xlsx, csv or geojson", c.format)
+		}
+	}
+	if c.dryRun || c.applyGood {
+		return fmt.Errorf("import: --dry-run and --apply-good-rows are for sheets (xlsx, csv); a GeoJSON import is all or nothing")
 	}
 	if _, err := geo.SchemaFor(c.collection); err != nil {
 		return err
@@ -81,43 +91,6 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 		return fmt.Errorf("import %s into %s: %w", source, c.collection, err)
 	}
 	fmt.Fprintf(stdout, "hazardmap: imported %d features into %s%s\n", len(fs), c.collection, via(store))
-	return nil
-}
-
-// exportCmd writes a collection as a GeoJSON FeatureCollection.
-func exportCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	c, rest, err := parse("export", args, getenv, stderr)
-	if err != nil {
-		return err
-	}
-	if len(rest) != 0 || c.collection == "" {
-		fmt.Fprintln(stderr, "usage: hazardmap export --collection ID")
-		return errUsage
-	}
-	store, err := openCLI(ctx, c, stderr)
-	if err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	defer store.Close()
-	w := bufio.NewWriter(stdout)
-	if r, ok := store.(*remote); ok {
-		err = r.export(ctx, c.collection, w)
-	} else {
-		var fs []*geo.Feature
-		err = store.(geo.Store).Read(ctx, func(v geo.View) (err error) {
-			fs, _, err = v.Features(ctx, c.collection, geo.Query{})
-			return err
-		})
-		if err == nil {
-			err = writeFeatureCollection(w, fs)
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("export %s: %w", c.collection, err)
-	}
-	if err := w.Flush(); err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
 	return nil
 }
 

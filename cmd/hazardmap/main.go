@@ -6,8 +6,10 @@
 //
 //	hazardmap [serve] [flags]             serve the API and the map (default)
 //	hazardmap migrate [flags]             apply database migrations and exit
-//	hazardmap import FILE --collection ID add a GeoJSON FeatureCollection
-//	hazardmap export --collection ID      write a collection as GeoJSON
+//	hazardmap import FILE --collection ID add a GeoJSON FeatureCollection, or
+//	                                      import a sheet (FILE.xlsx, FILE.csv)
+//	hazardmap export --collection ID      write a collection as GeoJSON, xlsx,
+//	                                      CSV, KML or GPX (--format)
 //	hazardmap reach [flags]               which hazards no ready depot reaches, and why
 //	hazardmap token create|list|revoke    manage the API's bearer tokens
 //

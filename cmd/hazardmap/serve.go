@@ -83,10 +83,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := prepare(ctx, c, store, log); err != nil {
 		return err
 	}
+	// The alert engine checks every gauge on a ticker (silent gauges,
+	// escalation) and delivers alert steps to the WeCom robots. The API
+	// does not route readings through it yet (a later change wires the
+	// reading and alert routes to its methods).
+	if _, err := startAlerts(ctx, c, store, log); err != nil {
+		return err
+	}
 
 	handler := api.NewServer(store, api.Options{
 		Logger:          log,
-		Map:             web.Handler(tileOrigin, web.Tiles(c.tileURL, c.tileAttribution, c.tileDatum)),
+		Map:             web.Handler(tileOrigin, mapOptions(c)...),
 		CacheBytes:      c.cacheBytes,
 		BaseURL:         c.baseURL,
 		WritesPerMinute: c.writeRate,
@@ -291,4 +298,13 @@ func originOf(tileURL string) (string, error) {
 	scheme, rest, _ := strings.Cut(tileURL, "://")
 	host, _, _ := strings.Cut(rest, "/")
 	return scheme + "://" + host, nil
+}
+
+// mapOptions returns the map's settings from the configuration.
+func mapOptions(c *config) []web.Option {
+	opts := []web.Option{web.Tiles(c.tileURL, c.tileAttribution, c.tileDatum)}
+	if c.tileBulk {
+		opts = append(opts, web.TileBulkDownload())
+	}
+	return opts
 }

@@ -12,7 +12,7 @@ import (
 )
 
 // tokenUsage is printed on a bad token command line.
-const tokenUsage = `usage: hazardmap token create --role crew|planner|admin --name NAME [--expires 720h] [--link [--link-expires 15m] [--base-url URL]]
+const tokenUsage = `usage: hazardmap token create --role sensor|crew|planner|admin --name NAME [--expires 720h] [--link [--link-expires 15m] [--base-url URL]]
        hazardmap token list
        hazardmap token revoke ID`
 
@@ -46,7 +46,7 @@ func tokenCmd(ctx context.Context, args []string, getenv func(string) string, st
 			return errUsage
 		}
 		if role, err = geo.ParseRole(c.role); err != nil || role == geo.RolePublic {
-			return fmt.Errorf("token create: --role %q: want crew, planner or admin", c.role)
+			return fmt.Errorf("token create: --role %q: want sensor, crew, planner or admin", c.role)
 		}
 		if c.expires < 0 {
 			return fmt.Errorf("token create: --expires %s: must not be negative", c.expires)

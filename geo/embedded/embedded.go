@@ -56,6 +56,10 @@ var (
 	auditBucket        = []byte("audit")        // seq (8 bytes, big-endian) → auditRecord
 	observationsBucket = []byte("observations") // feature id, 0, id (8 bytes, big-endian) → observationRecord
 	tokensBucket       = []byte("tokens")       // id → tokenRecord
+	// water.go: readings, alerts and their deliveries.
+	readingsBucket   = []byte("readings")   // gauge id, 0, time → readingRecord
+	alertsBucket     = []byte("alerts")     // alert id → geo.Alert (JSON)
+	deliveriesBucket = []byte("deliveries") // alert id, 0, id → geo.Delivery (JSON)
 )
 
 // Store is a geo.Store on a bbolt file. It is safe for concurrent use.
@@ -136,7 +140,8 @@ func (s *Store) load() error {
 			return fmt.Errorf("embedded: create state bucket: %w", err)
 		}
 		for _, name := range [][]byte{auditBucket, observationsBucket, tokensBucket,
-			idempotencyBucket, idempotencyExpiryBucket, signInBucket, photosBucket, photoDataBucket, proposalsBucket} {
+			idempotencyBucket, idempotencyExpiryBucket, signInBucket, photosBucket, photoDataBucket, proposalsBucket,
+			readingsBucket, alertsBucket, deliveriesBucket} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("embedded: create bucket %s: %w", name, err)
 			}
@@ -680,6 +685,55 @@ func (s *Store) Import(ctx context.Context, c string, fs []*geo.Feature) error {
 		return nil
 	}
 	return s.commit(ctx, now(), actor, write{c: c, action: geo.ActionImport, changes: changes})
+}
+
+// Apply writes batch b to c, all or nothing, with one import audit entry
+// per feature.
+func (s *Store) Apply(ctx context.Context, c string, b geo.Batch) error {
+	sc, err := s.schema(c)
+	if err != nil {
+		return err
+	}
+	actor, err := writer(ctx)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	changes, err := s.prepareAll(c, b.Create)
+	if err != nil {
+		return err
+	}
+	seen := make(map[string]bool, b.Len())
+	for _, ch := range changes {
+		seen[ch.id] = true
+	}
+	for i, f := range b.Replace {
+		p, err := sc.Prepare(f)
+		if err != nil {
+			return fmt.Errorf("replaced feature %d (%q): %w", i, f.ID, err)
+		}
+		if seen[p.ID] {
+			return geo.Errorf(geo.Conflict, "feature %q is written twice in one batch", p.ID)
+		}
+		seen[p.ID] = true
+		old, err := s.current(c, p.ID, p.Version)
+		if err != nil {
+			return err
+		}
+		p.Version++
+		changes = append(changes, change{p.ID, p, old})
+	}
+	if len(changes) == 0 {
+		return nil
+	}
+	if err := s.commit(ctx, now(), actor, write{c: c, action: geo.ActionImport, changes: changes}); err != nil {
+		return err
+	}
+	for i, f := range append(slices.Clone(b.Create), b.Replace...) {
+		f.ID, f.Version, f.Updated = changes[i].id, changes[i].f.Version, changes[i].f.Updated
+	}
+	return nil
 }
 
 // Seed imports fs into c once, if c has never been seeded and is empty,

@@ -182,13 +182,5 @@ func (s *Store) Observations(ctx context.Context, featureID string, q geo.Observ
 	slices.SortFunc(matched, func(a, b geo.Observation) int {
 		return cmp.Or(b.At().Compare(a.At()), cmp.Compare(b.ID, a.ID))
 	})
-	total := len(matched)
-	out := []geo.Observation{}
-	if q.Offset < total {
-		out = matched[q.Offset:]
-		if q.Limit > 0 && len(out) > q.Limit {
-			out = out[:q.Limit]
-		}
-	}
-	return slices.Clone(out), total, nil
+	return page(matched, q.Limit, q.Offset), len(matched), nil
 }

@@ -371,6 +371,87 @@ func (s *Store) Import(ctx context.Context, c string, fs []*geo.Feature) error {
 	return fail(err, "postgis: import %s (%d features)", c, len(rows))
 }
 
+// Apply writes batch b to c in one transaction: the creates in one
+// statement (as Import), then each replace as Replace would, each row
+// locked and its version checked; any failure rolls back everything.
+// Each feature gets an import audit entry.
+func (s *Store) Apply(ctx context.Context, c string, b geo.Batch) error {
+	t, err := s.table(c)
+	if err != nil {
+		return err
+	}
+	actor, err := writer(ctx)
+	if err != nil {
+		return err
+	}
+	rows, fresh, err := prepareAll(t, b.Create)
+	if err != nil {
+		return fail(err, "postgis: apply to %s", c)
+	}
+	seen := make(map[string]bool, b.Len())
+	for _, p := range fresh {
+		seen[p.ID] = true
+	}
+	replaced := make([]*geo.Feature, len(b.Replace))
+	replacedRows := make([]row, len(b.Replace))
+	for i, f := range b.Replace {
+		p, err := t.schema.Prepare(f)
+		if err != nil {
+			return fail(fmt.Errorf("replaced feature %d (%q): %w", i, f.ID, err), "postgis: apply to %s", c)
+		}
+		if seen[p.ID] {
+			return geo.Errorf(geo.Conflict, "feature %q is written twice in one batch", p.ID)
+		}
+		seen[p.ID] = true
+		if replacedRows[i], err = encode(p); err != nil {
+			return fail(err, "postgis: apply to %s", c)
+		}
+		replaced[i] = p
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	var now time.Time
+	err = s.write(ctx, func(tx pgx.Tx) error {
+		if now, err = bump(ctx, tx, t); err != nil {
+			return err
+		}
+		var entries []geo.AuditEntry
+		if len(rows) > 0 {
+			if err := insertAll(ctx, tx, t, rows, now); err != nil {
+				return err
+			}
+			entries = created(c, fresh, geo.ActionImport, now)
+		}
+		for i, p := range replaced {
+			old, err := current(ctx, tx, t, p.ID, p.Version)
+			if err != nil {
+				return err
+			}
+			r := replacedRows[i]
+			var v int64
+			if err := tx.QueryRow(ctx, t.sql(replaceSQL), r.id, p.Version, r.geom, r.props, now).Scan(&v); err != nil {
+				return err
+			}
+			next := p.Clone()
+			next.Version, next.Updated = v, now
+			entries = append(entries, geo.AuditEntry{Collection: c, FeatureID: p.ID, Action: geo.ActionImport,
+				Version: v, Before: old, After: next})
+		}
+		return appendAudit(ctx, tx, actor, now, entries)
+	})
+	if err != nil {
+		return fail(err, "postgis: apply to %s (%d features)", c, b.Len())
+	}
+	for i, f := range b.Create {
+		f.ID, f.Version, f.Updated = fresh[i].ID, 1, now
+	}
+	for i, f := range b.Replace {
+		f.Version, f.Updated = replaced[i].Version+1, now
+	}
+	return nil
+}
+
 // Statements of Seed.
 const (
 	lockStateSQL  = `SELECT seeded FROM collection_state WHERE collection = $1 FOR UPDATE`

@@ -64,6 +64,8 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 	cases = append(cases, reachCases()...)
 	cases = append(cases, fieldCases()...) // field.go
 	cases = append(cases, viewCases()...)
+	cases = append(cases, batchCases()...) // batch.go
+	cases = append(cases, waterCases()...)
 	cases = append(cases, textCases()...) // text.go
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -82,6 +84,10 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 	t.Run("FieldPersistsAcrossReopen", func(t *testing.T) {
 		t.Parallel()
 		fieldPersists(t, open(t), reopen)
+	})
+	t.Run("WaterPersistsAcrossReopen", func(t *testing.T) {
+		t.Parallel()
+		waterPersists(t, open(t), reopen)
 	})
 }
 

@@ -4,12 +4,30 @@
 // Every request takes an optional { signal } (see latest.js): a request
 // that is superseded is aborted.
 
+import { FROM_CACHE_HEADER } from "./swmark.js";
+
 export class AnalysisUnavailable extends Error {}
 
 const geojson = { Accept: "application/geo+json, application/json" };
 
+/**
+ * FROM_CACHE is the header the service worker (sw.js) adds to a response
+ * it answered from its cache because the network failed: the page then
+ * says it is offline, and since when its data are (the Date header).
+ */
+export { FROM_CACHE_HEADER as FROM_CACHE } from "./swmark.js";
+
+// freshness tells the page (an "hm:data" event on window) whether a data
+// response came from the network or from the service worker's cache.
+function freshness(url, res) {
+  if (typeof globalThis.dispatchEvent !== "function" || typeof CustomEvent !== "function") return;
+  const cached = res.headers.get(FROM_CACHE_HEADER) != null;
+  globalThis.dispatchEvent(new CustomEvent("hm:data", { detail: { url, cached, date: res.headers.get("Date") } }));
+}
+
 async function getJSON(url, init = {}) {
   const res = await fetch(url, { headers: geojson, ...init });
+  if (res.ok) freshness(url, res);
   if (!res.ok) {
     let detail = "";
     try {
@@ -25,9 +43,14 @@ async function getJSON(url, init = {}) {
   return res.json();
 }
 
+/** itemsURL is the first page of a collection as the map loads it. */
+export function itemsURL(collection) {
+  return `/collections/${encodeURIComponent(collection)}/items?limit=1000`;
+}
+
 /** items returns every feature of a collection, following next links. */
 export async function items(collection, { signal } = {}) {
-  let url = `/collections/${encodeURIComponent(collection)}/items?limit=1000`;
+  let url = itemsURL(collection);
   const out = [];
   for (let page = 0; url && page < 50; page++) {
     const fc = await getJSON(url, { signal });
@@ -115,5 +138,27 @@ export function config() {
     return /^%[A-Z_]+%$/.test(v) ? "" : v; // a page not served by hazardmap
   };
   const datum = get("tile-datum") === "gcj02" ? "gcj02" : "wgs84";
-  return { tileURL: get("tile-url"), tileAttribution: get("tile-attribution"), datum };
+  return { tileURL: get("tile-url"), tileAttribution: get("tile-attribution"), datum, tileBulk: get("tile-bulk") === "true" };
+}
+
+/** session returns who the browser is signed in as (GET /session): {signed_in, name, role, …}. */
+export async function session() {
+  return getJSON("/session", { cache: "no-store" });
+}
+
+/** signIn exchanges a one-time code for the session cookie (POST /session). */
+export async function signIn(code) {
+  const res = await fetch("/session", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ code }) });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    const err = new Error(body.detail || `${res.status}`);
+    err.status = res.status;
+    throw err;
+  }
+  return body;
+}
+
+/** signOut ends the session: the server revokes its token and clears the cookie. */
+export async function signOut() {
+  await fetch("/session", { method: "DELETE" });
 }

@@ -52,3 +52,30 @@ export function wgs84ToGcj02(lon, lat) {
 export function projector(datum) {
   return datum === "gcj02" ? wgs84ToGcj02 : (lon, lat) => [lon, lat];
 }
+
+/**
+ * gcj02ToWgs84 returns the WGS-84 [lon, lat] whose GCJ-02 image is the
+ * given point: the inverse of wgs84ToGcj02, by fixed-point iteration
+ * (the shift varies slowly, so a few rounds reach well under a
+ * centimetre). A position placed on GCJ-02 tiles (a dragged pin) is
+ * stored in WGS-84 this way.
+ */
+export function gcj02ToWgs84(lon, lat) {
+  if (outOfChina(lon, lat)) return [lon, lat];
+  let x = lon;
+  let y = lat;
+  for (let i = 0; i < 10; i++) {
+    const [gx, gy] = wgs84ToGcj02(x, y);
+    const dx = gx - lon;
+    const dy = gy - lat;
+    x -= dx;
+    y -= dy;
+    if (Math.abs(dx) < 1e-10 && Math.abs(dy) < 1e-10) break;
+  }
+  return [x, y];
+}
+
+/** unprojector returns the function that maps what the tiles use back to WGS-84 [lon, lat]. */
+export function unprojector(datum) {
+  return datum === "gcj02" ? gcj02ToWgs84 : (lon, lat) => [lon, lat];
+}

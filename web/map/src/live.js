@@ -13,7 +13,7 @@
 // resuming with ?after=<last id>.
 
 /** The actions of change events (api/events.go). */
-export const ACTIONS = ["create", "replace", "patch", "delete", "import", "seed", "observe", "revoke"];
+export const ACTIONS = ["create", "replace", "patch", "delete", "import", "seed", "observe", "revoke", "link", "propose", "accept", "reject"];
 
 /** RESET is the key of a batch item that says: reload every layer. */
 export const RESET = "*reset*";

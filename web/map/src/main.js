@@ -24,8 +24,12 @@ import { installUnlocatedPanel } from "./ui/unlocated.js";
 import { installLocate } from "./ui/locate.js";
 import { createViews } from "./ui/views.js";
 import { start } from "./ui/start.js";
+import { installSession } from "./ui/session.js";
+import { installOffline } from "./ui/offline.js";
 
 const app = createApp(config());
+installOffline(app);
+installSession(app);
 const context = installContext(app);
 installLayersPanel(app, context);
 installReach(app);
@@ -33,3 +37,13 @@ installUnlocatedPanel(app);
 installLocate(app);
 const views = createViews(app);
 start(app, { context, views });
+
+// Field mode (reports, the outbox, 在此定位, review) is a chunk of its own,
+// loaded once a crew or planner is signed in: the public never pays for it.
+let field = null;
+app.hooks.on("session", () => {
+  if (field || !app.can("crew")) return;
+  field = import("./ui/field.js").then((m) => m.installField(app));
+  window.hazardmap.field = field;
+});
+

@@ -70,7 +70,9 @@ const DESKTOP = { viewport: { width: 1366, height: 768 }, deviceScaleFactor: 1 }
 const HOME = { latitude: 34.7874, longitude: 113.3835, accuracy: 30 }; // 荥阳 city centre
 
 async function open(device, extra = {}) {
-  const context = await browser.newContext({ ...device, locale: "zh-CN", ...extra });
+  // The service worker is kept out: these checks hold requests back with page.route, which
+  // sees only what the page fetches itself (field.mjs tests the worker).
+  const context = await browser.newContext({ ...device, locale: "zh-CN", serviceWorkers: "block", ...extra });
   const page = await context.newPage();
   const problems = { console: [], pageErrors: [], dialogs: [], requests: [] };
   page.on("request", (r) => problems.requests.push(r.url()));

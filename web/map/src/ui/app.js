@@ -32,6 +32,18 @@ export function createApp(cfg) {
   hooks.on("lang", () => app.registry.refreshAll());
   app.sheet = createSheet(app);
   app.selection = createSelection(app);
-  window.hazardmap = { registry: app.registry, map: app.map, live: null, updates: 0 };
+  window.hazardmap = {
+    registry: app.registry,
+    map: app.map,
+    live: null,
+    updates: 0,
+    app,
+    /** select opens a feature's popup (tests and the console). */
+    select: (c, id) => {
+      const e = app.registry.get(c, id);
+      if (e) app.selection.select(e);
+      return !!e;
+    },
+  };
   return app;
 }

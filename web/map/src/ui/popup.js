@@ -93,6 +93,7 @@ function details(e) {
     case "depots":
       return [
         row(t("level"), t(`level_${p.level}`)),
+        p.kind ? row(t("depotKind"), t(`depotKind_${p.kind}`)) : null,
         row(t("readiness"), readiness(e)),
         row(t("operator"), p.operator),
         row(t("township"), p.township),

@@ -45,6 +45,7 @@ export function createSelection(app) {
     const ll = e.marker.getLatLng();
     if (fly && !desktop.matches) sheet.close();
     const { el, nearest } = popupContent(e);
+    hooks.emit("popup", { entry: e, el }); // rooms add to it (the report form, 在此定位)
     const w = map.getSize();
     popup.options.maxWidth = Math.min(360, w.x - 72); // content width; the wrapper adds 28 px of margin
     popup.options.minWidth = Math.min(260, w.x - 72);
@@ -88,6 +89,7 @@ export function createSelection(app) {
     const scroll = node?.scrollTop ?? 0;
     const open = node ? [...node.querySelectorAll("details")].map((d) => d.open) : [];
     const { el, nearest } = popupContent(e);
+    hooks.emit("popup", { entry: e, el });
     const old = node?.querySelector(".hm-nearest");
     if (nearest && old) replace(nearest, [...old.childNodes]);
     popup.options.autoPan = false;

@@ -12,7 +12,8 @@ const $ = (id) => document.getElementById(id);
  * createSheet returns the sheet. A panel is
  *   { name, label() → tab text, render() → [title, ...children],
  *     badge?() → count on the tab ("" for none), onTab?() instead of toggling,
- *     onOpen?() when it opens, followsData?: redraw (keeping place) after live changes }
+ *     onOpen?() when it opens, followsData?: redraw (keeping place) after live changes,
+ *     tab?: false for a panel opened only by its room, visible?() → whether its tab shows }
  * The first panel added is the one a desk shows when no other is open.
  */
 export function createSheet({ desktop, hooks, map }) {
@@ -28,6 +29,7 @@ export function createSheet({ desktop, hooks, map }) {
 
   function add(panel) {
     panels.set(panel.name, panel);
+    if (panel.tab === false) return; // opened by its room (a button elsewhere), not from the toolbar
     toolbar.append(
       h(
         "button",
@@ -60,6 +62,7 @@ export function createSheet({ desktop, hooks, map }) {
     $("sheet-close").setAttribute("aria-label", t("close"));
     for (const btn of toolbar.children) {
       const p = panels.get(btn.dataset.panel);
+      btn.hidden = p.visible ? !p.visible() : false;
       btn.setAttribute("aria-pressed", current === p.name ? "true" : "false");
       btn.firstChild.textContent = p.label();
       const count = btn.lastChild;
@@ -149,6 +152,8 @@ export function createSheet({ desktop, hooks, map }) {
     },
     /** render redraws the tabs and the open panel from scratch. */
     render,
+    /** tabs redraws the tabs only (labels, counts, which show). */
+    tabs: renderTabs,
     /** update redraws panel name if it is the open one: from scratch, or (keep) keeping the reader's place. */
     update(name, { keep = false } = {}) {
       if (current !== name) return;

@@ -9,6 +9,7 @@ import { t } from "../i18n.js";
 import { createUpdater } from "../updates.js";
 import { COLLECTIONS } from "./features.js";
 import { loadReadiness } from "./readiness.js";
+import { warm } from "./offline.js";
 
 /** STREAM_WAIT_MS is how long the first load waits for the stream to start. */
 const STREAM_WAIT_MS = 500;
@@ -51,8 +52,15 @@ export async function start(app, { context, views }) {
   // reloads them once (live.js).
   let loadStarted = false;
   const stream = live.connect({
-    onBatch: apply,
-    onStatus: chrome.live,
+    // Rooms that follow more than features (the review panel: proposals) hear every batch first.
+    onBatch: async (items) => {
+      await hooks.emit("events", items);
+      return apply(items);
+    },
+    onStatus: (status) => {
+      chrome.live(status);
+      hooks.emit("live", status);
+    },
     wanted: (c) => COLLECTIONS.includes(c),
     loadStarted: () => loadStarted,
   });
@@ -70,6 +78,11 @@ export async function start(app, { context, views }) {
     chrome.notice("load", () => `${t("loadFailed")}${err.message}`);
   }
   views.start(await county);
+  // The first visit: the service worker controls the page only from the
+  // next load, so what this one loaded is put in its caches now.
+  if (!navigator.serviceWorker?.controller && app.offline) {
+    app.offline.swReady?.then((reg) => reg && warm([...COLLECTIONS.map((c) => api.itemsURL(c)), "/session"]));
+  }
   await loadReadiness(app);
   sheet.render();
   // Changes that arrived meanwhile are applied now, then as they come.

@@ -19,7 +19,12 @@ export function installUnlocatedPanel(app) {
       COLLECTIONS.map((c) => {
         const items = list.filter((e) => e.collection === c);
         if (!items.length) return null;
-        return [h("h3", { text: `${t(c)} (${items.length})` }), h("div", { class: "hm-unlocated" }, items.map(unlocatedItem))];
+        const item = (e) => {
+          const el = unlocatedItem(e);
+          app.hooks.emit("unlocated-item", { entry: e, el }); // 在此定位, for crews
+          return el;
+        };
+        return [h("h3", { text: `${t(c)} (${items.length})` }), h("div", { class: "hm-unlocated" }, items.map(item))];
       }),
     ];
   }
