@@ -1,9 +1,14 @@
 package api
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -98,4 +103,52 @@ func TestSendBudget(t *testing.T) {
 		t.Fatalf("a body larger than the budget, alone = %v", err)
 	}
 	done2()
+}
+
+// hangStore holds every read until its context ends: a client that hangs
+// up meanwhile is what TestClientClosedIsNotAnError logs.
+type hangStore struct{ geo.Store }
+
+func (h hangStore) Read(ctx context.Context, fn func(geo.View) error) error {
+	<-ctx.Done()
+	return fmt.Errorf("hang: %w", ctx.Err())
+}
+
+// TestClientClosedIsNotAnError: a client that hangs up before its answer
+// is ready is logged as what it is — 499, client closed, at info — not as
+// a 500 at error.
+func TestClientClosedIsNotAnError(t *testing.T) {
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	log := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.Write(p)
+	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv := httptest.NewServer(NewServer(hangStore{OpenFixtureStore(t)}, Options{Logger: log}))
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/collections/depots/items", nil)
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		cancel()
+	}()
+	if _, err := http.DefaultClient.Do(req); err == nil {
+		t.Fatal("the request was answered; want it cut off")
+	}
+	for range 100 {
+		mu.Lock()
+		done := strings.Contains(logs.String(), "msg=request ")
+		mu.Unlock()
+		if done {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	mu.Lock()
+	out := logs.String()
+	mu.Unlock()
+	if strings.Contains(out, "level=ERROR") || !strings.Contains(out, `level=INFO msg="client closed request"`) || !strings.Contains(out, "status=499") {
+		t.Errorf("log of a client hanging up:\n%s", out)
+	}
 }
