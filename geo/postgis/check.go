@@ -55,28 +55,57 @@ type errRow struct{ err error }
 
 func (r errRow) Scan(...any) error { return r.err }
 
-// Exec runs sql with checked arguments.
-func (p checkedPool) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+// querier runs statements: the pool, or a transaction.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+func execChecked(ctx context.Context, q querier, sql string, args []any) (pgconn.CommandTag, error) {
 	if err := checkArgs(args); err != nil {
 		return pgconn.CommandTag{}, err
 	}
-	return p.Pool.Exec(ctx, sql, args...)
+	return q.Exec(ctx, sql, args...)
+}
+
+func queryChecked(ctx context.Context, q querier, sql string, args []any) (pgx.Rows, error) {
+	if err := checkArgs(args); err != nil {
+		return nil, err
+	}
+	return q.Query(ctx, sql, args...)
+}
+
+func queryRowChecked(ctx context.Context, q querier, sql string, args []any) pgx.Row {
+	if err := checkArgs(args); err != nil {
+		return errRow{err}
+	}
+	return q.QueryRow(ctx, sql, args...)
+}
+
+func sendBatchChecked(ctx context.Context, q querier, b *pgx.Batch) pgx.BatchResults {
+	for _, qq := range b.QueuedQueries {
+		if err := checkArgs(qq.Arguments); err != nil {
+			return errBatch{err}
+		}
+	}
+	return q.SendBatch(ctx, b)
+}
+
+// Exec runs sql with checked arguments.
+func (p checkedPool) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	return execChecked(ctx, p.Pool, sql, args)
 }
 
 // Query runs sql with checked arguments.
 func (p checkedPool) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	if err := checkArgs(args); err != nil {
-		return nil, err
-	}
-	return p.Pool.Query(ctx, sql, args...)
+	return queryChecked(ctx, p.Pool, sql, args)
 }
 
 // QueryRow runs sql with checked arguments.
 func (p checkedPool) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	if err := checkArgs(args); err != nil {
-		return errRow{err}
-	}
-	return p.Pool.QueryRow(ctx, sql, args...)
+	return queryRowChecked(ctx, p.Pool, sql, args)
 }
 
 // Begin starts a transaction whose statements check their arguments.
@@ -95,10 +124,7 @@ func (p checkedPool) BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, e
 
 // SendBatch sends b once every queued statement's arguments pass.
 func (p checkedPool) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
-	if err := checkBatch(b); err != nil {
-		return errBatch{err}
-	}
-	return p.Pool.SendBatch(ctx, b)
+	return sendBatchChecked(ctx, p.Pool, b)
 }
 
 // checkedTx is a transaction whose statements check their arguments.
@@ -106,26 +132,17 @@ type checkedTx struct{ pgx.Tx }
 
 // Exec runs sql with checked arguments.
 func (t checkedTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	if err := checkArgs(args); err != nil {
-		return pgconn.CommandTag{}, err
-	}
-	return t.Tx.Exec(ctx, sql, args...)
+	return execChecked(ctx, t.Tx, sql, args)
 }
 
 // Query runs sql with checked arguments.
 func (t checkedTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	if err := checkArgs(args); err != nil {
-		return nil, err
-	}
-	return t.Tx.Query(ctx, sql, args...)
+	return queryChecked(ctx, t.Tx, sql, args)
 }
 
 // QueryRow runs sql with checked arguments.
 func (t checkedTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	if err := checkArgs(args); err != nil {
-		return errRow{err}
-	}
-	return t.Tx.QueryRow(ctx, sql, args...)
+	return queryRowChecked(ctx, t.Tx, sql, args)
 }
 
 // Begin starts a nested transaction (a savepoint) that checks too.
@@ -139,20 +156,7 @@ func (t checkedTx) Begin(ctx context.Context) (pgx.Tx, error) {
 
 // SendBatch sends b once every queued statement's arguments pass.
 func (t checkedTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
-	if err := checkBatch(b); err != nil {
-		return errBatch{err}
-	}
-	return t.Tx.SendBatch(ctx, b)
-}
-
-// checkBatch checks the arguments of every statement queued in b.
-func checkBatch(b *pgx.Batch) error {
-	for _, q := range b.QueuedQueries {
-		if err := checkArgs(q.Arguments); err != nil {
-			return err
-		}
-	}
-	return nil
+	return sendBatchChecked(ctx, t.Tx, b)
 }
 
 // errBatch is the pgx.BatchResults of a batch that was not sent.
