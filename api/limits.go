@@ -34,9 +34,10 @@ import (
 //     Limits.SendBytes while they are being sent, so that clients that
 //     ask and never read (or read slowly) hold at most that much; beyond
 //     it, 503 with Retry-After after Limits.Wait.
-//   - once a burst of large work is over, the memory it used is handed
-//     back to the operating system (debug.FreeOSMemory), at most once
-//     every releaseEvery: Go's scavenger would take minutes.
+//   - once a burst of large work is over (none in progress), the memory
+//     it used is handed back to the operating system
+//     (debug.FreeOSMemory), at most once every releaseEvery, later when
+//     the last was less than that ago: Go's scavenger would take minutes.
 //
 // Limits are set by cmd from DefaultLimits; the zero Limits turns every
 // bound off, as the zero value of every setting of Options does.
@@ -68,9 +69,10 @@ const (
 	// releaseEvery spaces the returns of memory to the operating system:
 	// each forces a garbage collection.
 	releaseEvery = 10 * time.Second
-	// releaseAfter is the large work, in bytes built or sent, after which
-	// returning memory is worth a collection.
-	releaseAfter = 64 << 20
+	// releaseQuiet is how long no large work must be in progress before
+	// memory is returned: a pause between two builds of a burst is not
+	// its end.
+	releaseQuiet = time.Second
 )
 
 // DefaultLimits returns the limits of hazardmap serve, decided from the
@@ -127,10 +129,13 @@ type limiter struct {
 	work     int64         // bytes of large work since the last release
 	released time.Time     // of the last release
 	pending  bool          // a release is scheduled
+	// release returns memory to the operating system
+	// (debug.FreeOSMemory; tests count the calls).
+	release func()
 }
 
 func newLimiter(lim Limits) *limiter {
-	l := &limiter{lim: lim}
+	l := &limiter{lim: lim, release: debug.FreeOSMemory}
 	if lim.Builds > 0 {
 		l.builds = semaphore.NewWeighted(int64(lim.Builds))
 	}
@@ -246,23 +251,23 @@ func (l *limiter) done(n int64) {
 	l.releaseLocked()
 }
 
-// releaseLocked returns memory to the operating system when no large work
-// is in progress and enough was done since the last time: now, or when
-// releaseEvery has passed since then. The caller holds mu.
+// releaseLocked returns memory to the operating system once no large
+// work has been in progress for releaseQuiet, some having been done since
+// the last time, and releaseEvery after the last time. The caller holds
+// mu.
 func (l *limiter) releaseLocked() {
-	if l.busy > 0 || l.work < releaseAfter || l.pending {
+	if l.busy > 0 || l.work == 0 || l.pending {
 		return
 	}
-	if wait := releaseEvery - time.Since(l.released); wait > 0 {
-		l.pending = true
-		time.AfterFunc(wait, func() {
-			l.mu.Lock()
-			defer l.mu.Unlock()
-			l.pending = false
-			l.releaseLocked()
-		})
-		return
-	}
-	l.work, l.released = 0, time.Now()
-	go debug.FreeOSMemory()
+	l.pending = true
+	time.AfterFunc(max(releaseQuiet, releaseEvery-time.Since(l.released)), func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.pending = false
+		if l.busy > 0 {
+			return // work again: its end schedules the release
+		}
+		l.work, l.released = 0, time.Now()
+		go l.release()
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -150,5 +151,28 @@ func TestClientClosedIsNotAnError(t *testing.T) {
 	mu.Unlock()
 	if strings.Contains(out, "level=ERROR") || !strings.Contains(out, `level=INFO msg="client closed request"`) || !strings.Contains(out, "status=499") {
 		t.Errorf("log of a client hanging up:\n%s", out)
+	}
+}
+
+// TestMemoryReturnedAfterABurst: once large work stops, memory is handed
+// back to the operating system.
+func TestMemoryReturnedAfterABurst(t *testing.T) {
+	l := newLimiter(Limits{Builds: 1, Queue: 4, Wait: time.Second})
+	var released atomic.Int32
+	l.release = func() { released.Add(1) }
+	build := func() {
+		if _, err := l.build(context.Background(), largeBuild+1, func(context.Context) (*response, error) {
+			return &response{body: make([]byte, 1<<20)}, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	build()
+	build()
+	for i := 0; released.Load() == 0 && i < 400; i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if released.Load() == 0 {
+		t.Error("no memory was returned after the burst")
 	}
 }
