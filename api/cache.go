@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/singleflight"
+
+	"hazardmap/geo"
 )
 
 // DefaultCacheBytes is the response-cache budget hazardmap serve uses
@@ -77,6 +79,10 @@ func (c *cache) get(ctx context.Context, key, group string, version int64, build
 		defer cancel()
 		rs, err := build(bctx)
 		if err != nil {
+			if bctx.Err() != nil && geo.KindOf(err) == geo.Internal {
+				// Out of time, not a fault: the client may try again.
+				return nil, geo.Wrap(geo.Unavailable, err, "building this answer took longer than "+buildTimeout.String()+"; retry")
+			}
 			return nil, err
 		}
 		if rs.version == version { // else the data moved on since the key was made
