@@ -140,6 +140,9 @@ func TestBadInput(t *testing.T) {
 				if !slices.Contains(want, r.status) {
 					t.Errorf("%s: the valid request = %d, want %v\n%.400s", route, r.status, want, r.body)
 				}
+				if r.status >= 400 && !strings.HasPrefix(r.header.Get("Content-Type"), typeProblem) {
+					t.Errorf("%s: %d as %q, want problem JSON (the map's files' 404 too)", route, r.status, r.header.Get("Content-Type"))
+				}
 			}
 			if method == http.MethodDelete {
 				deletes = append(deletes, check)
