@@ -91,6 +91,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
+	limits := api.DefaultLimits()
+	log.Info("limits, from this machine's cores and memory", "large_builds", limits.Builds, "waiting", limits.Queue,
+		"wait", limits.Wait, "send_bytes", limits.SendBytes)
 	handler := api.NewServer(store, api.Options{
 		Logger:          log,
 		Map:             web.Handler(tileOrigin, mapOptions(c)...),
@@ -99,7 +102,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		WritesPerMinute: c.writeRate,
 		// Large builds and bodies are bounded by what this machine has:
 		// cores and memory (api.DefaultLimits, README "Reliability").
-		Limits: api.DefaultLimits(),
+		Limits: limits,
 	})
 	// With the embedded store this process holds the file: the CLI's
 	// writes (token create, import…) come through the control socket.
