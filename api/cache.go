@@ -3,6 +3,7 @@ package api
 import (
 	"container/list"
 	"context"
+	"hash/maphash"
 	"net/http"
 	"strconv"
 	"sync"
@@ -30,16 +31,30 @@ const buildTimeout = 30 * time.Second
 // makes new keys and the old entries are dropped as soon as a newer
 // version of the same group is stored. A nil *cache caches nothing and
 // builds on every call. It is safe for concurrent use.
+//
+// A response is stored only once its key has been asked for twice
+// (counting requests that wait for the same build): the pages a map loads
+// on every open are asked for again and again and stay, while a page of a
+// box a map was panned over is built, served and forgotten, without
+// compressing it or pushing the layers out of the budget. seen counts the
+// misses of recent keys by a hash, within a bound: when it is full it
+// starts afresh, so a key forgotten that way is only stored a little
+// later.
 type cache struct {
 	budget int64
 	group  singleflight.Group
+	seed   maphash.Seed
 
 	mu      sync.Mutex
 	used    int64
 	order   *list.List // of *cacheEntry, most recently used first
 	entries map[string]*list.Element
 	latest  map[string]int64 // newest version stored per group
+	seen    map[uint64]uint8 // misses per key hash, up to 2
 }
+
+// seenMax bounds the keys whose misses the cache counts.
+const seenMax = 1 << 14
 
 // cacheEntry is one cached response.
 type cacheEntry struct {
@@ -56,7 +71,8 @@ func newCache(budget int64) *cache {
 	if budget <= 0 {
 		return nil
 	}
-	return &cache{budget: budget, order: list.New(), entries: map[string]*list.Element{}, latest: map[string]int64{}}
+	return &cache{budget: budget, seed: maphash.MakeSeed(), order: list.New(), entries: map[string]*list.Element{},
+		latest: map[string]int64{}, seen: map[uint64]uint8{}}
 }
 
 // get returns the response stored under key, or builds it with build,
@@ -68,9 +84,33 @@ func (c *cache) get(ctx context.Context, key, group string, version int64, build
 	if c == nil {
 		return build(ctx)
 	}
-	if rs := c.lookup(key); rs != nil {
+	if rs, _ := c.begin(key); rs != nil {
 		return rs, nil
 	}
+	return c.fill(ctx, key, group, version, build)
+}
+
+// begin returns the response stored under key, marking it recently used;
+// when there is none it counts the miss and reports whether it was the
+// first of key. A nil cache has nothing and every miss is a first.
+func (c *cache) begin(key string) (rs *response, first bool) {
+	if c == nil {
+		return nil, true
+	}
+	if rs := c.lookup(key); rs != nil {
+		return rs, false
+	}
+	return nil, c.miss(maphash.String(c.seed, key))
+}
+
+// fill builds the response of key after a miss that begin counted, as
+// get does: one build for concurrent callers, stored if it shows version
+// and key has missed more than once.
+func (c *cache) fill(ctx context.Context, key, group string, version int64, build func(context.Context) (*response, error)) (*response, error) {
+	if c == nil {
+		return build(ctx)
+	}
+	h := maphash.String(c.seed, key)
 	ch := c.group.DoChan(key, func() (any, error) {
 		if rs := c.lookup(key); rs != nil { // built while this caller was on its way
 			return rs, nil
@@ -85,7 +125,9 @@ func (c *cache) get(ctx context.Context, key, group string, version int64, build
 			}
 			return nil, err
 		}
-		if rs.version == version { // else the data moved on since the key was made
+		// Unless the data moved on since the key was made, and once the
+		// key is asked for again.
+		if rs.version == version && c.again(h) {
 			rs.gzipped() // compress once, now, rather than per request
 			c.add(key, group, version, rs)
 		}
@@ -108,6 +150,28 @@ func (c *cache) get(ctx context.Context, key, group string, version int64, build
 // wait for it.
 func (s *Server) built(features int, build func(context.Context) (*response, error)) func(context.Context) (*response, error) {
 	return func(ctx context.Context) (*response, error) { return s.limits.build(ctx, features, build) }
+}
+
+// miss counts a miss of the key whose hash is h and reports whether it
+// was the first.
+func (c *cache) miss(h uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.seen) >= seenMax {
+		clear(c.seen)
+	}
+	if c.seen[h] < 2 {
+		c.seen[h]++
+	}
+	return c.seen[h] == 1
+}
+
+// again reports whether the key whose hash is h has missed more than
+// once: it is worth storing.
+func (c *cache) again(h uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.seen[h] >= 2
 }
 
 // lookup returns the response under key and marks it recently used.

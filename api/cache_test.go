@@ -18,15 +18,27 @@ func body(n int, v int64) *response {
 	return &response{body: bytes.Repeat([]byte("x"), n), ctype: typeJSON, etag: `"e"`, version: v}
 }
 
+// twice gets key twice, so that the cache stores what build returns (it
+// stores a key asked for again), and returns the second response.
+func twice(c *cache, key, group string, version int64, build func(context.Context) (*response, error)) *response {
+	c.get(context.Background(), key, group, version, build)
+	rs, _ := c.get(context.Background(), key, group, version, build)
+	return rs
+}
+
 func TestCacheHitAndMiss(t *testing.T) {
 	c := newCache(1 << 20)
 	builds := 0
 	build := func(context.Context) (*response, error) { builds++; return body(10, 1), nil }
 	ctx := context.Background()
+	c.get(ctx, "k", "g", 1, build)
+	if n, _ := c.stats(); n != 0 {
+		t.Errorf("entries after one get = %d, want 0 (stored when asked for again)", n)
+	}
 	a, _ := c.get(ctx, "k", "g", 1, build)
 	b, _ := c.get(ctx, "k", "g", 1, build)
-	if a != b || builds != 1 {
-		t.Errorf("two gets of one key: same response %v, builds %d; want true, 1", a == b, builds)
+	if a != b || builds != 2 {
+		t.Errorf("three gets of one key: same response %v, builds %d; want true, 2", a == b, builds)
 	}
 	if _, err := c.get(ctx, "k2", "g", 1, func(context.Context) (*response, error) { return nil, errors.New("boom") }); err == nil {
 		t.Error("get with a failing build = nil error")
@@ -43,10 +55,10 @@ func TestCacheBudgetEvictsLeastRecentlyUsed(t *testing.T) {
 	c := newCache(3 * one)
 	ctx := context.Background()
 	for _, k := range []string{"a", "b", "c"} {
-		c.get(ctx, k, "g", 1, func(context.Context) (*response, error) { return body(1000, 1), nil })
+		twice(c, k, "g", 1, func(context.Context) (*response, error) { return body(1000, 1), nil })
 	}
 	c.get(ctx, "a", "g", 1, nil) // a hit: a becomes the most recent; nil build would panic on a miss
-	c.get(ctx, "d", "g", 1, func(context.Context) (*response, error) { return body(1000, 1), nil })
+	twice(c, "d", "g", 1, func(context.Context) (*response, error) { return body(1000, 1), nil })
 	n, used := c.stats()
 	if n != 3 || used > c.budget {
 		t.Errorf("stats = %d entries, %d bytes; want 3 entries within %d", n, used, c.budget)
@@ -60,18 +72,17 @@ func TestCacheBudgetEvictsLeastRecentlyUsed(t *testing.T) {
 		}
 	}
 	// Larger than the whole budget: served, not stored.
-	big, err := c.get(ctx, "big", "g", 1, func(context.Context) (*response, error) { return body(int(4*one), 1), nil })
-	if err != nil || big == nil || c.lookup("big") != nil {
-		t.Errorf("oversized response: err %v, cached %v; want served and not cached", err, c.lookup("big") != nil)
+	big := twice(c, "big", "g", 1, func(context.Context) (*response, error) { return body(int(4*one), 1), nil })
+	if big == nil || c.lookup("big") != nil {
+		t.Errorf("oversized response: served %v, cached %v; want served and not cached", big != nil, c.lookup("big") != nil)
 	}
 }
 
 func TestCacheDropsOlderVersions(t *testing.T) {
 	c := newCache(1 << 20)
-	ctx := context.Background()
-	c.get(ctx, "g@1/a", "g", 1, func(context.Context) (*response, error) { return body(10, 1), nil })
-	c.get(ctx, "h@1/a", "h", 1, func(context.Context) (*response, error) { return body(10, 1), nil })
-	c.get(ctx, "g@2/a", "g", 2, func(context.Context) (*response, error) { return body(10, 2), nil })
+	twice(c, "g@1/a", "g", 1, func(context.Context) (*response, error) { return body(10, 1), nil })
+	twice(c, "h@1/a", "h", 1, func(context.Context) (*response, error) { return body(10, 1), nil })
+	twice(c, "g@2/a", "g", 2, func(context.Context) (*response, error) { return body(10, 2), nil })
 	if c.lookup("g@1/a") != nil {
 		t.Error("an entry of version 1 survived the caching of version 2 of its group")
 	}
@@ -79,12 +90,12 @@ func TestCacheDropsOlderVersions(t *testing.T) {
 		t.Error("entries of another group or of the new version were dropped")
 	}
 	// A build that saw a newer version than its key is served, not cached.
-	rs, _ := c.get(ctx, "g@2/b", "g", 2, func(context.Context) (*response, error) { return body(10, 3), nil })
+	rs := twice(c, "g@2/b", "g", 2, func(context.Context) (*response, error) { return body(10, 3), nil })
 	if rs == nil || c.lookup("g@2/b") != nil {
 		t.Error("a response of version 3 was cached under a key of version 2")
 	}
 	// A late build of an older version does not come back in.
-	c.get(ctx, "g@1/b", "g", 1, func(context.Context) (*response, error) { return body(10, 1), nil })
+	twice(c, "g@1/b", "g", 1, func(context.Context) (*response, error) { return body(10, 1), nil })
 	if c.lookup("g@1/b") != nil {
 		t.Error("an entry of version 1 was stored after version 2")
 	}
@@ -120,7 +131,11 @@ func TestCacheSharesConcurrentBuilds(t *testing.T) {
 			t.Fatalf("caller %d got another response", i)
 		}
 	}
-	// Compressed once, at admission, and the gzip is correct.
+	// Stored at once (fifty asked for it), compressed once, at admission,
+	// and the gzip is correct.
+	if c.lookup("k") == nil {
+		t.Error("a key fifty callers waited for was not stored")
+	}
 	gz := results[0].gz
 	if gz == nil {
 		t.Fatal("a cached 2000-byte response has no gzip form")
@@ -183,5 +198,25 @@ func TestCacheConcurrentMixedKeys(t *testing.T) {
 	wg.Wait()
 	if _, used := c.stats(); used > c.budget {
 		t.Errorf("used %d bytes of a %d budget", used, c.budget)
+	}
+}
+
+func TestCacheKeepsOnlyWhatIsAskedAgain(t *testing.T) {
+	c := newCache(1 << 20)
+	ctx := context.Background()
+	for i := range 3 * seenMax {
+		key := fmt.Sprintf("box-%d", i) // a map panned over new boxes
+		if rs, err := c.get(ctx, key, "g", 1, func(context.Context) (*response, error) { return body(2000, 1), nil }); err != nil || rs == nil {
+			t.Fatalf("get(%s) = %v, %v", key, rs, err)
+		}
+	}
+	if n, used := c.stats(); n != 0 || used != 0 {
+		t.Errorf("after %d keys asked once: %d entries, %d bytes; want none", 3*seenMax, n, used)
+	}
+	c.mu.Lock()
+	seen := len(c.seen)
+	c.mu.Unlock()
+	if seen > seenMax {
+		t.Errorf("the cache remembers %d keys, more than its bound %d", seen, seenMax)
 	}
 }

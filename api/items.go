@@ -3,13 +3,14 @@ package api
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"hazardmap/geo"
-	"hazardmap/geo/geojson"
 )
 
 // handleItems serves GET /collections/{collectionId}/items: a page of the
@@ -35,26 +36,63 @@ func (s *Server) handleItems(sc *geo.Schema) http.HandlerFunc {
 		// The key names the view: a planner's page (household detail) is
 		// never served to anyone else.
 		key := "items\x00" + sc.ID + "\x00" + base + "\x00" + q.Canonical() + "\x00" + viewName(role)
-		s.serveCached(w, r, sc.ID, key, q.Limit, func(ctx context.Context) (*response, error) {
-			return s.buildItems(ctx, sc, q, base, role)
-		})
+		v, err := s.dataVersion(r.Context(), sc.ID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		key += "\x00" + strconv.FormatInt(v, 10)
+		rs, first := s.cache.begin(key)
+		switch {
+		case rs != nil:
+		case first:
+			// Asked for the first time (a box a map was panned over): built
+			// for this request alone, into a recycled buffer, as it will
+			// not be stored.
+			body := pageBuffers.Get().(*[]byte)
+			defer putPageBuffer(body)
+			// A large page waits its turn all the same (limits.go).
+			rs, err = s.limits.build(r.Context(), q.Limit, func(ctx context.Context) (*response, error) {
+				return s.buildItems(ctx, sc, q, base, role, body)
+			})
+			if err == nil {
+				defer func() { *body = rs.body[:0] }()
+			}
+		default:
+			rs, err = s.cache.fill(r.Context(), key, sc.ID, v, s.built(q.Limit, func(ctx context.Context) (*response, error) {
+				return s.buildItems(ctx, sc, q, base, role, nil)
+			}))
+		}
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.serve(w, r, rs)
 	}
 }
 
 // buildItems reads and encodes one page of items as role may see it. The
 // page, its total and the version and time it is labelled with are read
-// from one View, so its ETag names exactly the data it shows.
-func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q itemsQuery, base string, role geo.Role) (*response, error) {
+// from one View, so its ETag names exactly the data it shows. The body is
+// built in into when it is given (its capacity reused), else in a new
+// buffer.
+func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q itemsQuery, base string, role geo.Role, into *[]byte) (*response, error) {
 	var (
 		st       geo.Stamp
-		features []*geo.Feature
+		features = pageBuffers.Get().(*[]byte)
+		returned int
 		matched  int
 	)
+	defer putPageBuffer(features)
+	// The features come encoded from the store (the stores keep each one
+	// as GeoJSON for both views): this only copies them.
+	// The stamp after the page: a store may have read it along with the
+	// page (PostGIS does, in the same statement).
 	err := s.store.Read(ctx, func(v geo.View) (err error) {
-		if st, err = v.Stamp(ctx, sc.ID); err != nil {
+		if *features, returned, matched, err = v.AppendFeatures(ctx, (*features)[:0], sc.ID, q.Query(), role); err != nil {
 			return err
 		}
-		features, matched, err = v.Features(ctx, sc.ID, q.Query())
+		st, err = v.Stamp(ctx, sc.ID)
 		return err
 	})
 	if err != nil {
@@ -64,7 +102,7 @@ func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q itemsQuery, b
 	canonical := q.Canonical()
 	links := []link{{Href: href + canonical, Rel: "self", Type: typeGeoJSON, Title: "This page"}}
 	var header []string
-	if next := q.Offset + len(features); len(features) > 0 && next < matched {
+	if next := q.Offset + returned; returned > 0 && next < matched {
 		l := link{Href: href + q.withOffset(next), Rel: "next", Type: typeGeoJSON, Title: "Next page"}
 		links = append(links, l)
 		header = append(header, "<"+l.Href+`>; rel="next"; type="`+typeGeoJSON+`"`)
@@ -80,11 +118,16 @@ func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q itemsQuery, b
 		return nil, err
 	}
 
-	buf := make([]byte, 0, 512+len(features)*512)
+	var buf []byte
+	if size := 512 + len(linkJSON) + len(*features); into != nil {
+		buf = slices.Grow((*into)[:0], size)
+	} else {
+		buf = make([]byte, 0, size)
+	}
 	buf = append(buf, `{"type":"FeatureCollection","numberMatched":`...)
 	buf = strconv.AppendInt(buf, int64(matched), 10)
 	buf = append(buf, `,"numberReturned":`...)
-	buf = strconv.AppendInt(buf, int64(len(features)), 10)
+	buf = strconv.AppendInt(buf, int64(returned), 10)
 	// timeStamp is the time of the last write to the collection, not the
 	// time of encoding: the body is then a function of the version and
 	// the query alone, so every instance sharing a database sends the
@@ -98,14 +141,7 @@ func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q itemsQuery, b
 	buf = append(buf, `,"links":`...)
 	buf = append(buf, linkJSON...)
 	buf = append(buf, `,"features":[`...)
-	for i, f := range features {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		if buf, err = geojson.AppendFeature(buf, sc.Redact(f, role)); err != nil {
-			return nil, err
-		}
-	}
+	buf = append(buf, *features...)
 	buf = append(buf, "]}"...)
 	return &response{
 		body:     buf,
@@ -116,6 +152,23 @@ func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q itemsQuery, b
 		version:  st.Version,
 		private:  privateView(role),
 	}, nil
+}
+
+// pageBuffers holds the buffers that pages of features are read into
+// before the body is assembled around them, and the bodies of pages that
+// are not kept (see handleItems).
+var pageBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledPage is the largest buffer kept for reuse: a page of 1000
+// features is about half a megabyte; the rare much larger page (limit
+// 10000) is not worth keeping megabytes for, live, between requests.
+const maxPooledPage = 1 << 20
+
+// putPageBuffer returns b to pageBuffers unless it has grown too large.
+func putPageBuffer(b *[]byte) {
+	if cap(*b) <= maxPooledPage {
+		pageBuffers.Put(b)
+	}
 }
 
 // handleFeature serves GET /collections/{collectionId}/items/{featureId}:

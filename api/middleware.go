@@ -46,9 +46,14 @@ func (s *Server) cors(next http.Handler) http.Handler {
 	})
 }
 
-// logRequests logs one line per request.
+// logRequests logs one line per request, when the logger takes them
+// (info); otherwise it costs nothing.
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.log.Enabled(r.Context(), slog.LevelInfo) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 		start := time.Now()
 		next.ServeHTTP(ww, r)

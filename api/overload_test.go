@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -61,7 +60,7 @@ func TestOverload(t *testing.T) {
 	pid := srv.Process.Pid
 	host := strings.TrimPrefix(base, "http://")
 	idleRSS, _ := rss(t, pid)
-	load1 := loadAverage(t)
+	load1 := loadAverage()
 	peakBound, afterBound := rssBound(idleRSS/1024, DefaultLimits())
 	if *overloadRSS > 0 {
 		peakBound = *overloadRSS
@@ -195,7 +194,7 @@ func TestOverload(t *testing.T) {
 	<-probeDone
 	_, hwm := rss(t, pid)
 	peakRSS = max(peakRSS, hwm)
-	load2 := loadAverage(t)
+	load2 := loadAverage()
 
 	slices.Sort(during)
 	slices.Sort(baseline)
@@ -257,12 +256,3 @@ func rssBound(idleMiB int, lim Limits) (peak, after int) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
-
-// loadAverage returns the machine's 1-minute load average, for the log.
-func loadAverage(t testing.TB) string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	return strings.Fields(string(b))[0]
-}

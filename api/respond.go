@@ -40,6 +40,22 @@ const revalidate = "public, max-age=0, must-revalidate"
 // cache may not.
 const revalidatePrivate = "private, max-age=0, must-revalidate"
 
+// Header values that serve sets without allocating (see serve).
+var (
+	revalidateHeader        = []string{revalidate}
+	revalidatePrivateHeader = []string{revalidatePrivate}
+	nosniffHeader           = []string{"nosniff"}
+	typeHeaders             = map[string][]string{typeJSON: {typeJSON}, typeGeoJSON: {typeGeoJSON}, typeOpenAPI: {typeOpenAPI}, typeHTML: {typeHTML}}
+)
+
+// typeHeader returns the Content-Type header value of media type t.
+func typeHeader(t string) []string {
+	if v, ok := typeHeaders[t]; ok {
+		return v
+	}
+	return []string{t}
+}
+
 // gzipMin is the smallest body worth compressing: below it the gzip
 // header and the CPU outweigh the bytes saved.
 const gzipMin = 1024
@@ -113,14 +129,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rs *response) {
 		}
 		defer sent()
 	}
-	h.Add("Vary", "Accept-Encoding")
-	h.Add("Vary", "Authorization") // the view depends on the token's role
+	// Headers of fixed values are set from shared slices (len == cap, so
+	// an Add elsewhere copies rather than writes into them): a cached page
+	// is served thousands of times a second, and each Set would allocate.
+	h["Vary"] = append(h["Vary"], "Accept-Encoding", "Authorization") // the view depends on the token's role
 	if gzipped {
 		h.Set("Content-Encoding", "gzip")
 	}
-	h.Set("Cache-Control", revalidate)
+	h["Cache-Control"] = revalidateHeader
 	if rs.private {
-		h.Set("Cache-Control", revalidatePrivate)
+		h["Cache-Control"] = revalidatePrivateHeader
 	}
 	if etag != "" {
 		h.Set("ETag", etag)
@@ -136,9 +154,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rs *response) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	h.Set("Content-Type", rs.ctype)
+	h["Content-Type"] = typeHeader(rs.ctype)
 	h.Set("Content-Length", strconv.Itoa(len(body)))
-	h.Set("X-Content-Type-Options", "nosniff")
+	h["X-Content-Type-Options"] = nosniffHeader
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(body)

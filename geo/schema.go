@@ -167,6 +167,17 @@ var views = sync.OnceValue(func() []Role {
 	return out
 })
 
+// ViewIndex returns the position in Views of ViewOf(role).
+func ViewIndex(role Role) int {
+	i := 0
+	for j, v := range views() {
+		if role.AtLeast(v) {
+			i = j
+		}
+	}
+	return i
+}
+
 // ViewOf returns the view (one of Views) that a client of role gets: the
 // most-shown view whose role it has. An unknown role gets RolePublic.
 func ViewOf(role Role) Role {
@@ -408,8 +419,14 @@ func (s *Schema) ParseFilter(name, raw string) (Filter, error) {
 
 // Matches reports whether props satisfies filter f.
 func (f Filter) Matches(props map[string]any) bool {
-	v, ok := props[f.Property]
-	if !ok || v == nil {
+	return f.MatchesValue(props[f.Property])
+}
+
+// MatchesValue reports whether v, the value of f.Property (nil when it is
+// absent or null), satisfies filter f: it equals f.Value or, as a list,
+// contains it.
+func (f Filter) MatchesValue(v any) bool {
+	if v == nil {
 		return false
 	}
 	if list, ok := v.([]any); ok {

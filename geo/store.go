@@ -135,6 +135,14 @@ type View interface {
 	// Features returns the features of c matching q in id order and the
 	// total that matched before paging. No match is an empty, non-nil slice.
 	Features(ctx context.Context, c string, q Query) ([]*Feature, int, error)
+	// AppendFeatures appends to buf the features Features(ctx, c, q)
+	// would return, each as the GeoJSON Feature that geojson.AppendFeature
+	// writes for the schema's Redact(f, role), separated by commas, and
+	// returns buf, how many it appended and the total that matched before
+	// paging. Stores keep every feature encoded for both views, so a page
+	// is copied rather than decoded and encoded again: the bytes are
+	// exactly those of the encoder, on every store.
+	AppendFeatures(ctx context.Context, buf []byte, c string, q Query, role Role) ([]byte, int, int, error)
 	// NearestDepots returns, for each of q.Points in order, the q.K depots
 	// nearest to it by ellipsoidal (WGS-84) distance, as Distance computes
 	// it, among the located (Point) depots that q.Filter keeps: exactly

@@ -31,7 +31,7 @@ type auditRecord struct {
 // snapshot is the stored form of a feature in an audit entry.
 type snapshot struct {
 	ID string `json:"id"`
-	record
+	jsonRecord
 }
 
 func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
@@ -40,11 +40,11 @@ func encodeSnapshot(f *geo.Feature) (json.RawMessage, error) {
 	if f == nil {
 		return nil, nil
 	}
-	r, err := toRecord(f)
+	r, err := toJSONRecord(f)
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(snapshot{ID: f.ID, record: r})
+	return json.Marshal(snapshot{ID: f.ID, jsonRecord: r})
 }
 
 func decodeSnapshot(raw json.RawMessage) (*geo.Feature, error) {
@@ -57,7 +57,7 @@ func decodeSnapshot(raw json.RawMessage) (*geo.Feature, error) {
 	if err := json.Unmarshal(raw, &sn); err != nil {
 		return nil, err
 	}
-	return decode(sn.ID, raw)
+	return decodeJSON(sn.ID, raw)
 }
 
 // appendAudit numbers entries from the audit bucket's sequence (which

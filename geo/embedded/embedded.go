@@ -7,13 +7,19 @@
 // power loss. It also takes an exclusive file lock, so two processes cannot
 // open the same data directory at once.
 //
-// All reads of features and tokens are served from an in-memory copy that
-// is changed only after the bbolt transaction has committed, under the
-// store's write lock; the file is the truth and the copy is rebuilt from
-// it on Open. Read holds the read lock while its View is in use, so a
-// View sees no write until it is done. The audit log and the observations, which only grow, stay on disk
-// and are read through bbolt's read transactions (a consistent snapshot
-// each), so memory does not grow with the history.
+// Features are kept on disk as GeoJSON, ready to send (record.go), and
+// found through an in-memory index of each collection (index.go): an
+// R-tree of their bounds, their ids in order, versions, times and the
+// values of the filterable properties. The index, like the in-memory
+// tokens, is changed only after the bbolt transaction has committed,
+// under the store's write lock, so a reader holding the read lock sees
+// the index and the file agree; the file is the truth and the index is
+// rebuilt from it on Open. Read holds the read lock while its View is in
+// use, so a View sees no write until it is done. The audit log and the observations, which only grow, stay
+// on disk and are read through bbolt's read transactions (a consistent
+// snapshot each), so memory does not grow with the history, and the
+// features' bytes are read from bbolt's memory map, so it does not grow
+// with the size of their properties either.
 //
 // Every write holds the store's lock from its checks to its commit, so
 // writes are serialized: audit seqs (bbolt's bucket sequence, assigned in
@@ -22,6 +28,7 @@
 package embedded
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -30,13 +37,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/encoding/wkb"
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 
@@ -72,6 +75,8 @@ type Store struct {
 	collections map[string]*collection
 	tokens      map[string]geo.Token // by id
 	tokenByHash map[string]string    // string(hash) → id
+	strings     map[string]any       // one copy of each filterable string value (intern)
+	valueSets   map[string][]any     // one copy of each set of filterable values (internValues)
 
 	notifier geo.Notifier
 
@@ -80,26 +85,11 @@ type Store struct {
 
 var _ geo.Store = (*Store)(nil)
 
-// collection is the in-memory copy of one collection.
-type collection struct {
-	features map[string]*geo.Feature
-	ids      []string // sorted by bytes
-	state    state
-}
-
 // state is the stored record of a collection's version.
 type state struct {
 	Version int64     `json:"version"`
 	Updated time.Time `json:"updated"`
 	Seeded  bool      `json:"seeded"`
-}
-
-// record is the stored form of a feature.
-type record struct {
-	Geometry   []byte         `json:"geometry"` // WKB; absent for a null geometry
-	Properties map[string]any `json:"properties"`
-	Version    int64          `json:"version"`
-	Updated    time.Time      `json:"updated"`
 }
 
 // IsLocked reports whether err is Open's failure to lock a file that
@@ -120,7 +110,8 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
 	}
 	s := &Store{db: db, schemas: map[string]*geo.Schema{}, collections: map[string]*collection{},
-		tokens: map[string]geo.Token{}, tokenByHash: map[string]string{}}
+		tokens: map[string]geo.Token{}, tokenByHash: map[string]string{}, strings: map[string]any{},
+		valueSets: map[string][]any{}}
 	for _, sc := range geo.Schemas() {
 		s.schemas[sc.ID] = sc
 		s.order = append(s.order, sc.ID)
@@ -132,14 +123,16 @@ func Open(dir string) (*Store, error) {
 	return s, nil
 }
 
-// load creates missing buckets and reads everything into memory.
+// load creates missing buckets, rebuilds the feature records when their
+// format has changed (record.go), and reads the tokens and the index of
+// every collection into memory.
 func (s *Store) load() error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		states, err := tx.CreateBucketIfNotExists(stateBucket)
 		if err != nil {
 			return fmt.Errorf("embedded: create state bucket: %w", err)
 		}
-		for _, name := range [][]byte{auditBucket, observationsBucket, tokensBucket,
+		for _, name := range [][]byte{auditBucket, observationsBucket, tokensBucket, formatBucket,
 			idempotencyBucket, idempotencyExpiryBucket, signInBucket, photosBucket, photoDataBucket, proposalsBucket,
 			readingsBucket, alertsBucket, deliveriesBucket} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -149,72 +142,104 @@ func (s *Store) load() error {
 		if err := s.loadTokens(tx); err != nil {
 			return err
 		}
+		want := recordFingerprint()
+		rebuild := !bytes.Equal(tx.Bucket(formatBucket).Get(fingerprint), want)
+		if rebuild {
+			if err := tx.DeleteBucket(indexBucket); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
+				return fmt.Errorf("embedded: drop the feature index: %w", err)
+			}
+		}
+		ix, err := tx.CreateBucketIfNotExists(indexBucket)
+		if err != nil {
+			return fmt.Errorf("embedded: create bucket %s: %w", indexBucket, err)
+		}
 		for _, c := range s.order {
-			b, err := tx.CreateBucketIfNotExists([]byte(c))
-			if err != nil {
+			if _, err := tx.CreateBucketIfNotExists([]byte(c)); err != nil {
 				return fmt.Errorf("embedded: create bucket %s: %w", c, err)
 			}
-			col := &collection{features: map[string]*geo.Feature{}}
+			col := newCollection(s.schemas[c])
 			if raw := states.Get([]byte(c)); raw != nil {
 				if err := json.Unmarshal(raw, &col.state); err != nil {
 					return fmt.Errorf("embedded: read state of %s: %w", c, err)
 				}
 			}
-			err = b.ForEach(func(k, v []byte) error {
-				f, err := decode(string(k), v)
-				if err != nil {
-					return fmt.Errorf("embedded: read %s/%s: %w", c, k, err)
+			if rebuild {
+				if err := s.rebuild(tx, col.schema); err != nil {
+					return err
 				}
-				col.features[f.ID] = f
-				col.ids = append(col.ids, f.ID) // bbolt iterates in byte order
-				return nil
-			})
-			if err != nil {
-				return err
+			}
+			prefix := indexKey(c, "")
+			cur := ix.Cursor()
+			for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
+				e, err := s.readIndex(string(k[len(prefix):]), v)
+				if err != nil {
+					return fmt.Errorf("embedded: read the index of %s/%s: %w", c, k[len(prefix):], err)
+				}
+				col.byID[e.id] = e
+				col.sorted = append(col.sorted, e) // bbolt iterates in byte order
+				if e.located {
+					col.tree.Insert(e.bound.Min, e.bound.Max, e)
+				}
 			}
 			s.collections[c] = col
+		}
+		if rebuild {
+			return tx.Bucket(formatBucket).Put(fingerprint, want)
 		}
 		return nil
 	})
 }
 
-func decode(id string, raw []byte) (*geo.Feature, error) {
-	var r record
-	if err := json.Unmarshal(raw, &r); err != nil {
-		return nil, err
+// feature returns feature id of c as stored, or nil when there is none.
+// The caller holds mu.
+func (s *Store) feature(c, id string) (*geo.Feature, error) {
+	if _, ok := s.collections[c].byID[id]; !ok {
+		return nil, nil
 	}
-	f := &geo.Feature{ID: id, Properties: r.Properties, Version: r.Version, Updated: r.Updated}
-	if f.Properties == nil {
-		f.Properties = map[string]any{}
-	}
-	if r.Geometry != nil {
-		g, err := wkb.Unmarshal(r.Geometry)
-		if err != nil {
-			return nil, err
-		}
-		f.Geometry = g
-	}
-	return f, nil
-}
-
-func encode(f *geo.Feature) ([]byte, error) {
-	r, err := toRecord(f)
+	fs, err := s.read(c, []string{id})
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(r)
+	return fs[0], nil
 }
 
-func toRecord(f *geo.Feature) (record, error) {
-	r := record{Properties: f.Properties, Version: f.Version, Updated: f.Updated}
-	if f.Geometry != nil {
-		g, err := wkb.Marshal(f.Geometry)
+// read returns the features ids of c, which the index holds, decoded from
+// their records in one read transaction. The caller holds mu.
+func (s *Store) read(c string, ids []string) ([]*geo.Feature, error) {
+	out := make([]*geo.Feature, 0, len(ids))
+	err := s.records(c, ids, func(id string, rec record) error {
+		f, err := rec.feature(id)
 		if err != nil {
-			return r, err
+			return err
 		}
-		r.Geometry = g
+		out = append(out, f)
+		return nil
+	})
+	return out, err
+}
+
+// records calls fn with the record of each of ids of c, in one read
+// transaction; rec aliases bbolt's memory map and is valid only during
+// the call. The caller holds mu, so the records are those the index
+// describes.
+func (s *Store) records(c string, ids []string, fn func(id string, rec record) error) error {
+	err := s.db.View(func(tx *bolt.Tx) error {
+		cur := newRecordCursor(tx, c)
+		for _, id := range ids {
+			rec, err := cur.get(id)
+			if err != nil {
+				return fmt.Errorf("%s: %w", id, err)
+			}
+			if err := fn(id, rec); err != nil {
+				return fmt.Errorf("%s: %w", id, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("embedded: read %s: %w", c, err)
 	}
-	return r, nil
+	return nil
 }
 
 // Close ends every subscription and closes the bbolt file.
@@ -253,7 +278,7 @@ func (v *view) Collections(ctx context.Context) ([]geo.CollectionInfo, error) {
 	}
 	out := make([]geo.CollectionInfo, 0, len(s.order))
 	for _, c := range s.order {
-		out = append(out, s.info(c))
+		out = append(out, s.collections[c].info())
 	}
 	return out, nil
 }
@@ -267,7 +292,7 @@ func (v *view) Collection(ctx context.Context, c string) (geo.CollectionInfo, er
 	if _, err := s.schema(c); err != nil {
 		return geo.CollectionInfo{}, err
 	}
-	return s.info(c), nil
+	return s.collections[c].info(), nil
 }
 
 // Version returns the data version of collection c now.
@@ -278,27 +303,6 @@ func (s *Store) Version(ctx context.Context, c string) (int64, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.collections[c].state.Version, nil
-}
-
-func (s *Store) info(c string) geo.CollectionInfo {
-	col := s.collections[c]
-	in := geo.CollectionInfo{ID: c, Count: len(col.features), Version: col.state.Version, Updated: col.state.Updated}
-	var ext orb.Bound
-	for _, f := range col.features {
-		if f.Geometry == nil {
-			continue
-		}
-		if in.Located == 0 {
-			ext = f.Geometry.Bound()
-		} else {
-			ext = ext.Union(f.Geometry.Bound())
-		}
-		in.Located++
-	}
-	if in.Located > 0 {
-		in.Extent = &ext
-	}
-	return in
 }
 
 // Features returns the features of c matching q, in id order.
@@ -314,35 +318,56 @@ func (v *view) Features(ctx context.Context, c string, q geo.Query) ([]*geo.Feat
 	if err := sc.CheckQuery(q); err != nil {
 		return nil, 0, err
 	}
-	col := s.collections[c]
-	out := []*geo.Feature{}
-	total := 0
-	for _, id := range col.ids {
-		f := col.features[id]
-		if !matches(f, q) {
-			continue
-		}
-		total++
-		if total > q.Offset && (q.Limit <= 0 || len(out) < q.Limit) {
-			out = append(out, f.Clone())
-		}
+	page, total := s.collections[c].match(q)
+	ids := make([]string, len(page))
+	for i, e := range page {
+		ids[i] = e.id
+	}
+	out, err := s.read(c, ids)
+	if err != nil {
+		return nil, 0, err
 	}
 	return out, total, nil
 }
 
-func matches(f *geo.Feature, q geo.Query) bool {
-	if q.BBox != nil && !geo.Intersects(f.Geometry, *q.BBox) {
-		return false
+// AppendFeatures appends the stored GeoJSON of the features of c that q
+// selects, as role may see them, without decoding or encoding any.
+func (v *view) AppendFeatures(ctx context.Context, buf []byte, c string, q geo.Query, role geo.Role) ([]byte, int, int, error) {
+	s, err := v.store()
+	if err != nil {
+		return buf, 0, 0, err
 	}
-	if q.Datetime != nil && !q.Datetime.Contains(f.Updated) {
-		return false
+	sc, err := s.schema(c)
+	if err != nil {
+		return buf, 0, 0, err
 	}
-	for _, flt := range q.Filters {
-		if !flt.Matches(f.Properties) {
-			return false
+	if err := sc.CheckQuery(q); err != nil {
+		return buf, 0, 0, err
+	}
+	page, total := s.collections[c].match(q)
+	err = s.db.View(func(tx *bolt.Tx) error {
+		cur := newRecordCursor(tx, c)
+		for i, e := range page {
+			rec, err := cur.get(e.id)
+			if err != nil {
+				return fmt.Errorf("%s: %w", e.id, err)
+			}
+			doc := rec.view(role)
+			if i == 0 {
+				// Room for the page at once, guessed from its first
+				// feature, rather than doubling as it grows.
+				buf = slices.Grow(buf, (len(doc)+1)*len(page))
+			} else {
+				buf = append(buf, ',')
+			}
+			buf = append(buf, doc...)
 		}
+		return nil
+	})
+	if err != nil {
+		return buf, 0, 0, fmt.Errorf("embedded: read %s: %w", c, err)
 	}
-	return true
+	return buf, len(page), total, nil
 }
 
 // Feature returns one feature.
@@ -355,11 +380,14 @@ func (s *Store) Feature(ctx context.Context, c, id string) (*geo.Feature, error)
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	f, ok := s.collections[c].features[id]
-	if !ok {
+	f, err := s.feature(c, id)
+	if err != nil {
+		return nil, err
+	}
+	if f == nil {
 		return nil, geo.Errorf(geo.NotFound, "no feature %q in %s", id, c)
 	}
-	return f.Clone(), nil
+	return f, nil
 }
 
 // change is one feature write: put (f != nil) or delete (f == nil) id.
@@ -431,9 +459,26 @@ func (s *Store) commit(ctx context.Context, at time.Time, actor geo.Actor, w wri
 	for i := range entries {
 		entries[i].Time, entries[i].Actor = at, actor
 	}
+	var (
+		ids []string
+		enc []encoded
+	)
+	if col != nil {
+		ids, enc = make([]string, len(w.changes)), make([]encoded, len(w.changes))
+		for i, ch := range w.changes {
+			ids[i] = ch.id
+			if ch.f == nil {
+				continue
+			}
+			var err error
+			if enc[i], err = s.encodeFeature(col.schema, ch.f); err != nil {
+				return fmt.Errorf("embedded: write %s: %w", w.c, err)
+			}
+		}
+	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		if w.c != "" {
-			if err := putFeatures(tx, w.c, w.changes); err != nil {
+			if err := putFeatures(tx, w.c, ids, enc); err != nil {
 				return err
 			}
 			raw, err := json.Marshal(st)
@@ -464,7 +509,11 @@ func (s *Store) commit(ctx context.Context, at time.Time, actor geo.Actor, w wri
 	}
 	if col != nil {
 		col.state = st
-		col.apply(w.changes)
+		es := make([]*item, len(enc))
+		for i := range enc {
+			es[i] = enc[i].item
+		}
+		col.apply(ids, es)
 	}
 	if len(entries) > 0 {
 		s.notifier.Notify()
@@ -472,43 +521,34 @@ func (s *Store) commit(ctx context.Context, at time.Time, actor geo.Actor, w wri
 	return nil
 }
 
-// putFeatures writes the changes of collection c to its bucket.
-func putFeatures(tx *bolt.Tx, c string, changes []change) error {
-	b := tx.Bucket([]byte(c))
-	for _, ch := range changes {
-		if ch.f == nil {
-			if err := b.Delete([]byte(ch.id)); err != nil {
+// putFeatures writes both records of each of ids of collection c, or
+// deletes them where enc[i].record is nil.
+func putFeatures(tx *bolt.Tx, c string, ids []string, enc []encoded) error {
+	b, ix := tx.Bucket([]byte(c)), tx.Bucket(indexBucket)
+	if len(ids) >= bulkApply {
+		// An import: ids mostly come in order, and pages filled to 90 %
+		// rather than half keep the file (and what of it is mapped into
+		// memory) small.
+		b.FillPercent, ix.FillPercent = 0.9, 0.9
+	}
+	for i, id := range ids {
+		if enc[i].record == nil {
+			if err := b.Delete([]byte(id)); err != nil {
+				return err
+			}
+			if err := ix.Delete(indexKey(c, id)); err != nil {
 				return err
 			}
 			continue
 		}
-		raw, err := encode(ch.f)
-		if err != nil {
+		if err := b.Put([]byte(id), enc[i].record); err != nil {
 			return err
 		}
-		if err := b.Put([]byte(ch.id), raw); err != nil {
+		if err := ix.Put(indexKey(c, id), enc[i].index); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// apply changes the in-memory copy after a commit.
-func (col *collection) apply(changes []change) {
-	for _, ch := range changes {
-		i, found := sort.Find(len(col.ids), func(i int) int { return strings.Compare(ch.id, col.ids[i]) })
-		if ch.f == nil {
-			delete(col.features, ch.id)
-			if found {
-				col.ids = slices.Delete(col.ids, i, i+1)
-			}
-			continue
-		}
-		col.features[ch.id] = ch.f
-		if !found {
-			col.ids = slices.Insert(col.ids, i, ch.id)
-		}
-	}
 }
 
 // writer returns the actor of ctx, or an Internal error if it cannot be
@@ -540,7 +580,7 @@ func (s *Store) Create(ctx context.Context, c string, f *geo.Feature) error {
 	if p.ID == "" {
 		p.ID = geo.NewID()
 	}
-	if _, ok := s.collections[c].features[p.ID]; ok {
+	if _, ok := s.collections[c].byID[p.ID]; ok {
 		return geo.Errorf(geo.Conflict, "feature %q already exists in %s", p.ID, c)
 	}
 	p.Version = 1
@@ -551,16 +591,17 @@ func (s *Store) Create(ctx context.Context, c string, f *geo.Feature) error {
 	return nil
 }
 
-// current returns the stored feature id if its version is version.
+// current returns the stored feature id if its version is version. The
+// caller holds mu.
 func (s *Store) current(c, id string, version int64) (*geo.Feature, error) {
-	old, ok := s.collections[c].features[id]
+	e, ok := s.collections[c].byID[id]
 	if !ok {
 		return nil, geo.Errorf(geo.NotFound, "no feature %q in %s", id, c)
 	}
-	if old.Version != version {
-		return nil, geo.Errorf(geo.Conflict, "feature %q of %s is at version %d, not %d", id, c, old.Version, version)
+	if e.version != version {
+		return nil, geo.Errorf(geo.Conflict, "feature %q of %s is at version %d, not %d", id, c, e.version, version)
 	}
-	return old, nil
+	return s.feature(c, id)
 }
 
 // Replace stores f in place of the feature f.ID at version f.Version.
@@ -656,7 +697,7 @@ func (s *Store) prepareAll(c string, fs []*geo.Feature) ([]change, error) {
 		if p.ID == "" {
 			p.ID = geo.NewID()
 		}
-		if _, ok := col.features[p.ID]; ok || seen[p.ID] {
+		if _, ok := col.byID[p.ID]; ok || seen[p.ID] {
 			return nil, geo.Errorf(geo.Conflict, "feature %d: id %q is already taken in %s", i, p.ID, c)
 		}
 		seen[p.ID] = true
@@ -752,7 +793,7 @@ func (s *Store) Seed(ctx context.Context, c string, fs []*geo.Feature) (bool, er
 	if col.state.Seeded {
 		return false, nil
 	}
-	if len(col.features) > 0 {
+	if len(col.sorted) > 0 {
 		return false, s.commit(ctx, now(), actor, write{c: c, markSeeded: true})
 	}
 	changes, err := s.prepareAll(c, fs)

@@ -49,3 +49,41 @@ func BenchmarkReports(b *testing.B) {
 	defer s.Close()
 	storetest.BenchmarkReports(b, s)
 }
+
+// synthetic100k returns the directory of a store holding 100 000
+// synthetic points (about ten seconds to make).
+func synthetic100k(b *testing.B) string {
+	dir := b.TempDir()
+	s, err := embedded.Open(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	storetest.LoadSynthetic(b, s, 100000)
+	return dir
+}
+
+// BenchmarkBBoxPages: random 0.06° boxes, pages of 1000, over 100 000
+// points (go test ./geo/embedded -run '^$' -bench BBoxPages -benchmem).
+func BenchmarkBBoxPages(b *testing.B) {
+	s, err := embedded.Open(synthetic100k(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	storetest.BenchmarkBBoxPages(b, s)
+}
+
+// BenchmarkReopen100k: Open of a store holding 100 000 points, which
+// reads only the index records (record.go) and builds the R-tree.
+func BenchmarkReopen100k(b *testing.B) {
+	dir := synthetic100k(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		s, err := embedded.Open(dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.Close()
+	}
+}

@@ -156,8 +156,10 @@ func (s *Store) ProposeLocation(ctx context.Context, p geo.LocationProposal) (ge
 	defer s.mu.Unlock()
 	at := now()
 	var f *geo.Feature
-	if col, ok := s.collections[p.Collection]; ok {
-		f = col.features[p.FeatureID]
+	if _, ok := s.collections[p.Collection]; ok {
+		if f, err = s.feature(p.Collection, p.FeatureID); err != nil {
+			return p, err
+		}
 	}
 	rec, err := p.Receive(f, at, actor)
 	if err != nil {
@@ -270,8 +272,10 @@ func (s *Store) RejectLocation(ctx context.Context, id int64, reason string) (ge
 		return p, err
 	}
 	var f *geo.Feature
-	if col, ok := s.collections[p.Collection]; ok {
-		f = col.features[p.FeatureID]
+	if _, ok := s.collections[p.Collection]; ok {
+		if f, err = s.feature(p.Collection, p.FeatureID); err != nil {
+			return p, err
+		}
 	}
 	w := write{audit: []geo.AuditEntry{p.AuditEntry(geo.ActionReject, f)}}
 	w.result.Proposal = &p

@@ -32,23 +32,29 @@ type depotSnapshot struct {
 // depots returns the index of the depots as they are now, building it if
 // the collection has changed since the last one. The caller holds mu (for
 // reading, at least).
-func (s *Store) depots() *depotSnapshot {
+func (s *Store) depots() (*depotSnapshot, error) {
 	col := s.collections[geo.Depots]
 	di := &s.depotIndex
 	di.mu.Lock()
 	defer di.mu.Unlock()
 	if di.snap != nil && di.snap.version == col.state.Version {
-		return di.snap
+		return di.snap, nil
 	}
 	snap := &depotSnapshot{version: col.state.Version, ready: map[string]bool{}, categories: map[string][]string{}}
-	items := make([]geo.IndexItem, 0, len(col.ids))
-	for _, id := range col.ids { // id order, so ties fall back to it too
-		f := col.features[id]
-		p, ok := f.Geometry.(orb.Point)
-		if !ok || !geo.ValidPoint(p) {
-			continue
+	var ids []string
+	for _, e := range col.sorted { // id order, so ties fall back to it too
+		if e.located && e.shape == nil && geo.ValidPoint(e.bound.Min) {
+			ids = append(ids, e.id)
 		}
-		items = append(items, geo.IndexItem{ID: id, Point: p})
+	}
+	fs, err := s.read(geo.Depots, ids)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]geo.IndexItem, 0, len(fs))
+	for _, f := range fs {
+		id := f.ID
+		items = append(items, geo.IndexItem{ID: id, Point: f.Geometry.(orb.Point)})
 		snap.ready[id] = geo.DepotReadiness(f.Properties).Ready
 		for _, c := range geo.DepotCategories() {
 			if geo.HasCategory(f.Properties, c) {
@@ -58,7 +64,7 @@ func (s *Store) depots() *depotSnapshot {
 	}
 	snap.ix = geo.NewIndex(items)
 	di.snap = snap
-	return snap
+	return snap, nil
 }
 
 // keep returns the geo.Index filter of f on this snapshot, nil for none.
@@ -86,7 +92,10 @@ func (v *view) NearestDepots(ctx context.Context, q geo.NearestQuery) ([][]geo.N
 	if err := q.Check(); err != nil {
 		return nil, err
 	}
-	snap := s.depots()
+	snap, err := s.depots()
+	if err != nil {
+		return nil, err
+	}
 	keep := snap.keep(q.Filter)
 	out := make([][]geo.Neighbor, len(q.Points))
 	for i, p := range q.Points {

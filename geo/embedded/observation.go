@@ -92,8 +92,11 @@ func (s *Store) AddObservation(ctx context.Context, featureID string, version in
 	if err != nil {
 		return nil, geo.Observation{}, err
 	}
-	old, ok := s.collections[c].features[featureID]
-	if !ok {
+	old, err := s.feature(c, featureID)
+	if err != nil {
+		return nil, geo.Observation{}, err
+	}
+	if old == nil {
 		return nil, geo.Observation{}, geo.Errorf(geo.NotFound, "no feature %q in %s", featureID, c)
 	}
 	if version != 0 && old.Version != version {
@@ -152,7 +155,7 @@ func (s *Store) Observations(ctx context.Context, featureID string, q geo.Observ
 		return nil, 0, err
 	}
 	s.mu.RLock()
-	_, exists := s.collections[geo.WaterloggingPoints].features[featureID]
+	_, exists := s.collections[geo.WaterloggingPoints].byID[featureID]
 	s.mu.RUnlock()
 	var (
 		matched []geo.Observation

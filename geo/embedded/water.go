@@ -76,14 +76,15 @@ func decodeReading(key, v []byte) (geo.Reading, error) {
 	return r, nil
 }
 
-// gauge returns the typed gauge id; the caller holds mu.
-func (s *Store) gauge(id string) (geo.Gauge, bool) {
-	f, ok := s.collections[geo.Gauges].features[id]
-	if !ok {
-		return geo.Gauge{}, false
+// gauge returns the typed gauge id, ok false when there is none (or it
+// is not a valid gauge); the caller holds mu.
+func (s *Store) gauge(id string) (g geo.Gauge, ok bool, err error) {
+	f, err := s.feature(geo.Gauges, id)
+	if f == nil || err != nil {
+		return g, false, err
 	}
-	g, err := geo.GaugeOf(f)
-	return g, err == nil
+	g, err = geo.GaugeOf(f)
+	return g, err == nil, nil
 }
 
 // numberReadings gives rs the ids after the readings bucket's sequence.
@@ -133,7 +134,10 @@ func (s *Store) AddReading(ctx context.Context, r geo.Reading) (geo.Reading, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g, ok := s.gauge(r.GaugeID)
+	g, ok, err := s.gauge(r.GaugeID)
+	if err != nil {
+		return geo.Reading{}, err
+	}
 	if !ok {
 		return geo.Reading{}, geo.Errorf(geo.NotFound, "no feature %q in %s", r.GaugeID, geo.Gauges)
 	}
@@ -173,7 +177,11 @@ func (s *Store) ImportReadings(ctx context.Context, rs []geo.Reading) (int, erro
 	gauges := map[string]geo.Gauge{}
 	for _, r := range rs {
 		if _, ok := gauges[r.GaugeID]; !ok {
-			if g, ok := s.gauge(r.GaugeID); ok {
+			g, ok, err := s.gauge(r.GaugeID)
+			if err != nil {
+				return 0, err
+			}
+			if ok {
 				gauges[r.GaugeID] = g
 			}
 		}
@@ -205,7 +213,7 @@ func (s *Store) Readings(ctx context.Context, gauge string, q geo.ReadingQuery) 
 		return nil, 0, err
 	}
 	s.mu.RLock()
-	_, exists := s.collections[geo.Gauges].features[gauge]
+	_, exists := s.collections[geo.Gauges].byID[gauge]
 	s.mu.RUnlock()
 	out := []geo.Reading{}
 	var (

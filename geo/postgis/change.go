@@ -150,6 +150,8 @@ func (s *Store) listenOnce(ctx context.Context) (connected bool, err error) {
 		return false, err
 	}
 	s.log.Debug("postgis: listening for changes")
+	s.versions.setLive(true)
+	defer s.versions.setLive(false)
 	s.notifier.Notify()
 	for {
 		wctx, cancel := context.WithTimeout(ctx, listenPingInterval)
@@ -158,6 +160,7 @@ func (s *Store) listenOnce(ctx context.Context) (connected bool, err error) {
 		cancel()
 		switch {
 		case err == nil:
+			s.versions.invalidate()
 			s.notifier.Notify()
 			continue
 		case ctx.Err() != nil:

@@ -42,6 +42,12 @@ func checkArgs(args []any) error {
 					return errArg
 				}
 			}
+		case []*string:
+			for _, s := range v {
+				if s != nil && !geo.ValidText(*s) {
+					return errArg
+				}
+			}
 		}
 	}
 	return nil

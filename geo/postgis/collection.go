@@ -73,15 +73,22 @@ func collectionInfo(ctx context.Context, tx pgx.Tx, t *table) (geo.CollectionInf
 // stateVersionSQL reads a collection's data version.
 const stateVersionSQL = `SELECT version FROM collection_state WHERE collection = $1`
 
-// Version returns the version of c with one statement and one round trip,
-// as it is asked on every request. A single statement is a transaction of
-// its own; an explicit BEGIN and COMMIT would triple the round trips and
-// add nothing.
+// Version returns the version of c. It is asked on every request, so it
+// is answered from memory while the change listener keeps the answer
+// current (versions, version.go; Version starts the listener); otherwise
+// it is one statement and one round trip (a single statement is a
+// transaction of its own; an explicit BEGIN and COMMIT would triple the
+// round trips and add nothing).
 func (s *Store) Version(ctx context.Context, c string) (int64, error) {
 	if _, err := s.table(c); err != nil {
 		return 0, err
 	}
-	var v int64
+	s.startListener()
+	now := time.Now()
+	v, ok, epoch := s.versions.get(c, now)
+	if ok {
+		return v, nil
+	}
 	err := s.pool.QueryRow(ctx, stateVersionSQL, c).Scan(&v)
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = fmt.Errorf("no collection_state row for %s (is the database migrated?)", c)
@@ -89,5 +96,6 @@ func (s *Store) Version(ctx context.Context, c string) (int64, error) {
 	if err != nil {
 		return 0, fail(err, "postgis: version %s", c)
 	}
+	s.versions.put(c, v, epoch, now)
 	return v, nil
 }

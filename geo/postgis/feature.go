@@ -43,8 +43,8 @@ func writer(ctx context.Context) (geo.Actor, error) {
 
 // insertSQL adds one feature at version 1 unless its id is taken.
 const insertSQL = `
-INSERT INTO {table} (id, version, geom, properties, updated)
-VALUES ($1, 1, ST_GeomFromWKB($2, 4326), $3::jsonb, $4)
+INSERT INTO {table} (id, version, geom, properties, updated, doc, doc_views)
+VALUES ($1, 1, ST_GeomFromWKB($2, 4326), $3::jsonb, $4, $5, $6)
 ON CONFLICT (id) DO NOTHING`
 
 // Create validates and stores a new feature; an empty f.ID is replaced by
@@ -66,7 +66,7 @@ func (s *Store) Create(ctx context.Context, c string, f *geo.Feature) error {
 	if p.ID == "" {
 		p.ID = geo.NewID()
 	}
-	r, err := encode(p)
+	r, err := t.encode(p)
 	if err != nil {
 		return fail(err, "postgis: create %s/%s", c, p.ID)
 	}
@@ -75,7 +75,7 @@ func (s *Store) Create(ctx context.Context, c string, f *geo.Feature) error {
 		if now, err = bump(ctx, tx, t); err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, t.sql(insertSQL), r.id, r.geom, r.props, now)
+		tag, err := tx.Exec(ctx, t.sql(insertSQL), r.id, r.geom, r.props, now, r.doc, r.views)
 		if err != nil {
 			return err
 		}
@@ -95,7 +95,8 @@ func (s *Store) Create(ctx context.Context, c string, f *geo.Feature) error {
 // replaceSQL stores a feature in place of the one at version $2.
 const replaceSQL = `
 UPDATE {table}
-SET version = version + 1, geom = ST_GeomFromWKB($3, 4326), properties = $4::jsonb, updated = $5
+SET version = version + 1, geom = ST_GeomFromWKB($3, 4326), properties = $4::jsonb, updated = $5,
+    doc = $6, doc_views = $7
 WHERE id = $1 AND version = $2
 RETURNING version`
 
@@ -129,7 +130,7 @@ func (s *Store) Replace(ctx context.Context, c string, f *geo.Feature) error {
 	if err != nil {
 		return err
 	}
-	r, err := encode(p)
+	r, err := t.encode(p)
 	if err != nil {
 		return fail(err, "postgis: replace %s/%s", c, f.ID)
 	}
@@ -142,7 +143,7 @@ func (s *Store) Replace(ctx context.Context, c string, f *geo.Feature) error {
 		if err != nil {
 			return err
 		}
-		if err := tx.QueryRow(ctx, t.sql(replaceSQL), r.id, p.Version, r.geom, r.props, now).Scan(&p.Version); err != nil {
+		if err := tx.QueryRow(ctx, t.sql(replaceSQL), r.replaceArgs(p.Version, now)...).Scan(&p.Version); err != nil {
 			return err
 		}
 		p.Updated = now
@@ -202,11 +203,11 @@ func (s *Store) Patch(ctx context.Context, c, id string, version int64, p geo.Pa
 		if next, err = t.schema.Prepare(p.Apply(old)); err != nil {
 			return err
 		}
-		r, err := encode(next)
+		r, err := t.encode(next)
 		if err != nil {
 			return err
 		}
-		if err := tx.QueryRow(ctx, t.sql(replaceSQL), id, version, r.geom, r.props, now).Scan(&next.Version); err != nil {
+		if err := tx.QueryRow(ctx, t.sql(replaceSQL), r.replaceArgs(version, now)...).Scan(&next.Version); err != nil {
 			return err
 		}
 		next.Updated = now
@@ -273,7 +274,7 @@ func prepareAll(t *table, fs []*geo.Feature) ([]row, []*geo.Feature, error) {
 			return nil, nil, geo.Errorf(geo.Conflict, "feature %d: id %q is already taken in %s", i, p.ID, t.schema.ID)
 		}
 		seen[p.ID] = true
-		r, err := encode(p)
+		r, err := t.encode(p)
 		if err != nil {
 			return nil, nil, fmt.Errorf("feature %d (%q): %w", i, f.ID, err)
 		}
@@ -284,14 +285,20 @@ func prepareAll(t *table, fs []*geo.Feature) ([]row, []*geo.Feature, error) {
 }
 
 // importSQL inserts many features in one statement (one round trip, one
-// plan) from three parallel arrays. It is used rather than COPY because
-// COPY cannot call ST_GeomFromWKB, and rather than a batch of INSERTs
-// because one statement is all-or-nothing on its own and returns which
-// ids were taken.
+// plan) from parallel arrays, and $6, the lesser views of all of them, $7
+// a row (see insertAll). It is used rather than COPY because COPY
+// cannot call ST_GeomFromWKB, and rather than a batch of INSERTs because
+// one statement is all-or-nothing on its own and returns which ids were
+// taken. The rows go into the table in the order of their geometries
+// (PostGIS sorts geometry along a space-filling curve), so that features
+// near each other share pages on disk and a bbox query over an imported
+// layer reads few of them.
 const importSQL = `
-INSERT INTO {table} (id, version, geom, properties, updated)
-SELECT u.id, 1, ST_GeomFromWKB(u.wkb, 4326), u.properties::jsonb, $4
-FROM unnest($1::text[], $2::bytea[], $3::text[]) AS u(id, wkb, properties)
+INSERT INTO {table} (id, version, geom, properties, updated, doc, doc_views)
+SELECT u.id, 1, ST_GeomFromWKB(u.wkb, 4326), u.properties::jsonb, $4, u.doc,
+       ($6::text[])[(u.ord - 1) * $7 + 1 : u.ord * $7]
+FROM unnest($1::text[], $2::bytea[], $3::text[], $5::text[]) WITH ORDINALITY AS u(id, wkb, properties, doc, ord)
+ORDER BY ST_GeomFromWKB(u.wkb, 4326)
 ON CONFLICT (id) DO NOTHING
 RETURNING id`
 
@@ -301,10 +308,16 @@ func insertAll(ctx context.Context, tx pgx.Tx, t *table, rows []row, now time.Ti
 	ids := make([]string, len(rows))
 	geoms := make([][]byte, len(rows))
 	props := make([]string, len(rows))
+	docs := make([]string, len(rows))
+	// The lesser views of every row in one flat array, k a row: unnest
+	// cannot take an array of arrays apart row by row.
+	k := len(geo.Views()) - 1
+	views := make([]*string, 0, len(rows)*k)
 	for i, r := range rows {
-		ids[i], geoms[i], props[i] = r.id, r.geom, r.props
+		ids[i], geoms[i], props[i], docs[i] = r.id, r.geom, r.props, r.doc
+		views = append(views, r.views...)
 	}
-	res, err := tx.Query(ctx, t.sql(importSQL), ids, geoms, props, now)
+	res, err := tx.Query(ctx, t.sql(importSQL), ids, geoms, props, now, docs, views, k)
 	if err != nil {
 		return err
 	}
@@ -368,7 +381,13 @@ func (s *Store) Import(ctx context.Context, c string, fs []*geo.Feature) error {
 		}
 		return appendAudit(ctx, tx, actor, now, created(c, prepared, geo.ActionImport, now))
 	})
-	return fail(err, "postgis: import %s (%d features)", c, len(rows))
+	if err != nil {
+		return fail(err, "postgis: import %s (%d features)", c, len(rows))
+	}
+	if len(rows) >= analyzeAfter {
+		s.analyze(ctx, t)
+	}
+	return nil
 }
 
 // Apply writes batch b to c in one transaction: the creates in one
@@ -403,7 +422,7 @@ func (s *Store) Apply(ctx context.Context, c string, b geo.Batch) error {
 			return geo.Errorf(geo.Conflict, "feature %q is written twice in one batch", p.ID)
 		}
 		seen[p.ID] = true
-		if replacedRows[i], err = encode(p); err != nil {
+		if replacedRows[i], err = t.encode(p); err != nil {
 			return fail(err, "postgis: apply to %s", c)
 		}
 		replaced[i] = p
@@ -430,7 +449,7 @@ func (s *Store) Apply(ctx context.Context, c string, b geo.Batch) error {
 			}
 			r := replacedRows[i]
 			var v int64
-			if err := tx.QueryRow(ctx, t.sql(replaceSQL), r.id, p.Version, r.geom, r.props, now).Scan(&v); err != nil {
+			if err := tx.QueryRow(ctx, t.sql(replaceSQL), r.replaceArgs(p.Version, now)...).Scan(&v); err != nil {
 				return err
 			}
 			next := p.Clone()

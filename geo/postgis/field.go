@@ -185,11 +185,11 @@ func (s *Store) AcceptLocation(ctx context.Context, id, version int64) (*geo.Fea
 		if next, err = t.schema.Prepare(geo.LocationPatch(p, actor, now).Apply(old)); err != nil {
 			return err
 		}
-		r, err := encode(next)
+		r, err := t.encode(next)
 		if err != nil {
 			return err
 		}
-		if err := tx.QueryRow(ctx, t.sql(replaceSQL), p.FeatureID, version, r.geom, r.props, now).Scan(&next.Version); err != nil {
+		if err := tx.QueryRow(ctx, t.sql(replaceSQL), r.replaceArgs(version, now)...).Scan(&next.Version); err != nil {
 			return err
 		}
 		next.Updated = now

@@ -53,6 +53,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err := s.checkColumns(ctx, conn); err != nil {
 		return fail(err, "postgis: migrate: check columns")
 	}
+	if err := s.fillDocuments(ctx, conn); err != nil {
+		return fail(err, "postgis: migrate: store the GeoJSON of features")
+	}
 	v, err := m.GetCurrentVersion(ctx)
 	if err != nil {
 		return fail(err, "postgis: migrate: read version")

@@ -65,11 +65,11 @@ func (s *Store) AddObservation(ctx context.Context, featureID string, version in
 			if err != nil {
 				return err
 			}
-			r, err := encode(next)
+			r, err := t.encode(next)
 			if err != nil {
 				return err
 			}
-			if err := tx.QueryRow(ctx, t.sql(replaceSQL), featureID, old.Version, r.geom, r.props, now).Scan(&next.Version); err != nil {
+			if err := tx.QueryRow(ctx, t.sql(replaceSQL), r.replaceArgs(old.Version, now)...).Scan(&next.Version); err != nil {
 				return err
 			}
 			next.Updated = now

@@ -30,8 +30,10 @@
 package postgis
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"runtime"
 	"strings"
@@ -39,6 +41,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"hazardmap/geo"
@@ -61,6 +64,8 @@ const (
 	// idle for a while before it is handed out, leaving the caller time to
 	// get another connection when that one turns out to be dead.
 	pingTimeout = 2 * time.Second
+	// readBuffer is the size of each connection's read buffer.
+	readBuffer = 256 << 10
 )
 
 // PoolSize returns the connections a Store's pool holds at most unless
@@ -85,6 +90,9 @@ type Store struct {
 
 	// notifier fans the listener's signals out to subscribers.
 	notifier geo.Notifier
+	// versions answers Version from memory while the listener keeps it
+	// current (version.go).
+	versions versions
 	// listenMu guards the listener's lifecycle (see startListener).
 	listenMu   sync.Mutex
 	closed     bool
@@ -115,6 +123,12 @@ func Open(ctx context.Context, databaseURL string, logger *slog.Logger) (*Store,
 	}
 	cfg.HealthCheckPeriod = healthCheckPeriod
 	cfg.PingTimeout = pingTimeout
+	// pgx reads messages through a buffer of 8 KiB: a page of features
+	// (half a megabyte of GeoJSON) would take a read system call per
+	// 8 KiB. A larger buffer in front takes what has arrived at once.
+	cfg.ConnConfig.BuildFrontend = func(r io.Reader, w io.Writer) *pgproto3.Frontend {
+		return pgproto3.NewFrontend(bufio.NewReaderSize(r, readBuffer), w)
+	}
 	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "hazardmap"
 	}
@@ -167,7 +181,11 @@ func (s *Store) read(ctx context.Context, fn func(tx pgx.Tx) error) error {
 
 // write runs fn in a READ COMMITTED read-write transaction. fn starts by
 // locking the collection's state row (see bump), which serializes writes.
+// Once it has ended, committed or not (a commit whose answer was lost may
+// have committed), the versions this store remembers are dropped, so the
+// next Version asks the database: a client reads its own write at once.
 func (s *Store) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	defer s.versions.invalidate()
 	return s.inTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted, AccessMode: pgx.ReadWrite}, fn)
 }
 

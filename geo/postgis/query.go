@@ -5,48 +5,157 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"hazardmap/geo"
+	"hazardmap/geo/geojson"
 )
 
 // Features returns the features of c matching q in id order, and the total
-// that matched before paging.
+// that matched before paging, both from one statement (countedPage).
 func (v *view) Features(ctx context.Context, c string, q geo.Query) ([]*geo.Feature, int, error) {
-	t, err := v.s.table(c)
-	if err != nil {
-		return nil, 0, err
-	}
-	if err := t.schema.CheckQuery(q); err != nil {
-		return nil, 0, err
-	}
-	sel, ok, err := t.selection(q)
-	if err != nil {
-		return nil, 0, err
-	}
 	out := []*geo.Feature{}
-	if !ok {
-		return out, 0, nil
-	}
-	var total int
-	if err := v.tx.QueryRow(ctx, sel.count, sel.args...).Scan(&total); err != nil {
-		return nil, 0, fail(err, "postgis: features %s", c)
-	}
-	if total <= max(q.Offset, 0) {
-		return out, total, nil
-	}
-	rows, err := v.tx.Query(ctx, sel.page, sel.pageArgs...)
-	if err != nil {
-		return nil, 0, fail(err, "postgis: features %s", c)
-	}
-	out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (*geo.Feature, error) { return scanFeature(r) })
+	total, err := v.countedPage(ctx, c, q, featureColumns, func(r pgx.Rows, lead []any) error {
+		f, err := scanFeature(r, lead...)
+		out = append(out, f)
+		return err
+	})
 	if err != nil {
 		return nil, 0, fail(err, "postgis: features %s", c)
 	}
 	return out, total, nil
+}
+
+// AppendFeatures appends the stored GeoJSON (doc, or the one in doc_views
+// of the view of role) of the features of c that q selects: PostgreSQL
+// sends the texts as they are, and they are appended from the connection's
+// read buffer. A feature without them (written by an older hazardmap or
+// by hand: see migrations/006) is encoded here.
+func (v *view) AppendFeatures(ctx context.Context, buf []byte, c string, q geo.Query, role geo.Role) ([]byte, int, int, error) {
+	t, err := v.s.table(c)
+	if err != nil {
+		return buf, 0, 0, err
+	}
+	cols := docColumns()[geo.ViewIndex(role)]
+	n := 0
+	total, err := v.countedPage(ctx, c, q, cols, func(r pgx.Rows, lead []any) error {
+		if n > 0 {
+			buf = append(buf, ',')
+		}
+		n++
+		// The leading columns are the same on every row: scanned from the
+		// first, skipped after.
+		if raw := r.RawValues(); n > 1 && raw[len(lead)+1] != nil {
+			buf = append(buf, raw[len(lead)+1]...)
+			return nil
+		}
+		var (
+			id               string
+			doc, geom, props []byte
+		)
+		if err := r.Scan(append(lead, &id, &doc, &geom, &props)...); err != nil {
+			return err
+		}
+		if n == 1 {
+			// Room for the page at once, guessed from its first feature
+			// and the count of the rows to come, rather than doubling.
+			rows := max(*lead[0].(*int64)-int64(max(q.Offset, 0)), 1)
+			if q.Limit > 0 {
+				rows = min(rows, int64(q.Limit))
+			}
+			buf = slices.Grow(buf, int(rows)*(max(len(doc), 256)+1))
+		}
+		if doc != nil {
+			buf = append(buf, doc...)
+			return nil
+		}
+		f, err := decodeFeature(id, geom, props)
+		if err != nil {
+			return err
+		}
+		buf, err = geojson.AppendFeature(buf, t.schema.Redact(f, role))
+		return err
+	})
+	if err != nil {
+		return buf, 0, 0, fail(err, "postgis: features %s", c)
+	}
+	return buf, n, total, nil
+}
+
+// docColumns returns the columns of AppendFeatures for each view of
+// geo.Views: the stored GeoJSON of the view, and geom and properties only
+// where it is missing.
+var docColumns = sync.OnceValue(func() []string {
+	views := geo.Views()
+	out := make([]string, len(views))
+	for i := range views {
+		doc := "doc"
+		if i < len(views)-1 {
+			doc = "coalesce(doc_views[" + strconv.Itoa(i+1) + "], doc)"
+		}
+		out[i] = "id, " + doc + ", CASE WHEN doc IS NULL THEN ST_AsBinary(geom) END, CASE WHEN doc IS NULL THEN properties END"
+	}
+	return out
+})
+
+// countedPage reads the page of c that q selects, with the columns cols
+// after three leading ones, calling scan on each row, which scans the
+// leading columns into lead and then its own; it returns the total that
+// matched before paging. The leading columns are the count of the
+// matches (count(*) OVER (), computed before LIMIT) and the collection's
+// stamp (version, updated), so the page, its total and its stamp come from
+// one statement: one scan and one round trip; the view keeps the stamp
+// for Stamp. Only a page past the end, which has no row to carry the
+// count, takes a count of its own.
+func (v *view) countedPage(ctx context.Context, c string, q geo.Query, cols string, scan func(r pgx.Rows, lead []any) error) (int, error) {
+	t, err := v.s.table(c)
+	if err != nil {
+		return 0, err
+	}
+	if err := t.schema.CheckQuery(q); err != nil {
+		return 0, err
+	}
+	sel, ok, err := t.selection(q, cols)
+	if err != nil || !ok {
+		return 0, err
+	}
+	rows, err := v.tx.Query(ctx, sel.page, append(sel.pageArgs, c)...)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	var (
+		total   int64
+		st      geo.Stamp
+		updated *time.Time
+		n       int
+	)
+	lead := []any{&total, &st.Version, &updated}
+	for rows.Next() {
+		if err := scan(rows, lead[:len(lead):len(lead)]); err != nil {
+			return 0, err
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	if n > 0 {
+		if updated != nil {
+			st.Updated = updated.UTC()
+		}
+		v.remember(c, st)
+	}
+	if n == 0 && max(q.Offset, 0) > 0 {
+		err = v.tx.QueryRow(ctx, sel.count, sel.args...).Scan(&total)
+	}
+	return int(total), err
 }
 
 // Statements of Features. bboxCond is always first, so its parameters are
@@ -56,9 +165,8 @@ func (v *view) Features(ctx context.Context, c string, q geo.Query) ([]*geo.Feat
 // height (a point or a line) makes a degenerate polygon that intersects
 // nothing.
 const (
-	countSQL  = `SELECT count(*) FROM {table}`
-	selectSQL = `SELECT ` + featureColumns + ` FROM {table}`
-	bboxCond  = `geom && ST_MakeEnvelope($1, $2, $3, $4, 4326)
+	countSQL = `SELECT count(*) FROM {table}`
+	bboxCond = `geom && ST_MakeEnvelope($1, $2, $3, $4, 4326)
   AND ST_Intersects(geom, ST_SetSRID(ST_Envelope(ST_MakeLine(ST_MakePoint($1, $2), ST_MakePoint($3, $4))), 4326))`
 	// listCond, followed by a parameter such as {"categories": ["flood"]},
 	// keeps features whose string list contains the value. Unlike
@@ -75,10 +183,11 @@ type selection struct {
 	pageArgs []any
 }
 
-// selection returns the statements of q on t, or ok false when q can
-// match nothing (a filter value of the wrong type, an empty bbox). A
+// selection returns the statements of q on t, the page with the count of
+// the matches (count(*) OVER ()) and the columns cols, or ok false when q
+// can match nothing (a filter value of the wrong type, an empty bbox). A
 // filter on an unknown or non-filterable property is an Invalid error.
-func (t *table) selection(q geo.Query) (sel selection, ok bool, err error) {
+func (t *table) selection(q geo.Query, cols string) (sel selection, ok bool, err error) {
 	var conds []string
 	if q.BBox != nil {
 		args, ok := box(*q.BBox)
@@ -125,8 +234,17 @@ func (t *table) selection(q geo.Query) (sel selection, ok bool, err error) {
 		where = " WHERE " + strings.Join(conds, " AND ")
 	}
 	sel.count = t.sql(countSQL) + where
-	sel.page = t.sql(selectSQL) + where + " ORDER BY id"
-	sel.page, sel.pageArgs = paged(sel.page, sel.args, q.Limit, q.Offset)
+	// The page is chosen, and the matches counted, over narrow rows (id
+	// and ctid); only the rows of the page are then read whole, by ctid,
+	// from the heap pages the scan has just visited. Sorting the matches
+	// with their documents would move every one of them (twice as slow
+	// for a page of 1000 of 2000 matches). A ctid names the same row
+	// version throughout one statement.
+	inner, args := paged(t.sql(`SELECT ctid AS c, id AS i, count(*) OVER () AS n FROM {table}`)+where+" ORDER BY id", sel.args, q.Limit, q.Offset)
+	// The last parameter, after args, is the collection, for its stamp.
+	sel.page = `SELECT s.n, st.v, st.u, ` + cols + ` FROM (` + inner + `) AS s JOIN ` + t.ident + ` ON ` + t.ident + `.ctid = s.c ` +
+		`LEFT JOIN (SELECT version AS v, updated AS u FROM collection_state WHERE collection = $` + strconv.Itoa(len(args)+1) + `) AS st ON true ORDER BY s.i`
+	sel.pageArgs = args
 	return sel, true, nil
 }
 

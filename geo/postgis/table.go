@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
 
 	"hazardmap/geo"
+	"hazardmap/geo/geojson"
 )
 
 // table is what the store knows of one collection's table. It is built
@@ -58,43 +60,61 @@ func (t *table) sql(q string) string {
 // featureColumns are the columns scanFeature reads, in its order.
 const featureColumns = `id, version, ST_AsBinary(geom), properties, updated`
 
-// scanFeature reads one row of featureColumns.
-func scanFeature(row pgx.Row) (*geo.Feature, error) {
+// scanFeature reads one row of featureColumns, after the columns that
+// lead are scanned into (such as a count).
+func scanFeature(row pgx.Row, lead ...any) (*geo.Feature, error) {
 	var (
-		f           geo.Feature
+		id          string
+		version     int64
+		updated     time.Time
 		geom, props []byte
 	)
-	if err := row.Scan(&f.ID, &f.Version, &geom, &props, &f.Updated); err != nil {
+	if err := row.Scan(append(lead, &id, &version, &geom, &props, &updated)...); err != nil {
 		return nil, err
 	}
-	f.Updated = f.Updated.UTC()
+	f, err := decodeFeature(id, geom, props)
+	if err != nil {
+		return nil, err
+	}
+	f.Version, f.Updated = version, updated.UTC()
+	return f, nil
+}
+
+// decodeFeature returns the feature id with geometry geom (WKB, nil for
+// none) and properties props (JSON).
+func decodeFeature(id string, geom, props []byte) (*geo.Feature, error) {
+	f := &geo.Feature{ID: id}
 	if geom != nil {
 		g, err := wkb.Unmarshal(geom)
 		if err != nil {
-			return nil, fmt.Errorf("decode geometry of %q: %w", f.ID, err)
+			return nil, fmt.Errorf("decode geometry of %q: %w", id, err)
 		}
 		f.Geometry = g
 	}
 	if err := json.Unmarshal(props, &f.Properties); err != nil {
-		return nil, fmt.Errorf("decode properties of %q: %w", f.ID, err)
+		return nil, fmt.Errorf("decode properties of %q: %w", id, err)
 	}
 	if f.Properties == nil {
 		f.Properties = map[string]any{}
 	}
-	return &f, nil
+	return f, nil
 }
 
 // row is a prepared feature as statement parameters: WKB (nil for a null
-// geometry, which ST_GeomFromWKB turns into NULL) and JSON text.
+// geometry, which ST_GeomFromWKB turns into NULL), JSON text, and the
+// feature's GeoJSON for every view (geojson.EncodeViews), the columns doc
+// and doc_views (migrations/006).
 type row struct {
 	id    string
 	geom  []byte
 	props string
+	doc   string
+	views []*string // the lesser views; nil where the same as doc
 }
 
-// encode returns the parameters that store f, which schema.Prepare
+// encode returns the parameters that store f, which t.schema.Prepare
 // returned (canonical properties, normalized geometry).
-func encode(f *geo.Feature) (row, error) {
+func (t *table) encode(f *geo.Feature) (row, error) {
 	if err := geo.CheckPropertiesText(f.Properties); err != nil {
 		return row{}, err
 	}
@@ -111,7 +131,25 @@ func encode(f *geo.Feature) (row, error) {
 		return row{}, fmt.Errorf("encode properties of %q: %w", f.ID, err)
 	}
 	r.props = string(b)
+	docs, err := geojson.EncodeViews(t.schema, f)
+	if err != nil {
+		return row{}, err
+	}
+	r.doc = string(docs[len(docs)-1])
+	r.views = make([]*string, len(docs)-1)
+	for i, d := range docs[:len(docs)-1] {
+		if d != nil {
+			v := string(d)
+			r.views[i] = &v
+		}
+	}
 	return r, nil
+}
+
+// replaceArgs returns the parameters of replaceSQL that store r in place
+// of the row at version, at time now.
+func (r row) replaceArgs(version int64, now time.Time) []any {
+	return []any{r.id, version, r.geom, r.props, now, r.doc, r.views}
 }
 
 // box returns the parameters of bboxCond for b, or ok false when b can

@@ -34,6 +34,17 @@ type view struct {
 	// customPlans is set once the transaction plans every statement for
 	// its own parameters, for the rest of it (SET LOCAL; see nearest).
 	customPlans bool
+	// stamps holds the stamps a page query has read along with its rows
+	// (countedPage): the same snapshot, so Stamp need not ask again.
+	stamps map[string]geo.Stamp
+}
+
+// remember keeps the stamp of c that a statement of the view has read.
+func (v *view) remember(c string, st geo.Stamp) {
+	if v.stamps == nil {
+		v.stamps = map[string]geo.Stamp{}
+	}
+	v.stamps[c] = st
 }
 
 var _ geo.View = (*view)(nil)
@@ -43,10 +54,14 @@ var _ geo.View = (*view)(nil)
 const stampSQL = `SELECT version, updated FROM collection_state WHERE collection = $1`
 
 // Stamp returns the version of c and the time of its last write, from
-// the collection's state row alone.
+// the collection's state row alone, or as a page of c read through the
+// view had it.
 func (v *view) Stamp(ctx context.Context, c string) (geo.Stamp, error) {
 	if _, err := v.s.table(c); err != nil {
 		return geo.Stamp{}, err
+	}
+	if st, ok := v.stamps[c]; ok {
+		return st, nil
 	}
 	var (
 		st      geo.Stamp

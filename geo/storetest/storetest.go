@@ -59,6 +59,7 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 		{"ConcurrentWriters", concurrentWriters},
 		{"ReturnedFeaturesAreCopies", returnedCopies},
 		{"NormalizesGeometry", normalizesGeometry},
+		{"AppendFeaturesIsTheEncoding", appendFeatures}, // encoded.go
 	}
 	cases = append(cases, ledgerCases()...)
 	cases = append(cases, reachCases()...)
@@ -213,12 +214,15 @@ func nearestDepots(s geo.Store, q geo.NearestQuery) ([][]geo.Neighbor, error) {
 	return read(s, func(v geo.View) ([][]geo.Neighbor, error) { return v.NearestDepots(ctx, q) })
 }
 
+// query returns the ids and the total of Features(c, q), after checking
+// that AppendFeatures gives their encoding (checkEncoded).
 func query(t *testing.T, s geo.Store, c string, q geo.Query) ([]string, int) {
 	t.Helper()
 	fs, n, err := features(s, c, q)
 	if err != nil {
 		t.Fatalf("Features(%s, %+v) = %v", c, q, err)
 	}
+	checkEncoded(t, s, c, q)
 	return ids(fs), n
 }
 
