@@ -176,7 +176,7 @@ func (l *limiter) build(ctx context.Context, features int, fn func(context.Conte
 	}
 	l.start()
 	began := time.Now()
-	rs, err := fn(ctx)
+	rs, err := background(ctx, fn)
 	l.builds.Release(1)
 	l.waiting.Add(-1)
 	l.took(time.Since(began))
@@ -186,6 +186,26 @@ func (l *limiter) build(ctx context.Context, features int, fn func(context.Conte
 	}
 	l.done(n)
 	return rs, err
+}
+
+// background runs fn on an operating-system thread of its own at a lower
+// priority (lowerPriority), which ends with it: when the machine is busy,
+// the threads serving cheap requests get the processor first, and a large
+// build takes longer rather than holding up a phone reloading a layer.
+func background(ctx context.Context, fn func(context.Context) (*response, error)) (*response, error) {
+	type result struct {
+		rs  *response
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends here
+		lowerPriority()
+		rs, err := fn(ctx)
+		done <- result{rs, err}
+	}()
+	r := <-done
+	return r.rs, r.err
 }
 
 // hopeless reports whether a build with ahead builds before it (running
