@@ -199,6 +199,8 @@ func concrete(pattern string) string {
 	p = strings.ReplaceAll(p, "{tokenId}", id)
 	p = strings.ReplaceAll(p, "{proposalId}", "1")
 	p = strings.ReplaceAll(p, "{observationId}", "1")
+	p = strings.ReplaceAll(p, "{alertId}", "no-such-alert")
+	p = strings.ReplaceAll(p, "{identifier}", "hazardmap.no-such-alert.1")
 	return strings.ReplaceAll(p, "*", "x")
 }
 

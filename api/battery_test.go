@@ -14,6 +14,7 @@ import (
 
 	"hazardmap/geo"
 	"hazardmap/geo/geojson"
+	"hazardmap/geo/readingcsv"
 )
 
 // The bad-input battery: every route of the router (chi.Walk, so a route
@@ -77,6 +78,19 @@ var batteryRoutes = func() map[string]batteryRoute {
 	m["POST "+sessionRoute] = batteryRoute{role: geo.RolePublic, body: "signin", ok: []int{http.StatusUnauthorized}} // no such code
 	read(sessionRoute, pub)
 	m["DELETE "+sessionRoute] = batteryRoute{role: geo.RolePublic, ok: []int{http.StatusNoContent}}
+	// Water levels and alerts (readings.go, alerts.go, cap.go).
+	read("/collections/{collection}/items/{featureId}/readings", pub)
+	m["POST /collections/{collection}/items/{featureId}/readings"] = batteryRoute{role: geo.RoleCrew, body: "reading",
+		ok: []int{http.StatusCreated, http.StatusOK}}
+	read(latestRoute, pub)
+	m["POST "+importRoute] = batteryRoute{role: geo.RoleCrew, body: "csv", ok: []int{http.StatusCreated, http.StatusOK}}
+	read(alertsRoute, pub)
+	read(alertRoute, batteryRoute{role: geo.RolePublic, ok: []int{http.StatusNotFound}}) // no such alert
+	m["POST "+alertRoute+"/acknowledge"] = batteryRoute{role: geo.RoleCrew, body: "step", ok: []int{http.StatusNotFound}}
+	m["POST "+alertRoute+"/resolve"] = batteryRoute{role: geo.RolePlanner, body: "step", ok: []int{http.StatusNotFound}}
+	read(alertRoute+"/deliveries", batteryRoute{role: geo.RolePlanner, ok: []int{http.StatusNotFound}})
+	read(capFeedRoute, pub)
+	read(capRoute+"/{identifier}", batteryRoute{role: geo.RolePublic, ok: []int{http.StatusNotFound}})
 	return m
 }()
 
@@ -200,8 +214,13 @@ func batteryCases(method, pattern string, br batteryRoute, collection string) []
 	if br.body == "" {
 		return cases
 	}
+	if br.body == "csv" { // its text may be GBK: only its size and type are the API's to refuse
+		return append(cases,
+			badCase{name: "body/content-type", body: goodBody(br.body, collection, pattern), ctype: "application/json", status: 415, field: "Content-Type"},
+			badCase{name: "body/too-large", body: "gauge_id,at,level\n" + strings.Repeat("#", readingcsv.MaxBytes), status: 413})
+	}
 	field := map[string]string{"feature": "properties.name", "patch": "properties.name", "observation": "note", "token": "name",
-		"proposal": "note", "reject": "reason", "signin": "code"}[br.body]
+		"proposal": "note", "reject": "reason", "signin": "code", "reading": "note", "step": "note"}[br.body]
 	good := goodBody(br.body, collection, pattern)
 	text := func(raw string) string { return strings.Replace(good, `"@@TEXT@@"`, raw, 1) }
 	cases = append(cases,
@@ -225,6 +244,8 @@ func batteryCases(method, pattern string, br batteryRoute, collection string) []
 				cases = append(cases, badCase{name: "body/id-" + strings.Repeat("dot", len(id)), body: strings.Replace(good, `"battery-new"`, `"`+id+`"`, 1), status: 400, field: "id"})
 			}
 		}
+	case "reading":
+		cases = append(cases, badCase{name: "body/zero-time", body: strings.Replace(good, `"note"`, `"at":"0001-01-01T00:00:00Z","note"`, 1), status: 400, field: "at"})
 	case "observation", "proposal":
 		cases = append(cases,
 			badCase{name: "body/null-coordinates", body: strings.Replace(good, `[113.4,34.8]`, `[113.4,null]`, 1), status: 400, field: "position.coordinates"},
@@ -248,6 +269,12 @@ func goodBody(kind, collection, pattern string) string {
 		return `{"reason":"@@TEXT@@"}`
 	case "signin":
 		return `{"code":"@@TEXT@@"}`
+	case "reading":
+		return `{"level":100.5,"note":"@@TEXT@@"}`
+	case "step":
+		return `{"note":"@@TEXT@@"}`
+	case "csv":
+		return "gauge_id,at,level\ng-1," + time.Now().UTC().Format(time.RFC3339) + ",100.5\n"
 	case "patch":
 		return `{"properties":{"name":"@@TEXT@@"}}`
 	}
@@ -314,6 +341,9 @@ func (e *env) request(method, pattern string, br batteryRoute, collection string
 	}
 	switch br.body {
 	case "":
+	case "csv":
+		body = goodBody(br.body, collection, pattern)
+		header = append(header, "Content-Type", "text/csv")
 	case "patch":
 		body = strings.Replace(goodBody(br.body, collection, pattern), "@@TEXT@@", text, 1)
 		header = append(header, "Content-Type", typeMergePatch)

@@ -42,25 +42,8 @@ func parseHistoryQuery(v url.Values, extra ...string) (historyQuery, error) {
 	q := historyQuery{Limit: defaultHistoryLimit, Extra: map[string]string{}}
 	bad := eachParam(v, func(name, raw string) (err error) {
 		switch name {
-		case "datetime":
-			var iv geo.Interval
-			if iv, err = parseDatetime(name, raw); err == nil {
-				q.From = iv.Start
-				if !iv.End.IsZero() {
-					// Stores keep microseconds: t ≤ End is t < End's
-					// microsecond + 1 µs.
-					q.To = iv.End.Truncate(time.Microsecond).Add(time.Microsecond)
-				}
-			}
-		case "from", "to":
-			var t time.Time
-			if t, err = parseInstant(raw); err != nil {
-				err = geo.InvalidField(name, "want an RFC 3339 date-time with a zone, e.g. 2024-07-20T08:00:00+08:00")
-			} else if name == "from" {
-				q.From = t
-			} else {
-				q.To = t
-			}
+		case "datetime", "from", "to":
+			err = parseTimeRange(name, raw, &q.From, &q.To)
 		case "limit":
 			q.Limit, err = parseHistoryLimit(raw)
 		case "offset":
@@ -77,16 +60,52 @@ func parseHistoryQuery(v url.Values, extra ...string) (historyQuery, error) {
 		}
 		return err
 	})
-	if v.Has("datetime") && (v.Has("from") || v.Has("to")) {
-		bad = append(bad, geo.FieldError{Field: "datetime", Detail: "give datetime or from/to, not both"})
-	}
-	if len(bad) == 0 && !q.From.IsZero() && !q.To.IsZero() && q.From.After(q.To) {
-		bad = append(bad, geo.FieldError{Field: "from", Detail: "must not be after to"})
-	}
-	if err := invalidQuery(bad); err != nil {
+	if err := invalidQuery(checkTimeRange(v, q.From, q.To, bad)); err != nil {
 		return historyQuery{}, err
 	}
 	return q, nil
+}
+
+// parseTimeRange reads one parameter of a time range into from and to:
+// datetime (an OGC API instant or interval, ends included), from
+// (inclusive) or to (exclusive) as RFC 3339 date-times. Errors are
+// Invalid and name the parameter.
+func parseTimeRange(name, raw string, from, to *time.Time) error {
+	if name == "datetime" {
+		iv, err := parseDatetime(name, raw)
+		if err != nil {
+			return err
+		}
+		*from = iv.Start
+		if !iv.End.IsZero() {
+			// Stores keep microseconds: t ≤ End is t < End's
+			// microsecond + 1 µs.
+			*to = iv.End.Truncate(time.Microsecond).Add(time.Microsecond)
+		}
+		return nil
+	}
+	t, err := parseInstant(raw)
+	if err != nil {
+		return geo.InvalidField(name, "want an RFC 3339 date-time with a zone, e.g. 2024-07-20T08:00:00+08:00")
+	}
+	if name == "from" {
+		*from = t
+	} else {
+		*to = t
+	}
+	return nil
+}
+
+// checkTimeRange adds to bad what is wrong with a time range as a whole:
+// datetime given with from or to, from after to.
+func checkTimeRange(v url.Values, from, to time.Time, bad []geo.FieldError) []geo.FieldError {
+	if v.Has("datetime") && (v.Has("from") || v.Has("to")) {
+		bad = append(bad, geo.FieldError{Field: "datetime", Detail: "give datetime or from/to, not both"})
+	}
+	if len(bad) == 0 && !from.IsZero() && !to.IsZero() && from.After(to) {
+		bad = append(bad, geo.FieldError{Field: "from", Detail: "must not be after to"})
+	}
+	return bad
 }
 
 // parseHistoryLimit reads the limit of a history or list: 1 to
@@ -120,12 +139,19 @@ func (q historyQuery) values(offset int) string {
 // pageLinks returns the self, next and prev links of a page of q at href
 // that returned n of matched.
 func (q historyQuery) pageLinks(href string, n, matched int) []link {
-	links := []link{{Href: href + "?" + q.values(q.Offset), Rel: "self", Type: typeJSON, Title: "This page"}}
-	if next := q.Offset + n; n > 0 && next < matched {
-		links = append(links, link{Href: href + "?" + q.values(next), Rel: "next", Type: typeJSON, Title: "Next page"})
+	return pageLinks(href, q.values, q.Offset, q.Limit, n, matched)
+}
+
+// pageLinks returns the self, next and prev links of a page at offset of
+// size limit that returned n of matched; values(offset) is the query
+// string of the page at offset.
+func pageLinks(href string, values func(offset int) string, offset, limit, n, matched int) []link {
+	links := []link{{Href: href + "?" + values(offset), Rel: "self", Type: typeJSON, Title: "This page"}}
+	if next := offset + n; n > 0 && next < matched {
+		links = append(links, link{Href: href + "?" + values(next), Rel: "next", Type: typeJSON, Title: "Next page"})
 	}
-	if q.Offset > 0 {
-		links = append(links, link{Href: href + "?" + q.values(max(0, q.Offset-q.Limit)), Rel: "prev", Type: typeJSON, Title: "Previous page"})
+	if offset > 0 {
+		links = append(links, link{Href: href + "?" + values(max(0, offset-limit)), Rel: "prev", Type: typeJSON, Title: "Previous page"})
 	}
 	return links
 }

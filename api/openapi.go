@@ -56,6 +56,7 @@ func (s *Server) openAPI(base string, view geo.Role) *openapi3.T {
 	d.documentAnalysis()
 	d.documentOperations()
 	d.documentObservations()
+	d.documentWater()
 	d.documentAudit()
 	d.documentEvents()
 	d.documentTokens()

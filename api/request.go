@@ -1,10 +1,8 @@
 package api
 
 import (
-	"maps"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 
 	"hazardmap/geo"
@@ -101,9 +99,10 @@ func (s *Server) checkRequest(next http.Handler) http.Handler {
 	})
 }
 
-// noQuery refuses any query parameter: the guard of a route that reads
-// none (routes.go registers every route so unless it says it reads a
-// query, so that a parameter meant for something is never ignored).
+// noQuery refuses every query parameter but f=json: the guard of a route
+// that reads none (routes.go registers every route so unless it says it
+// reads a query, so that a parameter meant for something is never
+// ignored), and what such a handler may call itself.
 func noQuery(r *http.Request) error {
 	if r.URL.RawQuery == "" {
 		return nil
@@ -112,9 +111,10 @@ func noQuery(r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if len(v) == 0 {
-		return nil
-	}
-	names := slices.Sorted(maps.Keys(v))
-	return geo.InvalidField(names[0], "unknown parameter; %s %s takes no query parameters", r.Method, r.URL.Path)
+	return invalidQuery(eachParam(v, func(name, raw string) error {
+		if name == "f" {
+			return parseFormat(raw, false)
+		}
+		return geo.InvalidField(name, "unknown parameter; %s %s takes no query parameters (but f=json)", r.Method, r.URL.Path)
+	}))
 }

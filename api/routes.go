@@ -80,6 +80,19 @@ func (s *Server) routes() http.Handler {
 	handle(http.MethodPost, sessionRoute, geo.RolePublic, s.refuseKey(s.signIns.Handler(http.HandlerFunc(s.handleSignIn)).ServeHTTP))
 	get(sessionRoute, s.handleSession, withQuery)
 	handle(http.MethodDelete, sessionRoute, geo.RolePublic, s.refuseKey(s.handleSignOut))
+	// Water levels (readings.go) and their alerts (alerts.go, cap.go).
+	// A sensor's token may post readings and nothing a crew may.
+	get(readingsRoute, s.handleReadings, withQuery)
+	handle(http.MethodPost, readingsRoute, geo.RoleSensor, s.handleAddReading)
+	handle(http.MethodPost, importRoute, geo.RoleSensor, s.handleImportReadings, withQuery)
+	get(latestRoute, s.handleLatest, withQuery)
+	get(alertsRoute, s.handleAlerts, withQuery)
+	get(alertRoute, s.handleAlert)
+	handle(http.MethodPost, alertRoute+"/acknowledge", geo.RoleCrew, s.handleAlertStep(geo.ActionAcknowledge))
+	handle(http.MethodPost, alertRoute+"/resolve", geo.RolePlanner, s.handleAlertStep(geo.ActionResolve))
+	read(alertRoute+"/deliveries", geo.RolePlanner, s.handleDeliveries)
+	get(capFeedRoute, s.handleCAPFeed)
+	get(capRoute+"/{identifier}", s.handleCAPMessage)
 	read("/audit", geo.RolePlanner, s.handleAudit, withQuery) // audit.go
 	get("/events", s.handleEvents, withQuery)                 // events.go: live updates (SSE)
 	read("/tokens", geo.RoleAdmin, s.handleTokens, withQuery) // tokens.go: token management

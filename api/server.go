@@ -14,6 +14,8 @@ import (
 	"github.com/go-chi/httprate"
 
 	"hazardmap/geo"
+	"hazardmap/notify"
+	"hazardmap/notify/capmsg"
 )
 
 // Options configure a Server. The zero value is usable: a setting of 0
@@ -46,6 +48,13 @@ type Options struct {
 	// (limits.go); cmd passes DefaultLimits. The zero Limits bounds
 	// nothing.
 	Limits Limits
+	// Alerts is the alert engine that readings and alert steps go
+	// through (notify); nil makes one without channels or ticker, which
+	// still evaluates every reading (cmd runs the real one).
+	Alerts *notify.Engine
+	// CAP describes the sender of the CAP feed (cap.go); its Web defaults
+	// to the map's URL.
+	CAP capmsg.Options
 }
 
 // Server answers the HTTP API over one store.
@@ -74,6 +83,11 @@ type Server struct {
 	// crossOrigin refuses cross-origin writes authenticated by the
 	// session cookie (session.go).
 	crossOrigin *http.CrossOriginProtection
+	// engine evaluates readings and takes alert steps (readings.go,
+	// alerts.go).
+	engine *notify.Engine
+	// imports holds the slot of the CSV import running (readings.go).
+	imports chan struct{}
 }
 
 // NewServer returns the HTTP handler of the service over store.
@@ -92,6 +106,11 @@ func NewServer(store geo.Store, opts Options) *Server {
 	s.photos = make(chan struct{}, photosAtOnce)
 	s.signIns = s.newSignInLimiter()
 	s.crossOrigin = http.NewCrossOriginProtection()
+	s.engine = opts.Alerts
+	if s.engine == nil {
+		s.engine = notify.New(store, notify.Options{Logger: opts.Logger})
+	}
+	s.imports = make(chan struct{}, 1)
 	s.handler = s.routes()
 	return s
 }

@@ -447,3 +447,29 @@ func (d Delivery) Check() error {
 	}
 	return nil
 }
+
+// AsOf returns a as it was at version v (1 to a.Version): its first v
+// steps, with the state, escalation and time they left. It is how the
+// message of an earlier step is rebuilt (an outbox entry, a CAP message
+// at its stable URL). False when a has no version v.
+func (a Alert) AsOf(v int64) (Alert, bool) {
+	if v < 1 || v > a.Version || int(v) > len(a.Steps) {
+		return Alert{}, false
+	}
+	out := a.Clone()
+	out.Steps = out.Steps[:v]
+	out.Version = v
+	out.State, out.Escalated = AlertOpen, time.Time{}
+	for _, s := range out.Steps {
+		switch s.Action {
+		case ActionAcknowledge:
+			out.State = AlertAcknowledged
+		case ActionEscalate:
+			out.Escalated = s.At
+		case ActionResolve:
+			out.State = AlertResolved
+		}
+	}
+	out.Updated = out.Steps[v-1].At
+	return out, true
+}

@@ -206,3 +206,34 @@ func BenchmarkEvaluate(b *testing.B) {
 		}
 	}
 }
+
+func TestAlertAsOf(t *testing.T) {
+	p := Actor{ID: "p", Name: "值班", Role: RolePlanner}
+	a := NewAlert("g", Condition{Kind: AlertFloodLimit, Value: 100.15, Limit: 100}, aug18, SystemActor())
+	steps := []struct {
+		t  AlertTransition
+		by Actor
+	}{{AlertTransition{Action: ActionEscalate}, SystemActor()}, {AlertTransition{Action: ActionAcknowledge, Note: "收到"}, p},
+		{AlertTransition{Action: ActionResolve, Note: "回落"}, SystemActor()}}
+	versions := []Alert{a}
+	for i, s := range steps {
+		var err error
+		if a, err = a.Apply(s.t, aug18.Add(time.Duration(i+1)*time.Minute), s.by); err != nil {
+			t.Fatal(err)
+		}
+		versions = append(versions, a)
+	}
+	for v := int64(1); v <= a.Version; v++ {
+		got, ok := a.AsOf(v)
+		want := versions[v-1]
+		if !ok || got.Version != v || got.State != want.State || !got.Escalated.Equal(want.Escalated) || !got.Updated.Equal(want.Updated) || len(got.Steps) != int(v) {
+			t.Errorf("AsOf(%d) = %+v, %v; want %+v", v, got, ok, want)
+		}
+	}
+	if _, ok := a.AsOf(5); ok {
+		t.Error("AsOf(5) of a 4-step alert is true")
+	}
+	if _, ok := a.AsOf(0); ok {
+		t.Error("AsOf(0) is true")
+	}
+}

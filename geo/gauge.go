@@ -76,6 +76,7 @@ func gaugeSchema() *Schema {
 			Property{Name: "level_max", Type: Number, Nullable: true, Title: "最高可测水位(米)", Description: "The highest level the gauge can read; a reading above it is refused as impossible."},
 			Property{Name: "report_interval_min", Type: Integer, Nullable: true, Title: "报汛间隔(分钟)", Description: "How often a reading is expected, in minutes; a gauge silent for twice as long raises an alert. null: no such expectation (manual gauges read when a patrol passes)."},
 			Property{Name: "max_rise_m_per_h", Type: Number, Nullable: true, Title: "最大涨率(米/时)", Description: "A rise faster than this, in metres per hour between two readings, raises an alert."},
+			Property{Name: "deadband_m", Type: Number, Nullable: true, Title: "解除回差(米)", Description: "Hysteresis of the level alerts: an alert over a limit resolves only once the level is at least this far below the limit, so that a level hovering at the limit does not open and resolve alert after alert. null: 0.05 m (DefaultDeadband); 0 to 1 m."},
 		),
 		Check: checkGauge,
 	}
@@ -150,6 +151,9 @@ type Gauge struct {
 	ReportInterval time.Duration
 	// MaxRise is the largest credible rise in metres per hour.
 	MaxRise *float64
+	// Deadband is the hysteresis of the level alerts in metres
+	// (deadband_m, DefaultDeadband when not set).
+	Deadband float64
 }
 
 // FloodLimitAt returns the window of g's flood-limit table that holds the
@@ -187,6 +191,10 @@ func GaugeOf(f *Feature) (Gauge, error) {
 		g.ReportInterval = time.Duration(*n) * time.Minute
 	}
 	g.FloodLimits, _ = floodLimits(p["flood_limits"])
+	g.Deadband = DefaultDeadband
+	if d := num("deadband_m"); d != nil {
+		g.Deadband = *d
+	}
 	return g, nil
 }
 
@@ -279,6 +287,9 @@ func checkGauge(f *Feature) []FieldError {
 	}
 	if x, ok := p["max_rise_m_per_h"].(float64); ok && (x <= 0 || x > MaxRiseLimit) {
 		bad("max_rise_m_per_h", "must be above 0 and at most %g m/h", MaxRiseLimit)
+	}
+	if x, ok := p["deadband_m"].(float64); ok && (x < 0 || x > MaxDeadband) {
+		bad("deadband_m", "must be 0 to %g m", MaxDeadband)
 	}
 	slices.SortFunc(errs, func(a, b FieldError) int {
 		if a.Field < b.Field {

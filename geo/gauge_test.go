@@ -45,6 +45,8 @@ func TestGaugeValidate(t *testing.T) {
 		{"min above max", map[string]any{"level_min": 130.0, "level_max": 100.0}, "properties.level_min"},
 		{"zero interval", map[string]any{"report_interval_min": 0.0}, "properties.report_interval_min"},
 		{"negative rise", map[string]any{"max_rise_m_per_h": -0.5}, "properties.max_rise_m_per_h"},
+		{"negative deadband", map[string]any{"deadband_m": -0.01}, "properties.deadband_m"},
+		{"deadband over a metre", map[string]any{"deadband_m": 1.5}, "properties.deadband_m"},
 		{"bad kind", map[string]any{"kind": "lake"}, "properties.kind"},
 	}
 	for _, tt := range tests {

@@ -46,13 +46,15 @@ type WaterStore interface {
 	// unresolved alert of the same gauge and kind exists: then it
 	// returns that one and false, and writes nothing. Many evaluators
 	// (one per API instance on PostGIS) may open the same alert at once;
-	// exactly one succeeds. Appends one audit entry (ActionOpen).
+	// exactly one succeeds. Appends one audit entry (ActionOpen) and,
+	// in the same transaction, the outbox entry of the step (PendingOf).
 	OpenAlert(ctx context.Context, a Alert) (Alert, bool, error)
 	// ChangeAlert applies t to alert id at time now by ActorFrom(ctx)
 	// (Alert.Apply) if version is its version (0: whatever it is), and
 	// returns it as stored. NotFound, Conflict (version, or a step the
 	// state does not allow), Invalid as Apply says. Appends one audit
-	// entry with t.Action.
+	// entry with t.Action and, in the same transaction, the outbox entry
+	// of the step (PendingOf).
 	ChangeAlert(ctx context.Context, id string, version int64, t AlertTransition, now time.Time) (Alert, error)
 	// Alert returns alert id, or NotFound.
 	Alert(ctx context.Context, id string) (Alert, error)
@@ -65,6 +67,20 @@ type WaterStore interface {
 	RecordDelivery(ctx context.Context, d Delivery) (Delivery, error)
 	// Deliveries returns the deliveries of alert id, oldest first.
 	Deliveries(ctx context.Context, alertID string) ([]Delivery, error)
+
+	// ClaimPending leases up to limit entries of the outbox (outbox.go)
+	// that are due at now and not leased (or whose lease ran out), oldest
+	// first, until now+lease, and returns them with Attempts counting
+	// this claim. While a lease runs no other claim — of this process or
+	// of another instance on the same database — gets the entry. Bad
+	// arguments are Invalid (CheckOutboxClaim). No audit entry.
+	ClaimPending(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Pending, error)
+	// FinishPending ends the claim attempts of entry id: the entry is
+	// deleted (retry zero: delivered, or given up), or released and due
+	// again at retry. An entry no longer held by that claim (another
+	// claim took it after the lease ran out, or it is gone) is a Conflict
+	// (ErrLeaseLost) that changes nothing. No audit entry.
+	FinishPending(ctx context.Context, id int64, attempts int, retry time.Time) error
 }
 
 // WithoutIdempotency returns a copy of ctx that carries no idempotent

@@ -10,11 +10,19 @@
 // import Engine.ImportReadings, an acknowledgement Engine.Acknowledge, a
 // planner's resolution Engine.Resolve.
 //
+// Delivery goes through the store's outbox (geo/outbox.go): every alert
+// step is written together with the duty to deliver it, and a
+// dispatcher (RunDelivery, on every instance) claims due steps with a
+// lease, sends them, records each delivery and finishes them. A crash
+// between a step's commit and its sending loses nothing: the step stays
+// in the outbox and is claimed again once the lease runs out (at least
+// once; the dedupe key is the alert's id, version and channel).
+//
 // Several API instances on one PostGIS each run an Engine. They never
 // open the same alert twice: the store opens an alert only if no
 // unresolved one of its gauge and kind exists (a partial unique index on
-// PostGIS, see migrations/005_water.sql), and the one that did not open
-// it neither delivers it. Escalations and automatic resolutions are
+// PostGIS, see migrations/005_water.sql), and the outbox holds the step
+// once; claims skip rows another instance holds (FOR UPDATE SKIP LOCKED). Escalations and automatic resolutions are
 // compare-and-swap writes on the alert's version: of two instances that
 // try at once one wins, the other gets a Conflict and does nothing. So no
 // advisory lock is needed, and an instance that dies mid-tick leaves
@@ -36,17 +44,17 @@ import (
 	"hazardmap/notify/wecom"
 )
 
-// Queue takes messages for an outbound channel without blocking
-// (*wecom.Client).
-type Queue interface {
-	Enqueue(m wecom.Message) error
+// Sender posts a batch of messages to an outbound channel and says how
+// it went (*wecom.Client: rate-limited, retried with backoff).
+type Sender interface {
+	Send(ctx context.Context, batch []wecom.Message) wecom.Result
 }
 
 // Channel is an outbound channel.
 type Channel struct {
 	// Name is Delivery.Channel, e.g. "wecom" or "wecom_escalation".
-	Name  string
-	Queue Queue
+	Name   string
+	Sender Sender
 	// Escalations marks the second channel of escalation: it gets only
 	// escalations (with @all); the other channels get every step.
 	Escalations bool
@@ -55,13 +63,17 @@ type Channel struct {
 // Options configure an Engine.
 type Options struct {
 	// Now is the engine's clock (time.Now by default); tests inject one.
-	// Alert steps carry its times.
+	// Alert steps carry its times, and the outbox is claimed by it.
 	Now func() time.Time
 	// EscalateAfter is how long an alert may stay unacknowledged before
 	// it escalates; 0 never escalates.
 	EscalateAfter time.Duration
 	// Interval is how often Run ticks (default DefaultInterval).
 	Interval time.Duration
+	// DispatchInterval is how often Run looks at the outbox without being
+	// told of a new step (default DefaultDispatchInterval): for steps
+	// another instance wrote and for retries.
+	DispatchInterval time.Duration
 	// Channels receive the steps; none is fine (the Ledger still has
 	// them).
 	Channels []Channel
@@ -81,8 +93,28 @@ const DefaultInterval = time.Minute
 // a flood is long.
 const DefaultEscalateAfter = 30 * time.Minute
 
-// recordTimeout bounds recording one delivery.
-const recordTimeout = 10 * time.Second
+// Delivery from the outbox (see geo/outbox.go): a step is claimed with a
+// lease of dispatchLease, sent, and finished; a step some channel did not
+// take is tried again after retryBackoff (doubling to maxRetryBackoff),
+// until giveUpAfter from its writing.
+const (
+	// DefaultDispatchInterval is how often the outbox is looked at when
+	// nothing told the engine of a new step.
+	DefaultDispatchInterval = 5 * time.Second
+	// dispatchLease outlasts one round of sending: a robot's posts wait
+	// for its rate limit and retry with backoff (wecom.Client.Send).
+	dispatchLease = 10 * time.Minute
+	// dispatchBatch caps the steps claimed at once.
+	dispatchBatch = 100
+	retryBackoff  = 30 * time.Second
+	// maxRetryBackoff caps the pause between tries of one step.
+	maxRetryBackoff = 15 * time.Minute
+	// giveUpAfter ends the tries of a step no channel would take for a
+	// day (a wrong webhook key): its failure is recorded.
+	giveUpAfter = 24 * time.Hour
+	// recordTimeout bounds the store calls of one round.
+	recordTimeout = 30 * time.Second
+)
 
 // Engine evaluates and delivers alerts. It is safe for concurrent use.
 type Engine struct {
@@ -93,6 +125,10 @@ type Engine struct {
 	// tick evaluating the same gauge do not race each other (other
 	// instances are kept apart by the store, see the package comment).
 	mu sync.Mutex
+	// poke wakes the dispatcher when this process wrote a step.
+	poke chan struct{}
+	// dispatching serializes the dispatcher's rounds in this process.
+	dispatching sync.Mutex
 }
 
 // New returns an Engine on store.
@@ -103,12 +139,18 @@ func New(store geo.Store, opts Options) *Engine {
 	if opts.Interval <= 0 {
 		opts.Interval = DefaultInterval
 	}
+	if opts.DispatchInterval <= 0 {
+		opts.DispatchInterval = DefaultDispatchInterval
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{store: store, opts: opts, log: log}
+	return &Engine{store: store, opts: opts, log: log, poke: make(chan struct{}, 1)}
 }
+
+// Now returns the time on the engine's clock: the clock of alert steps.
+func (e *Engine) Now() time.Time { return e.opts.Now() }
 
 // system returns ctx acting as the system: the engine's own steps are
 // recorded as such, not as the sensor whose reading caused them, and do
@@ -158,9 +200,11 @@ func (e *Engine) ImportReadings(ctx context.Context, rs []geo.Reading) (int, err
 }
 
 // Evaluate runs the rules on gauge now: it opens an alert for every
-// condition that holds and has none unresolved, and resolves the
-// unresolved alerts whose condition no longer holds. It returns the
-// steps it made (each already delivered).
+// condition that holds, has none unresolved and is not held by a
+// person's resolution (geo.Held), and resolves the unresolved alerts
+// whose condition no longer persists (geo.Persists: with the gauge's
+// deadband). It returns the steps it made; each is in the outbox, and
+// the dispatcher is told.
 func (e *Engine) Evaluate(ctx context.Context, gauge string) ([]geo.Alert, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -181,10 +225,21 @@ func (e *Engine) Evaluate(ctx context.Context, gauge string) ([]geo.Alert, error
 		return nil, fmt.Errorf("notify: alerts of %s: %w", gauge, err)
 	}
 	now := e.opts.Now()
-	conds := geo.Evaluate(g, recent, now)
 	var steps []geo.Alert
-	for _, c := range conds {
+	defer func() {
+		if len(steps) > 0 {
+			e.Poke()
+		}
+	}()
+	for _, c := range geo.Evaluate(g, recent, now) {
 		if slices.ContainsFunc(active, func(a geo.Alert) bool { return a.Kind == c.Kind }) {
+			continue
+		}
+		held, err := e.held(ctx, g, c.Kind, now)
+		if err != nil {
+			return steps, err
+		}
+		if held {
 			continue
 		}
 		a, opened, err := e.store.OpenAlert(system(ctx), geo.NewAlert(gauge, c, now, geo.SystemActor()))
@@ -192,12 +247,11 @@ func (e *Engine) Evaluate(ctx context.Context, gauge string) ([]geo.Alert, error
 			return steps, fmt.Errorf("notify: open %s alert of %s: %w", c.Kind, gauge, err)
 		}
 		if opened {
-			e.deliver(a, g)
 			steps = append(steps, a)
 		}
 	}
 	for _, a := range active {
-		if slices.ContainsFunc(conds, func(c geo.Condition) bool { return c.Kind == a.Kind }) {
+		if geo.Persists(g, a.Kind, recent, now) {
 			continue
 		}
 		note := clearedNote(g, a, recent)
@@ -208,10 +262,52 @@ func (e *Engine) Evaluate(ctx context.Context, gauge string) ([]geo.Alert, error
 		if err != nil {
 			return steps, fmt.Errorf("notify: resolve alert %s: %w", a.ID, err)
 		}
-		e.deliver(r, g)
 		steps = append(steps, r)
 	}
 	return steps, nil
+}
+
+// held reports whether an alert of kind k on g must wait (geo.Held): the
+// latest alert of that gauge and kind was resolved by a person while its
+// condition held, and it has not cleared since. Only then are the
+// readings since that resolution read (at most a day's: geo.ManualHold).
+func (e *Engine) held(ctx context.Context, g geo.Gauge, k geo.AlertKind, now time.Time) (bool, error) {
+	last, _, err := e.store.Alerts(ctx, geo.AlertQuery{GaugeID: g.ID, Kind: k, Limit: 1})
+	if err != nil {
+		return false, fmt.Errorf("notify: alerts of %s: %w", g.ID, err)
+	}
+	if len(last) == 0 {
+		return false, nil
+	}
+	step, ok := last[0].ResolvedByPerson()
+	if !ok || now.Sub(step.At) >= geo.ManualHold {
+		return false, nil
+	}
+	before, _, err := e.store.Readings(ctx, g.ID, geo.ReadingQuery{To: step.At, Newest: true, Limit: 1})
+	if err != nil {
+		return false, fmt.Errorf("notify: readings of %s: %w", g.ID, err)
+	}
+	var prev *geo.Reading
+	if len(before) > 0 {
+		prev = &before[0]
+	}
+	// The readings since, a page at a time (keyset: each page starts
+	// just after the last one read); a reading that clears ends it.
+	from := step.At
+	for {
+		page, _, err := e.store.Readings(ctx, g.ID, geo.ReadingQuery{From: from, Limit: geo.MaxReadingsPage})
+		if err != nil {
+			return false, fmt.Errorf("notify: readings of %s: %w", g.ID, err)
+		}
+		if !geo.Held(g, last[0], page, prev, now) {
+			return false, nil
+		}
+		if len(page) < geo.MaxReadingsPage {
+			return true, nil
+		}
+		prev = &page[len(page)-1]
+		from = prev.At.Add(time.Microsecond)
+	}
 }
 
 // clearedNote says why alert a of gauge g resolved by itself.
@@ -265,24 +361,18 @@ func (e *Engine) Tick(ctx context.Context) error {
 		return errors.Join(append(errs, fmt.Errorf("notify: tick: alerts: %w", err))...)
 	}
 	now := e.opts.Now()
+	changed := false
 	for _, a := range active {
-		var (
-			t   geo.AlertTransition
-			g   = geo.Gauge{ID: a.GaugeID}
-			got geo.Alert
-		)
+		var t geo.AlertTransition
 		switch {
 		case !exists[a.GaugeID]:
 			t = geo.AlertTransition{Action: geo.ActionResolve, Note: "水位站已删除"}
 		case a.EscalationDue(now, e.opts.EscalateAfter):
 			t = geo.AlertTransition{Action: geo.ActionEscalate, Note: fmt.Sprintf("%.0f 分钟未确认", now.Sub(a.Opened).Minutes())}
-			if f, err := e.store.Feature(ctx, geo.Gauges, a.GaugeID); err == nil {
-				g, _ = geo.GaugeOf(f)
-			}
 		default:
 			continue
 		}
-		got, err = e.store.ChangeAlert(system(ctx), a.ID, a.Version, t, now)
+		_, err = e.store.ChangeAlert(system(ctx), a.ID, a.Version, t, now)
 		if geo.KindOf(err) == geo.Conflict {
 			continue // another instance or a person was first
 		}
@@ -290,13 +380,18 @@ func (e *Engine) Tick(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("notify: %s alert %s: %w", t.Action, a.ID, err))
 			continue
 		}
-		e.deliver(got, g)
+		changed = true
+	}
+	if changed {
+		e.Poke()
 	}
 	return errors.Join(errs...)
 }
 
-// Run ticks every Interval until ctx ends, logging what fails.
+// Run ticks every Interval and delivers what the outbox holds
+// (RunDelivery) until ctx ends, logging what fails.
 func (e *Engine) Run(ctx context.Context) {
+	go e.RunDelivery(ctx)
 	t := time.NewTicker(e.opts.Interval)
 	defer t.Stop()
 	for {
@@ -328,51 +423,194 @@ func (e *Engine) change(ctx context.Context, id string, version int64, t geo.Ale
 	if err != nil {
 		return a, err
 	}
-	g := geo.Gauge{ID: a.GaugeID}
-	if f, err := e.store.Feature(ctx, geo.Gauges, a.GaugeID); err == nil {
-		g, _ = geo.GaugeOf(f)
-	}
-	e.deliver(a, g)
+	e.Poke()
 	return a, nil
 }
 
-// deliver hands the step a has just taken to every channel that takes
-// it; a channel whose queue is full gets a failed delivery recorded.
-func (e *Engine) deliver(a geo.Alert, g geo.Gauge) {
-	step := a.Steps[a.Version-1]
-	for _, ch := range e.opts.Channels {
-		if ch.Escalations && step.Action != geo.ActionEscalate {
-			continue
+// Poke tells the dispatcher (RunDelivery) that the outbox holds a new
+// step, so that it is sent at once rather than at the next
+// DispatchInterval.
+func (e *Engine) Poke() {
+	select {
+	case e.poke <- struct{}{}:
+	default:
+	}
+}
+
+// RunDelivery delivers the outbox until ctx ends: at once when poked,
+// else every DispatchInterval (steps of other instances, retries).
+func (e *Engine) RunDelivery(ctx context.Context) {
+	t := time.NewTicker(e.opts.DispatchInterval)
+	defer t.Stop()
+	for {
+		for {
+			n, err := e.Dispatch(ctx)
+			if err != nil && ctx.Err() == nil {
+				e.log.Error("notify: dispatch", "err", err)
+			}
+			if err != nil || n == 0 {
+				break
+			}
 		}
-		m := wecom.Message{Key: Key(a.ID, a.Version), Text: Text(a, g),
-			MentionAll: step.Action == geo.ActionEscalate && (ch.Escalations || !e.hasEscalationChannel())}
-		if m.MentionAll {
-			m.Text = PlainText(a, g)
-		}
-		if err := ch.Queue.Enqueue(m); err != nil {
-			e.record(geo.Delivery{AlertID: a.ID, AlertVersion: a.Version, Channel: ch.Name, Attempts: 1, Batch: 1,
-				Detail: "not sent: " + err.Error(), At: e.opts.Now()})
+		select {
+		case <-ctx.Done():
+			return
+		case <-e.poke:
+		case <-t.C:
 		}
 	}
+}
+
+// Dispatch runs one round of delivery: it claims the due steps of the
+// outbox (oldest first, with a lease), sends each channel the steps it
+// takes that it has not taken already (an OK delivery of the same alert,
+// version and channel recorded: the dedupe key), as few posts as fit,
+// records every delivery, and finishes each step — done when every
+// channel took it (or after a day of trying), else due again after a
+// backoff. It returns the number of steps claimed. Tests call it
+// directly with an injected clock.
+func (e *Engine) Dispatch(ctx context.Context) (int, error) {
+	e.dispatching.Lock()
+	defer e.dispatching.Unlock()
+	claimed, err := e.store.ClaimPending(ctx, e.opts.Now(), dispatchLease, dispatchBatch)
+	if err != nil {
+		return 0, fmt.Errorf("notify: claim the outbox: %w", err)
+	}
+	if len(claimed) == 0 {
+		return 0, nil
+	}
+	// What each channel is to send, and which steps it must still take.
+	type job struct {
+		p       geo.Pending
+		missing map[string]bool // channel → not yet taken
+		gone    bool            // the alert is not in the store (cannot be)
+	}
+	jobs := make([]*job, len(claimed))
+	byKey := map[string]*job{}
+	msgs := make(map[string][]wecom.Message, len(e.opts.Channels))
+	var errs []error
+	for i, p := range claimed {
+		j := &job{p: p, missing: map[string]bool{}}
+		jobs[i], byKey[Key(p.AlertID, p.AlertVersion)] = j, j
+		a, err := e.store.Alert(ctx, p.AlertID)
+		if geo.KindOf(err) == geo.NotFound {
+			j.gone = true
+			continue
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("notify: alert %s: %w", p.AlertID, err))
+			j.missing[""] = true // try again later
+			continue
+		}
+		step, ok := a.AsOf(p.AlertVersion)
+		if !ok {
+			j.gone = true
+			continue
+		}
+		done, err := e.store.Deliveries(ctx, p.AlertID)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("notify: deliveries of %s: %w", p.AlertID, err))
+			j.missing[""] = true
+			continue
+		}
+		g := e.gauge(ctx, step.GaugeID)
+		for _, ch := range e.opts.Channels {
+			m, ok := e.message(ch, step, g)
+			if !ok || slices.ContainsFunc(done, func(d geo.Delivery) bool {
+				return d.OK && d.AlertVersion == p.AlertVersion && d.Channel == ch.Name
+			}) {
+				continue
+			}
+			j.missing[ch.Name] = true
+			msgs[ch.Name] = append(msgs[ch.Name], m)
+		}
+	}
+	for _, ch := range e.opts.Channels {
+		for rest := msgs[ch.Name]; len(rest) > 0; {
+			var batch []wecom.Message
+			batch, rest = wecom.Batch(rest)
+			r := ch.Sender.Send(ctx, batch)
+			if ctx.Err() != nil {
+				// Shutting down: release the claims, so that another
+				// instance need not wait for the leases to run out.
+				for _, j := range jobs {
+					_ = e.store.FinishPending(context.WithoutCancel(ctx), j.p.ID, j.p.Attempts, e.opts.Now())
+				}
+				return len(claimed), ctx.Err()
+			}
+			for _, m := range r.Messages {
+				id, v, ok := ParseKey(m.Key)
+				if !ok {
+					continue
+				}
+				e.record(geo.Delivery{AlertID: id, AlertVersion: v, Channel: ch.Name, OK: r.OK, Attempts: max(r.Attempts, 1),
+					Detail: r.Detail, Batch: len(r.Messages), At: r.At})
+				if j := byKey[m.Key]; j != nil && r.OK {
+					delete(j.missing, ch.Name)
+				}
+			}
+		}
+	}
+	now := e.opts.Now()
+	for _, j := range jobs {
+		retry := time.Time{}
+		if len(j.missing) > 0 && !j.gone {
+			if now.Sub(j.p.Created) < giveUpAfter {
+				retry = now.Add(backoff(j.p.Attempts))
+			} else {
+				e.log.Error("notify: giving up delivering an alert step", "step", j.p.String(), "channels", len(j.missing))
+			}
+		}
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+		err := e.store.FinishPending(fctx, j.p.ID, j.p.Attempts, retry)
+		cancel()
+		if err != nil && geo.KindOf(err) != geo.Conflict {
+			errs = append(errs, fmt.Errorf("notify: finish %v: %w", j.p, err))
+		}
+	}
+	return len(claimed), errors.Join(errs...)
+}
+
+// backoff returns the pause before the next try of a step tried attempts
+// times: retryBackoff, doubling, at most maxRetryBackoff.
+func backoff(attempts int) time.Duration {
+	d := retryBackoff
+	for i := 1; i < attempts && d < maxRetryBackoff; i++ {
+		d *= 2
+	}
+	return min(d, maxRetryBackoff)
+}
+
+// gauge returns the typed gauge id for messages; just its id when it is
+// gone.
+func (e *Engine) gauge(ctx context.Context, id string) geo.Gauge {
+	g := geo.Gauge{ID: id}
+	if f, err := e.store.Feature(ctx, geo.Gauges, id); err == nil {
+		if got, err := geo.GaugeOf(f); err == nil {
+			g = got
+		}
+	}
+	return g
+}
+
+// message returns the message of step a (at its version) for channel ch,
+// and false when ch does not take that step (an escalation channel takes
+// escalations only).
+func (e *Engine) message(ch Channel, a geo.Alert, g geo.Gauge) (wecom.Message, bool) {
+	step := a.Steps[a.Version-1]
+	if ch.Escalations && step.Action != geo.ActionEscalate {
+		return wecom.Message{}, false
+	}
+	m := wecom.Message{Key: Key(a.ID, a.Version), Text: Text(a, g),
+		MentionAll: step.Action == geo.ActionEscalate && (ch.Escalations || !e.hasEscalationChannel())}
+	if m.MentionAll {
+		m.Text = PlainText(a, g)
+	}
+	return m, true
 }
 
 func (e *Engine) hasEscalationChannel() bool {
 	return slices.ContainsFunc(e.opts.Channels, func(c Channel) bool { return c.Escalations })
-}
-
-// Recorder returns the wecom.Options.OnResult of channel name: it records
-// one delivery per alert step the post carried.
-func (e *Engine) Recorder(name string) func(wecom.Result) {
-	return func(r wecom.Result) {
-		for _, m := range r.Messages {
-			id, v, ok := ParseKey(m.Key)
-			if !ok {
-				continue
-			}
-			e.record(geo.Delivery{AlertID: id, AlertVersion: v, Channel: name, OK: r.OK, Attempts: max(r.Attempts, 1),
-				Detail: r.Detail, Batch: len(r.Messages), At: r.At})
-		}
-	}
 }
 
 func (e *Engine) record(d geo.Delivery) {

@@ -145,7 +145,6 @@ func TestAugust18Replay(t *testing.T) {
 		bot, escBot := newRobot(t), newRobot(t)
 		deliveries := make(chan geo.Delivery, 100)
 		var chans []notify.Channel
-		var eng *notify.Engine
 		runCtx, stop := context.WithCancel(ctx)
 		t.Cleanup(stop)
 		for _, c := range []struct {
@@ -154,15 +153,15 @@ func TestAugust18Replay(t *testing.T) {
 			esc  bool
 		}{{"wecom", bot.srv.URL + "/send?key=k", false}, {"wecom_escalation", escBot.srv.URL + "/send?key=k2", true}} {
 			name := c.name
-			cl, err := wecom.New(c.url, wecom.Options{Backoff: time.Millisecond, OnResult: func(r wecom.Result) { eng.Recorder(name)(r) }})
+			cl, err := wecom.New(c.url, wecom.Options{Backoff: time.Millisecond})
 			if err != nil {
 				t.Fatal(err)
 			}
-			go cl.Run(runCtx)
-			chans = append(chans, notify.Channel{Name: name, Queue: cl, Escalations: c.esc})
+			chans = append(chans, notify.Channel{Name: name, Sender: cl, Escalations: c.esc})
 		}
-		eng = notify.New(st, notify.Options{Now: clk.Now, EscalateAfter: 30 * time.Minute, Channels: chans,
+		eng := notify.New(st, notify.Options{Now: clk.Now, EscalateAfter: 30 * time.Minute, Channels: chans,
 			OnDelivery: func(d geo.Delivery) { deliveries <- d }})
+		go eng.RunDelivery(runCtx)
 		gauge, _ := st.Feature(ctx, geo.Gauges, "gauge-yinmakeng")
 		g, _ := geo.GaugeOf(gauge)
 		validate := func(a geo.Alert, msgType string) {
@@ -308,17 +307,25 @@ func TestAugust18Replay(t *testing.T) {
 	})
 }
 
-// queue counts what an engine hands to a channel.
-type queue struct {
+// counter counts what an engine hands to a channel.
+type counter struct {
 	mu   sync.Mutex
 	keys []string
 }
 
-func (q *queue) Enqueue(m wecom.Message) error {
+func (q *counter) Send(_ context.Context, batch []wecom.Message) wecom.Result {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.keys = append(q.keys, m.Key)
-	return nil
+	for _, m := range batch {
+		q.keys = append(q.keys, m.Key)
+	}
+	return wecom.Result{Messages: batch, OK: true, Attempts: 1, Detail: "ok", At: time.Now()}
+}
+
+func (q *counter) sent() []string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return append([]string(nil), q.keys...)
 }
 
 // Two API instances on one PostGIS, each with its engine, tick at the
@@ -347,17 +354,20 @@ func TestTwoInstancesOpenOneAlert(t *testing.T) {
 		}
 	}
 	clk := &clock{t: time.Date(2024, 8, 18, 9, 0, 0, 0, geo.ChinaTime)}
-	queues := []*queue{{}, {}}
+	queues := []*counter{{}, {}}
 	var engines []*notify.Engine
 	for i, st := range stores {
 		engines = append(engines, notify.New(st, notify.Options{Now: clk.Now, EscalateAfter: time.Minute,
-			Channels: []notify.Channel{{Name: "q", Queue: queues[i]}}}))
+			Channels: []notify.Channel{{Name: "q", Sender: queues[i]}}}))
 	}
 	tickBoth := func() {
 		var wg sync.WaitGroup
 		for _, e := range engines {
 			wg.Go(func() {
 				if err := e.Tick(ctx); err != nil {
+					t.Error(err)
+				}
+				if _, err := e.Dispatch(ctx); err != nil {
 					t.Error(err)
 				}
 			})

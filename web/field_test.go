@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -20,9 +19,6 @@ import (
 
 	"hazardmap/api"
 	"hazardmap/geo"
-	"hazardmap/geo/embedded"
-	"hazardmap/geo/postgis"
-	"hazardmap/geo/postgis/pgtest"
 )
 
 // TestFieldModeInBrowser runs map/test/field.mjs in headless Chromium
@@ -45,30 +41,7 @@ func TestFieldModeInBrowser(t *testing.T) {
 	needTool(t, "web/map/node_modules (npm ci)", err == nil)
 
 	for _, name := range []string{"embedded", "postgis"} {
-		t.Run(name, func(t *testing.T) {
-			var store geo.Store
-			if name == "embedded" {
-				st, err := embedded.Open(t.TempDir())
-				if err != nil {
-					t.Fatalf("embedded.Open = %v", err)
-				}
-				store = st
-			} else {
-				dbURL := pgtest.NewDatabase(t)
-				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-				defer cancel()
-				st, err := postgis.Open(ctx, dbURL, nil)
-				if err != nil {
-					t.Fatalf("postgis.Open = %v", err)
-				}
-				if err := st.Migrate(ctx); err != nil {
-					t.Fatalf("Migrate = %v", err)
-				}
-				store = st
-			}
-			t.Cleanup(func() { store.Close() })
-			runField(t, node, name, store)
-		})
+		t.Run(name, func(t *testing.T) { runField(t, node, name, openStoreNamed(t, name)) })
 	}
 }
 
@@ -97,32 +70,14 @@ func runField(t *testing.T, node, name string, store geo.Store) {
 	srv := httptest.NewServer(chaos.wrap(api.NewServer(store, api.Options{Map: Handler(""), CacheBytes: api.DefaultCacheBytes})))
 	defer srv.Close()
 
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	outDir := filepath.Join(root, "test-output")
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	tctx, cancel := context.WithTimeout(ctx, 6*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(tctx, node, "test/field.mjs")
-	cmd.Dir = "map"
-	cmd.Env = append(os.Environ(),
+	out := runScript(t, node, "test/field.mjs", 6*time.Minute,
 		"HM_BASE_URL="+srv.URL,
-		"HM_OUT_DIR="+outDir,
 		"HM_STORE="+name,
-		"HM_CHROMIUM="+chromium,
 		"HM_CREW_CODE="+code("城建局一队", geo.RoleCrew),
 		"HM_PLANNER_CODE="+code("规划科 王工", geo.RolePlanner),
 		"HM_PLANNER_TOKEN="+plannerToken,
 		"HM_PHOTO="+photo,
 	)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("node test/field.mjs: %v\n%s", err, out)
-	}
 	t.Logf("node test/field.mjs (%s):\n%s", name, out)
 }
 

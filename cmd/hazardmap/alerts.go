@@ -45,13 +45,9 @@ func alertSettings() []setting {
 }
 
 // startAlerts builds the alert engine of serve with its WeCom channels
-// and runs them until ctx ends.
+// and runs it (ticks and the outbox's dispatcher) until ctx ends.
 func startAlerts(ctx context.Context, c *config, store geo.Store, log *slog.Logger) (*notify.Engine, error) {
-	var (
-		engine  *notify.Engine
-		clients []*wecom.Client
-		chans   []notify.Channel
-	)
+	var chans []notify.Channel
 	for _, ch := range []struct {
 		name, flag, url string
 		esc             bool
@@ -62,23 +58,18 @@ func startAlerts(ctx context.Context, c *config, store geo.Store, log *slog.Logg
 		if ch.url == "" {
 			continue
 		}
-		name := ch.name
-		cl, err := wecom.New(ch.url, wecom.Options{OnResult: func(r wecom.Result) { engine.Recorder(name)(r) }})
+		cl, err := wecom.New(ch.url, wecom.Options{})
 		if err != nil {
 			return nil, fmt.Errorf("--%s: %w", ch.flag, err)
 		}
-		clients = append(clients, cl)
-		chans = append(chans, notify.Channel{Name: name, Queue: cl, Escalations: ch.esc})
+		chans = append(chans, notify.Channel{Name: ch.name, Sender: cl, Escalations: ch.esc})
 	}
 	interval := c.alerts.interval
 	if interval == 0 {
 		interval = notify.DefaultInterval
 	}
-	engine = notify.New(store, notify.Options{EscalateAfter: c.alerts.escalateAfter, Interval: interval,
+	engine := notify.New(store, notify.Options{EscalateAfter: c.alerts.escalateAfter, Interval: interval,
 		Channels: chans, Logger: log})
-	for _, cl := range clients {
-		go cl.Run(ctx)
-	}
 	go engine.Run(ctx)
 	log.Info("alerts", "wecom_channels", len(chans), "escalate_after", c.alerts.escalateAfter, "interval", interval)
 	return engine, nil

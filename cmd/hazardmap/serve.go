@@ -84,10 +84,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	// The alert engine checks every gauge on a ticker (silent gauges,
-	// escalation) and delivers alert steps to the WeCom robots. The API
-	// does not route readings through it yet (a later change wires the
-	// reading and alert routes to its methods).
-	if _, err := startAlerts(ctx, c, store, log); err != nil {
+	// escalation), delivers alert steps from the outbox to the WeCom
+	// robots, and evaluates every reading the API receives.
+	alerts, err := startAlerts(ctx, c, store, log)
+	if err != nil {
 		return err
 	}
 
@@ -100,6 +100,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		CacheBytes:      c.cacheBytes,
 		BaseURL:         c.baseURL,
 		WritesPerMinute: c.writeRate,
+		Alerts:          alerts,
 		// Large builds and bodies are bounded by what this machine has:
 		// cores and memory (api.DefaultLimits, README "Reliability").
 		Limits: limits,

@@ -63,6 +63,7 @@ var (
 	readingsBucket   = []byte("readings")   // gauge id, 0, time → readingRecord
 	alertsBucket     = []byte("alerts")     // alert id → geo.Alert (JSON)
 	deliveriesBucket = []byte("deliveries") // alert id, 0, id → geo.Delivery (JSON)
+	outboxBucket     = []byte("outbox")     // id (8 bytes, big-endian) → outboxRecord (JSON)
 )
 
 // Store is a geo.Store on a bbolt file. It is safe for concurrent use.
@@ -134,7 +135,7 @@ func (s *Store) load() error {
 		}
 		for _, name := range [][]byte{auditBucket, observationsBucket, tokensBucket, formatBucket,
 			idempotencyBucket, idempotencyExpiryBucket, signInBucket, photosBucket, photoDataBucket, proposalsBucket,
-			readingsBucket, alertsBucket, deliveriesBucket} {
+			readingsBucket, alertsBucket, deliveriesBucket, outboxBucket} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("embedded: create bucket %s: %w", name, err)
 			}

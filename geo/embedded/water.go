@@ -338,13 +338,18 @@ func (s *Store) alerts() ([]geo.Alert, error) {
 	return out, nil
 }
 
+// putAlert stores a and the outbox entry of its step (geo.PendingOf),
+// in one transaction.
 func putAlert(a geo.Alert) func(tx *bolt.Tx) error {
 	return func(tx *bolt.Tx) error {
 		raw, err := json.Marshal(a)
 		if err != nil {
 			return err
 		}
-		return tx.Bucket(alertsBucket).Put([]byte(a.ID), raw)
+		if err := tx.Bucket(alertsBucket).Put([]byte(a.ID), raw); err != nil {
+			return err
+		}
+		return putPending(tx, geo.PendingOf(a))
 	}
 }
 

@@ -343,6 +343,9 @@ func (s *Store) OpenAlert(ctx context.Context, a geo.Alert) (geo.Alert, bool, er
 			return err
 		}
 		out, opened = a, true
+		if err := putPending(ctx, tx, a); err != nil {
+			return err
+		}
 		return appendResult(ctx, tx, actor, now.UTC(), geo.WriteResult{Alert: &out, Entries: []geo.AuditEntry{{
 			Collection: geo.AlertsCollection, FeatureID: a.ID, Action: geo.ActionOpen, Version: a.Version, After: a.AuditFeature()}}})
 	})
@@ -379,6 +382,9 @@ func (s *Store) ChangeAlert(ctx context.Context, id string, version int64, t geo
 			return err
 		}
 		if _, err := tx.Exec(ctx, updateAlertSQL, id, string(a.State), a.Version, string(raw)); err != nil {
+			return err
+		}
+		if err := putPending(ctx, tx, a); err != nil {
 			return err
 		}
 		var now time.Time

@@ -29,6 +29,9 @@ func waterCases() []struct {
 		{"AlertLifecycleAudited", alertLifecycle},
 		{"AlertsQuery", alertsQuery},
 		{"Deliveries", deliveries},
+		{"OutboxHoldsEveryStep", outboxSteps},
+		{"OutboxLeases", outboxLeases},
+		{"OutboxClaimsConcurrently", outboxConcurrent},
 	}
 }
 
@@ -464,5 +467,137 @@ func waterPersists(t *testing.T, s geo.Store, reopen Reopener) {
 	}
 	if _, opened := openAt(t, s, "g", geo.AlertFloodLimit, t0); opened {
 		t.Error("after reopen a second alert of the same gauge and kind opened")
+	}
+}
+
+// outboxSteps checks that every alert step is in the outbox, written with
+// the step, and none twice.
+func outboxSteps(t *testing.T, s geo.Store) {
+	now := t0.Add(time.Hour)
+	claim := func() []geo.Pending {
+		t.Helper()
+		ps, err := s.ClaimPending(ctx, now, time.Minute, 100)
+		if err != nil {
+			t.Fatalf("ClaimPending = %v", err)
+		}
+		return ps
+	}
+	if ps := claim(); ps == nil || len(ps) != 0 {
+		t.Fatalf("ClaimPending(empty) = %v; want an empty, non-nil slice", ps)
+	}
+	a, _ := openAt(t, s, "g", geo.AlertFloodLimit, t0)
+	openAt(t, s, "g", geo.AlertFloodLimit, t0) // not opened: no entry
+	if _, err := s.ChangeAlert(ctx, a.ID, 1, geo.AlertTransition{Action: geo.ActionEscalate}, t0.Add(30*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	// A refused step writes no entry.
+	_, err := s.ChangeAlert(crewCtx(), a.ID, 1, geo.AlertTransition{Action: geo.ActionAcknowledge, Note: "x"}, t0)
+	wantKind(t, "ChangeAlert(stale)", err, geo.Conflict)
+	ps := claim()
+	if len(ps) != 2 || ps[0].AlertID != a.ID || ps[0].AlertVersion != 1 || ps[1].AlertVersion != 2 || ps[0].ID >= ps[1].ID {
+		t.Fatalf("ClaimPending = %+v; want versions 1 and 2 of %s, in order", ps, a.ID)
+	}
+	if !ps[0].Created.Equal(t0) || !ps[0].Due.Equal(t0) || ps[0].Attempts != 1 || !ps[1].Created.Equal(t0.Add(30*time.Minute)) {
+		t.Errorf("entry = %+v; want created and due at the step's time, attempt 1", ps[0])
+	}
+	for _, p := range ps {
+		if err := s.FinishPending(ctx, p.ID, p.Attempts, time.Time{}); err != nil {
+			t.Fatalf("FinishPending(%v) = %v", p, err)
+		}
+	}
+	now = now.Add(time.Hour) // every lease over
+	if ps := claim(); len(ps) != 0 {
+		t.Fatalf("after finishing: ClaimPending = %+v", ps)
+	}
+	if _, err := s.ChangeAlert(ctx, a.ID, 2, geo.AlertTransition{Action: geo.ActionResolve, Note: "回落"}, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if ps := claim(); len(ps) != 1 || ps[0].AlertVersion != 3 {
+		t.Fatalf("after resolving: ClaimPending = %+v; want version 3", ps)
+	}
+}
+
+// outboxLeases checks the lease: a claimed entry is not claimed again
+// while its lease runs, is again after it ran out (a dispatcher that
+// died), and a released one when it is due again; a claim that lost its
+// entry cannot finish it.
+func outboxLeases(t *testing.T, s geo.Store) {
+	a, _ := openAt(t, s, "g", geo.AlertSilent, t0)
+	ps, err := s.ClaimPending(ctx, t0, time.Minute, 10)
+	if err != nil || len(ps) != 1 || ps[0].AlertID != a.ID {
+		t.Fatalf("ClaimPending = %+v, %v", ps, err)
+	}
+	first := ps[0]
+	if ps, _ := s.ClaimPending(ctx, t0.Add(59*time.Second), time.Minute, 10); len(ps) != 0 {
+		t.Fatalf("claimed again within the lease: %+v", ps)
+	}
+	// The first claimant died: after the lease another claims it.
+	ps, err = s.ClaimPending(ctx, t0.Add(time.Minute), time.Minute, 10)
+	if err != nil || len(ps) != 1 || ps[0].ID != first.ID || ps[0].Attempts != 2 {
+		t.Fatalf("ClaimPending after the lease = %+v, %v; want the entry at attempt 2", ps, err)
+	}
+	err = s.FinishPending(ctx, first.ID, first.Attempts, time.Time{})
+	wantKind(t, "FinishPending(by the lapsed claim)", err, geo.Conflict)
+	// Failed: due again in 5 minutes.
+	if err := s.FinishPending(ctx, first.ID, 2, t0.Add(6*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if ps, _ := s.ClaimPending(ctx, t0.Add(5*time.Minute), time.Minute, 10); len(ps) != 0 {
+		t.Fatalf("claimed before it was due again: %+v", ps)
+	}
+	ps, _ = s.ClaimPending(ctx, t0.Add(6*time.Minute), time.Minute, 10)
+	if len(ps) != 1 || ps[0].Attempts != 3 || !ps[0].Due.Equal(t0.Add(6*time.Minute)) {
+		t.Fatalf("ClaimPending when due again = %+v", ps)
+	}
+	if err := s.FinishPending(ctx, ps[0].ID, 3, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	err = s.FinishPending(ctx, ps[0].ID, 3, time.Time{})
+	wantKind(t, "FinishPending(twice)", err, geo.Conflict)
+	_, err = s.ClaimPending(ctx, t0, 0, 10)
+	wantField(t, "ClaimPending(no lease)", err, geo.Invalid, "lease")
+	_, err = s.ClaimPending(ctx, t0, time.Minute, 0)
+	wantField(t, "ClaimPending(limit 0)", err, geo.Invalid, "limit")
+}
+
+// outboxConcurrent checks that claims running at once never hand out
+// the same entry.
+func outboxConcurrent(t *testing.T, s geo.Store) {
+	const alerts, claimants = 40, 4
+	for i := range alerts {
+		openAt(t, s, fmt.Sprint("g", i), geo.AlertSilent, t0)
+	}
+	var (
+		wg  sync.WaitGroup
+		mu  sync.Mutex
+		got = map[int64]int{}
+	)
+	for range claimants {
+		wg.Go(func() {
+			for {
+				ps, err := s.ClaimPending(ctx, t0, time.Minute, 3)
+				if err != nil {
+					t.Errorf("ClaimPending = %v", err)
+					return
+				}
+				if len(ps) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, p := range ps {
+					got[p.ID]++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(got) != alerts {
+		t.Errorf("%d entries claimed, want %d", len(got), alerts)
+	}
+	for id, n := range got {
+		if n != 1 {
+			t.Errorf("entry %d claimed %d times within its lease", id, n)
+		}
 	}
 }

@@ -4,14 +4,14 @@
 //
 // A robot accepts at most 20 messages a minute (more are refused with
 // errcode 45009), a markdown message at most 4 096 bytes and a text at
-// most 2 048. So the client queues messages, sends what is waiting as one
-// message where it fits (a storm that opens ten alerts at once is one
-// post, not ten), never posts more than 20 times in any 60 s (retries
-// included), retries failures that may pass (network errors, HTTP 5xx
-// and 429, errcode -1 "system busy" and 45009) with exponential backoff,
-// and reports the result of every post, with the messages it carried,
-// to OnResult. The webhook URL holds the robot's key: it never appears in
-// a result or an error.
+// most 2 048. So Batch joins what is waiting into as few messages as fit
+// (a storm that opens ten alerts at once is one post, not ten), and the
+// client never posts more than 20 times in any 60 s (retries included),
+// retries failures that may pass (network errors, HTTP 5xx and 429,
+// errcode -1 "system busy" and 45009) with exponential backoff, and
+// returns the result of every post with the messages it carried (the
+// caller, notify's outbox dispatcher, records it). The webhook URL holds
+// the robot's key: it never appears in a result or an error.
 package wecom
 
 import (
@@ -40,7 +40,7 @@ const (
 
 // Message is one piece of news to send.
 type Message struct {
-	// Key identifies what the message is about, for OnResult (e.g. an
+	// Key identifies what the message is about, for the Result (e.g. an
 	// alert's id and version); it is not sent.
 	Key string
 	// Text is the content: markdown (WeCom's subset), or plain text when
@@ -71,16 +71,11 @@ type Options struct {
 	// HTTP is the client that posts; http.DefaultClient's transport with a
 	// 10 s timeout by default.
 	HTTP *http.Client
-	// OnResult receives the result of every post, from the sending
-	// goroutine; it should not block for long.
-	OnResult func(Result)
 	// MaxAttempts caps the tries of one post (default 5).
 	MaxAttempts int
 	// Backoff is the wait before the second try, doubled before each
 	// further one up to MaxBackoff (defaults 2 s and 60 s).
 	Backoff, MaxBackoff time.Duration
-	// Queue caps the messages waiting (default 1000); Enqueue refuses more.
-	Queue int
 	// PerMinute caps posts per rolling minute (default PerMinute).
 	PerMinute int
 	// Now and Sleep are the clock (defaults time.Now and a timer that
@@ -94,9 +89,8 @@ type Client struct {
 	url  string
 	opts Options
 
-	queue chan Message
-	mu    sync.Mutex
-	sent  []time.Time // times of the posts of the last minute
+	mu   sync.Mutex
+	sent []time.Time // times of the posts of the last minute
 }
 
 // New returns a client of the robot at webhook (an http or https URL).
@@ -108,9 +102,6 @@ func New(webhook string, opts Options) (*Client, error) {
 	if opts.HTTP == nil {
 		opts.HTTP = &http.Client{Timeout: 10 * time.Second}
 	}
-	if opts.OnResult == nil {
-		opts.OnResult = func(Result) {}
-	}
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = 5
 	}
@@ -119,9 +110,6 @@ func New(webhook string, opts Options) (*Client, error) {
 	}
 	if opts.MaxBackoff <= 0 {
 		opts.MaxBackoff = 60 * time.Second
-	}
-	if opts.Queue <= 0 {
-		opts.Queue = 1000
 	}
 	if opts.PerMinute <= 0 {
 		opts.PerMinute = PerMinute
@@ -132,7 +120,7 @@ func New(webhook string, opts Options) (*Client, error) {
 	if opts.Sleep == nil {
 		opts.Sleep = sleep
 	}
-	return &Client{url: webhook, opts: opts, queue: make(chan Message, opts.Queue)}, nil
+	return &Client{url: webhook, opts: opts}, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -143,51 +131,6 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
-	}
-}
-
-// ErrQueueFull is returned by Enqueue when the queue is full.
-var ErrQueueFull = errors.New("wecom: queue full")
-
-// Enqueue queues m for Run to send, without blocking.
-func (c *Client) Enqueue(m Message) error {
-	select {
-	case c.queue <- m:
-		return nil
-	default:
-		return ErrQueueFull
-	}
-}
-
-// Run sends what is queued until ctx ends: it waits for a message, takes
-// every other one waiting too, and posts them in as few messages as fit.
-func (c *Client) Run(ctx context.Context) {
-	var pending []Message
-	for {
-		if len(pending) == 0 {
-			select {
-			case m := <-c.queue:
-				pending = append(pending, m)
-			case <-ctx.Done():
-				return
-			}
-		}
-	drain:
-		for {
-			select {
-			case m := <-c.queue:
-				pending = append(pending, m)
-			default:
-				break drain
-			}
-		}
-		var batch []Message
-		batch, pending = Batch(pending)
-		r := c.Send(ctx, batch)
-		if ctx.Err() != nil {
-			return
-		}
-		c.opts.OnResult(r)
 	}
 }
 
@@ -258,8 +201,7 @@ type answer struct {
 }
 
 // Send posts batch as one message now (waiting for the rate limit),
-// retrying what may pass, and returns the result. It does not call
-// OnResult.
+// retrying what may pass, and returns the result.
 func (c *Client) Send(ctx context.Context, batch []Message) Result {
 	var p payload
 	if len(batch) > 0 && batch[0].MentionAll {

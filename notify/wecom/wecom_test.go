@@ -81,8 +81,8 @@ func status(code int) func(http.ResponseWriter) {
 	return func(w http.ResponseWriter) { w.WriteHeader(code) }
 }
 
-func client(t *testing.T, r *robot, clock *fakeClock, results chan<- Result) *Client {
-	c, err := New(r.url(), Options{Now: clock.Now, Sleep: clock.Sleep, OnResult: func(res Result) { results <- res }})
+func client(t *testing.T, r *robot, clock *fakeClock) *Client {
+	c, err := New(r.url(), Options{Now: clock.Now, Sleep: clock.Sleep})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,27 +92,22 @@ func client(t *testing.T, r *robot, clock *fakeClock, results chan<- Result) *Cl
 func TestRateLimitAndBatching(t *testing.T) {
 	clock := &fakeClock{t: time.Date(2024, 8, 18, 9, 0, 0, 0, time.UTC)}
 	r := newRobot(t, clock)
-	results := make(chan Result, 100)
-	c := client(t, r, clock, results)
+	c := client(t, r, clock)
 	// 45 messages of 3 000 bytes: one per post, so 45 posts.
 	big := strings.Repeat("水", 1000)
+	var pending []Message
 	for i := range 45 {
-		if err := c.Enqueue(Message{Key: fmt.Sprint(i), Text: big}); err != nil {
-			t.Fatal(err)
-		}
+		pending = append(pending, Message{Key: fmt.Sprint(i), Text: big})
 	}
 	// And 10 short ones, which share posts.
 	for i := range 10 {
-		if err := c.Enqueue(Message{Key: fmt.Sprint("s", i), Text: "饮马坑水库超汛限水位"}); err != nil {
-			t.Fatal(err)
-		}
+		pending = append(pending, Message{Key: fmt.Sprint("s", i), Text: "饮马坑水库超汛限水位"})
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { c.Run(ctx); close(done) }()
 	delivered := map[string]bool{}
-	for len(delivered) < 55 {
-		res := <-results
+	for len(pending) > 0 {
+		var batch []Message
+		batch, pending = Batch(pending)
+		res := c.Send(context.Background(), batch)
 		if !res.OK || res.Attempts != 1 {
 			t.Fatalf("result %+v", res)
 		}
@@ -120,8 +115,9 @@ func TestRateLimitAndBatching(t *testing.T) {
 			delivered[m.Key] = true
 		}
 	}
-	cancel()
-	<-done
+	if len(delivered) != 55 {
+		t.Fatalf("%d messages delivered, want 55", len(delivered))
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.posts) != 45 {
@@ -146,7 +142,7 @@ func TestRateLimitAndBatching(t *testing.T) {
 func TestRetriesWithBackoff(t *testing.T) {
 	clock := &fakeClock{t: time.Date(2024, 8, 18, 9, 0, 0, 0, time.UTC)}
 	r := newRobot(t, clock, status(http.StatusBadGateway), errcode(45009, "api freq out of limit"), errcode(-1, "system busy"))
-	c := client(t, r, clock, nil)
+	c := client(t, r, clock)
 	res := c.Send(context.Background(), []Message{{Key: "a", Text: "x"}})
 	if !res.OK || res.Attempts != 4 || res.Detail != "ok" {
 		t.Fatalf("Send = %+v, want ok after 4 attempts", res)
@@ -159,7 +155,7 @@ func TestRetriesWithBackoff(t *testing.T) {
 func TestGivesUpAndNeverLeaksTheKey(t *testing.T) {
 	clock := &fakeClock{t: time.Now()}
 	r := newRobot(t, clock, errcode(93000, "invalid webhook url, hint: [x], from ip: 1.2.3.4, more info at https://open.work.weixin.qq.com/devtool/query?e=93000"))
-	c := client(t, r, clock, nil)
+	c := client(t, r, clock)
 	res := c.Send(context.Background(), []Message{{Key: "a", Text: "x"}})
 	if res.OK || res.Attempts != 1 || res.Detail != "errcode 93000: invalid webhook url" {
 		t.Fatalf("Send(permanent error) = %+v, want one attempt", res)
@@ -169,7 +165,7 @@ func TestGivesUpAndNeverLeaksTheKey(t *testing.T) {
 		five = append(five, status(http.StatusServiceUnavailable))
 	}
 	r = newRobot(t, clock, five...)
-	c = client(t, r, clock, nil)
+	c = client(t, r, clock)
 	res = c.Send(context.Background(), []Message{{Key: "a", Text: "x"}})
 	if res.OK || res.Attempts != 5 || res.Detail != "HTTP 503" {
 		t.Fatalf("Send(always 503) = %+v, want 5 attempts", res)
@@ -188,7 +184,7 @@ func TestGivesUpAndNeverLeaksTheKey(t *testing.T) {
 func TestMentionAllIsText(t *testing.T) {
 	clock := &fakeClock{t: time.Now()}
 	r := newRobot(t, clock)
-	c := client(t, r, clock, nil)
+	c := client(t, r, clock)
 	batch, rest := Batch([]Message{{Text: "升级：饮马坑水库", MentionAll: true}, {Text: "普通"}, {Text: "升级2", MentionAll: true}})
 	if len(batch) != 2 || len(rest) != 1 || rest[0].Text != "普通" {
 		t.Fatalf("Batch = %v, %v", batch, rest)

@@ -162,3 +162,53 @@ export async function signIn(code) {
 export async function signOut() {
   await fetch("/session", { method: "DELETE" });
 }
+
+/** latestReadings returns the latest reading of every gauge (or of ids): [{gauge_id, at, level, …}]. */
+export async function latestReadings(ids = []) {
+  const q = ids.length ? `?gauge_id=${ids.map(encodeURIComponent).join(",")}` : "";
+  return (await getJSON(`/readings/latest${q}`, { cache: "no-store" })).readings;
+}
+
+/** readings returns the readings of gauge id since `from` (a Date), oldest first. */
+export async function readings(id, from, { signal } = {}) {
+  const q = new URLSearchParams({ from: from.toISOString(), limit: "10000" });
+  return (await getJSON(`/collections/gauges/items/${encodeURIComponent(id)}/readings?${q}`, { cache: "no-store", signal })).readings;
+}
+
+/** activeAlerts returns the unresolved alerts, newest first. */
+export async function activeAlerts() {
+  return (await getJSON("/alerts?state=active&limit=1000", { cache: "no-store" })).alerts;
+}
+
+/** recentAlerts returns the latest alerts of any state. */
+export async function recentAlerts(limit = 20) {
+  return (await getJSON(`/alerts?limit=${limit}`, { cache: "no-store" })).alerts;
+}
+
+/** alert returns one alert, or null when it is gone. */
+export async function alert(id) {
+  try {
+    return await getJSON(`/alerts/${encodeURIComponent(id)}`, { cache: "no-store" });
+  } catch (err) {
+    if (err.status === 404) return null;
+    throw err;
+  }
+}
+
+/** post sends body as JSON to path (same origin: the session cookie goes along) and returns the answer's JSON; a refusal throws with the server's words. */
+export async function post(path, body, headers = {}) {
+  const res = await fetch(path, { method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json", Accept: "application/json", ...headers }, body: JSON.stringify(body) });
+  let out = null;
+  try {
+    out = await res.json();
+  } catch {
+    /* no body */
+  }
+  if (!res.ok) {
+    const fields = (out?.errors || []).map((e) => `${e.field}: ${e.detail}`).join("; ");
+    const err = new Error([out?.detail || out?.title || res.status, fields].filter(Boolean).join(" — "));
+    err.status = res.status;
+    throw err;
+  }
+  return out;
+}

@@ -12,8 +12,10 @@
 // instead, the EventSource gives up; we open a new one after a pause,
 // resuming with ?after=<last id>.
 
+import { WATER_ACTIONS } from "./water.js";
+
 /** The actions of change events (api/events.go). */
-export const ACTIONS = ["create", "replace", "patch", "delete", "import", "seed", "observe", "revoke", "link", "propose", "accept", "reject"];
+export const ACTIONS = ["create", "replace", "patch", "delete", "import", "seed", "observe", "revoke", "link", "propose", "accept", "reject", ...WATER_ACTIONS];
 
 /** RESET is the key of a batch item that says: reload every layer. */
 export const RESET = "*reset*";

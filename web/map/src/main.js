@@ -14,6 +14,7 @@
 // room and a line here. The modules directly under src/ touch neither the
 // DOM nor Leaflet, and are tested with node:test (test/*.test.mjs).
 import "leaflet/dist/leaflet.css";
+import "uplot/dist/uPlot.min.css";
 import "./style.css";
 import { config } from "./api.js";
 import { createApp } from "./ui/app.js";
@@ -26,6 +27,7 @@ import { createViews } from "./ui/views.js";
 import { start } from "./ui/start.js";
 import { installSession } from "./ui/session.js";
 import { installOffline } from "./ui/offline.js";
+import { installGauges } from "./ui/gauges.js";
 
 const app = createApp(config());
 installOffline(app);
@@ -35,6 +37,7 @@ installLayersPanel(app, context);
 installReach(app);
 installUnlocatedPanel(app);
 installLocate(app);
+installGauges(app);
 const views = createViews(app);
 start(app, { context, views });
 

@@ -165,7 +165,7 @@ export function request(item, { FormData = globalThis.FormData } = {}) {
   const headers = { "Idempotency-Key": `"${item.id}"`, Accept: "application/json" };
   const c = encodeURIComponent(item.collection);
   const id = encodeURIComponent(item.featureId);
-  const url = item.kind === "proposal" ? `/collections/${c}/items/${id}/location-proposals` : `/collections/${c}/items/${id}/observations`;
+  const url = `/collections/${c}/items/${id}/${{ proposal: "location-proposals", reading: "readings" }[item.kind] ?? "observations"}`;
   let body;
   if (item.photo) {
     body = new FormData();

@@ -73,7 +73,10 @@ export function createUpdater({ collections, registry, feature, items, requeue, 
         await Promise.all(collections.map((c) => reload(c, changed)));
       } else {
         const byCollection = new Map();
-        for (const it of batch) {
+        // Only the layers drawn: the changes of readings and alerts (or
+        // of any collection the map does not draw) are no items to
+        // refetch; their rooms follow them ("events").
+        for (const it of batch.filter((x) => collections.includes(x.collection))) {
           if (!byCollection.has(it.collection)) byCollection.set(it.collection, []);
           byCollection.get(it.collection).push(it);
         }

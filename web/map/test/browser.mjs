@@ -45,7 +45,7 @@ async function api(path) {
   return res.json();
 }
 
-const COLLECTIONS = ["waterlogging_points", "relocation_sites", "depots"];
+const COLLECTIONS = ["waterlogging_points", "relocation_sites", "depots", "gauges"];
 const features = {};
 for (const c of COLLECTIONS) features[c] = (await api(`/collections/${c}/items?limit=10000`)).features;
 const all = COLLECTIONS.flatMap((c) => features[c].map((f) => ({ c, f })));

@@ -147,3 +147,13 @@ test("the batch waits for the rooms to follow", async () => {
   await u.apply([item("depots", "d1", "create")]);
   assert.equal(done, true);
 });
+
+test("readings and alerts refetch no items: the map draws no such layers", async () => {
+  const reg = registry({ waterlogging_points: [wp("a", "clear")] });
+  const api = server({ waterlogging_points: [wp("a", "closed")] });
+  const u = updater(reg, api);
+  const many = Array.from({ length: 40 }, (_, i) => item("readings", `g${i}`, "reading"));
+  await u.apply([item("alerts", "x1", "open"), ...many, item("waterlogging_points", "a")]);
+  assert.deepEqual(api.calls, ["feature waterlogging_points/a"]);
+  assert.deepEqual(u.heard, [["+waterlogging_points/a"]]);
+});

@@ -8,7 +8,7 @@ import { t, featureName } from "../i18n.js";
 import { representative, precisionOf } from "../geometry.js";
 
 /** COLLECTIONS are the layers the map draws, in the order they are listed. */
-export const COLLECTIONS = ["waterlogging_points", "relocation_sites", "depots"];
+export const COLLECTIONS = ["waterlogging_points", "relocation_sites", "depots", "gauges"];
 
 /** Collections of hazards (what reach and nearest-depot lines are about). */
 export const HAZARDS = ["waterlogging_points", "relocation_sites"];
@@ -182,6 +182,7 @@ export class Registry {
 // points the worse state on top (closed, ponding, clear, not reported).
 function zOffset(e) {
   if (e.collection === "depots") return 0;
+  if (e.collection === "gauges") return e.level === "alert" ? 2000 : 800;
   if (e.collection === "relocation_sites") return 500;
   return 1000 + ({ closed: 300, ponding: 200, clear: 100 }[e.feature.properties.status] ?? 0);
 }
@@ -213,6 +214,11 @@ function icon(e) {
       cls.push("hm-rs");
       inner = [h("span", { class: "hm-rs-count", text: householdsLabel(p) })];
       break;
+    case "gauges":
+      // ui/water.js sets e.level (water.js levelState) and e.reading.
+      cls.push("hm-gauge", `hm-lv--${e.level ?? "none"}`);
+      inner = [h("span", { class: "hm-gauge-level", text: e.reading ? e.reading.level.toFixed(2) : "—" })];
+      break;
     case "depots": {
       const level = ["city", "township", "village", "facility"].includes(p.level) ? p.level : "township";
       const ready = e.ready === true ? "yes" : e.ready === false ? "no" : "unknown";
@@ -226,7 +232,7 @@ function icon(e) {
   }
   const el = h(
     "div",
-    { class: cls.join(" "), dataset: e.collection === "waterlogging_points" ? { markerId: e.id, collection: e.collection, status: p.status ?? "null" } : { markerId: e.id, collection: e.collection } },
+    { class: cls.join(" "), dataset: e.collection === "waterlogging_points" ? { markerId: e.id, collection: e.collection, status: p.status ?? "null" } : e.collection === "gauges" ? { markerId: e.id, collection: e.collection, level: e.level ?? "none" } : { markerId: e.id, collection: e.collection } },
     h("span", { class: "hm-shape-sym" }),
     inner,
     h("span", { class: "hm-label", text: label }),

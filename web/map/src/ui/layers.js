@@ -50,6 +50,10 @@ export function installLayersPanel(app, context) {
         legendItem(depotSym("township", "no", "✕"), t("ready_false")),
         legendItem(depotSym("township", "unknown", "?"), app.analysis === false ? `${t("ready_null")} — ${t("analysisUnavailable")}` : t("ready_null")),
       ]),
+      layerRow(
+        "gauges",
+        ["ok", "over", "alert", "silent"].map((s) => legendItem(sym(`hm-gauge hm-lv--${s}`), t(`level_state_${s}`))),
+      ),
       h(
         "ul",
         { class: "hm-legend hm-legend--notes" },

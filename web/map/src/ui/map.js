@@ -49,6 +49,7 @@ export function createMapView(cfg, desktop, chrome) {
     waterlogging_points: L.layerGroup().addTo(map),
     relocation_sites: L.layerGroup().addTo(map),
     depots: L.layerGroup().addTo(map),
+    gauges: L.layerGroup().addTo(map),
     context: L.layerGroup().addTo(map),
   };
 

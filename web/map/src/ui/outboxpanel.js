@@ -110,6 +110,7 @@ export async function installOutbox(app) {
       { class: `hm-out hm-out--${it.state}`, dataset: { outboxId: it.id, state: it.state, kind: it.kind } },
       h("span", { class: `hm-out-state hm-out-state--${it.state}`, text: t(`state_${it.state}`) }),
       h("span", { class: "hm-out-what", text: `${t(`kind_${it.kind}`)} · ${it.name} · ${when}` }),
+      it.kind === "reading" ? h("span", { class: "hm-out-sub", text: `${it.body.level} ${t("unitM")}` }) : null,
       it.kind === "report" ? h("span", { class: "hm-out-sub", text: `${t(`status_${it.body.status}`)} ${it.body.depth_cm} ${t("cm")}${it.photo ? " · 📷" : ""}` }) : null,
       it.error && it.state !== DELIVERED ? h("span", { class: it.state === REJECTED ? "hm-out-reason hm-warn" : "hm-out-reason", dataset: { reason: "" }, text: it.error }) : null,
       it.state === REJECTED ? h("button", { type: "button", class: "hm-btn", text: t("dismiss"), onclick: () => box.dismiss(it.id) }) : null,

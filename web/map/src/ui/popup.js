@@ -6,6 +6,7 @@ import { h } from "../dom.js";
 import { t, distance, featureName } from "../i18n.js";
 import { precisionOf } from "../geometry.js";
 import { householdsLabel } from "./features.js";
+import { gaugeDetails } from "./gaugepopup.js";
 
 function row(label, value) {
   if (value == null || value === "") return null;
@@ -90,6 +91,8 @@ function details(e) {
         row(t("progress"), t(`rs_${p.status}`)),
         row(t("township"), p.town ?? p.township),
       ];
+    case "gauges":
+      return gaugeDetails(e, row);
     case "depots":
       return [
         row(t("level"), t(`level_${p.level}`)),
@@ -142,7 +145,7 @@ function inventory(p) {
  */
 export function content(e) {
   const p = e.feature.properties;
-  const nearest = e.collection === "depots" ? null : h("section", { class: "hm-nearest" }, h("h3", { text: t("nearestDepots") }), h("p", { class: "hm-muted", text: t("loading") }));
+  const nearest = e.collection === "depots" || e.collection === "gauges" ? null : h("section", { class: "hm-nearest" }, h("h3", { text: t("nearestDepots") }), h("p", { class: "hm-muted", text: t("loading") }));
   const el = h(
     "article",
     { class: `hm-popup hm-popup--${e.collection}`, dataset: { featureId: e.id } },

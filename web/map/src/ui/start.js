@@ -10,6 +10,7 @@ import { createUpdater } from "../updates.js";
 import { COLLECTIONS } from "./features.js";
 import { loadReadiness } from "./readiness.js";
 import { warm } from "./offline.js";
+import { WATER_COLLECTIONS } from "../water.js";
 
 /** STREAM_WAIT_MS is how long the first load waits for the stream to start. */
 const STREAM_WAIT_MS = 500;
@@ -61,7 +62,9 @@ export async function start(app, { context, views }) {
       chrome.live(status);
       hooks.emit("live", status);
     },
-    wanted: (c) => COLLECTIONS.includes(c),
+    // Readings and alerts too: their rooms hear them ("events"); the
+    // updater refetches items of the drawn layers only.
+    wanted: (c) => COLLECTIONS.includes(c) || WATER_COLLECTIONS.includes(c),
     loadStarted: () => loadStarted,
   });
   window.hazardmap.live = stream;
@@ -77,6 +80,7 @@ export async function start(app, { context, views }) {
     failed = true;
     chrome.notice("load", () => `${t("loadFailed")}${err.message}`);
   }
+  await hooks.emit("loaded"); // the water room reads the levels of the gauges just drawn
   views.start(await county);
   // The first visit: the service worker controls the page only from the
   // next load, so what this one loaded is put in its caches now.
