@@ -22,7 +22,7 @@ import (
 // never reach anyone below planner.
 const (
 	secretName  = "王测试户主"
-	secretPhone = "13800138000"
+	secretPhone = "13700137001" // not the format hint's example (13800138000)
 )
 
 // Contacts on duty of the test data: crews may see them, the public never.

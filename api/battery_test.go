@@ -15,6 +15,7 @@ import (
 	"hazardmap/geo"
 	"hazardmap/geo/geojson"
 	"hazardmap/geo/readingcsv"
+	"hazardmap/geo/sheet"
 )
 
 // The bad-input battery: every route of the router (chi.Walk, so a route
@@ -91,6 +92,9 @@ var batteryRoutes = func() map[string]batteryRoute {
 	read(alertRoute+"/deliveries", batteryRoute{role: geo.RolePlanner, ok: []int{http.StatusNotFound}})
 	read(capFeedRoute, pub)
 	read(capRoute+"/{identifier}", batteryRoute{role: geo.RolePublic, ok: []int{http.StatusNotFound}})
+	// A planner's edited export back in (imports.go): a dry run, which
+	// writes nothing.
+	m["POST /collections/{collection}/import"] = batteryRoute{role: geo.RolePlanner, query: "dry_run=true", body: "sheet"}
 	return m
 }()
 
@@ -214,10 +218,15 @@ func batteryCases(method, pattern string, br batteryRoute, collection string) []
 	if br.body == "" {
 		return cases
 	}
-	if br.body == "csv" { // its text may be GBK: only its size and type are the API's to refuse
+	switch br.body { // CSV may be GBK: only its size and type are the API's to refuse
+	case "csv":
 		return append(cases,
 			badCase{name: "body/content-type", body: goodBody(br.body, collection, pattern), ctype: "application/json", status: 415, field: "Content-Type"},
 			badCase{name: "body/too-large", body: "gauge_id,at,level\n" + strings.Repeat("#", readingcsv.MaxBytes), status: 413})
+	case "sheet":
+		return append(cases,
+			badCase{name: "body/content-type", body: "id\n", ctype: "application/json", status: 415, field: "Content-Type"},
+			badCase{name: "body/too-large", body: "id\n" + strings.Repeat("#", sheet.MaxBytes), status: 413})
 	}
 	field := map[string]string{"feature": "properties.name", "patch": "properties.name", "observation": "note", "token": "name",
 		"proposal": "note", "reject": "reason", "signin": "code", "reading": "note", "step": "note"}[br.body]
@@ -343,6 +352,9 @@ func (e *env) request(method, pattern string, br batteryRoute, collection string
 	case "":
 	case "csv":
 		body = goodBody(br.body, collection, pattern)
+		header = append(header, "Content-Type", "text/csv")
+	case "sheet": // the collection's own export
+		body = string(e.do(geo.RolePlanner, http.MethodGet, "/collections/"+collection+"/items?f=csv", "", "Accept-Encoding", "identity").body)
 		header = append(header, "Content-Type", "text/csv")
 	case "patch":
 		body = strings.Replace(goodBody(br.body, collection, pattern), "@@TEXT@@", text, 1)

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
@@ -20,11 +21,19 @@ type discard struct {
 	h      http.Header
 	status int
 	n      int
+	keep   bool         // keep the body in body
+	body   bytes.Buffer // when keep
 }
 
-func (d *discard) Header() http.Header         { return d.h }
-func (d *discard) WriteHeader(status int)      { d.status = status }
-func (d *discard) Write(p []byte) (int, error) { d.n += len(p); return len(p), nil }
+func (d *discard) Header() http.Header    { return d.h }
+func (d *discard) WriteHeader(status int) { d.status = status }
+func (d *discard) Write(p []byte) (int, error) {
+	d.n += len(p)
+	if d.keep {
+		d.body.Write(p)
+	}
+	return len(p), nil
+}
 
 // seedStore returns an embedded store holding the real seed dataset.
 func seedStore(tb testing.TB) geo.Store {

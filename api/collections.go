@@ -156,6 +156,8 @@ func describeCollection(sc *geo.Schema, info geo.CollectionInfo, base string) co
 		ItemType: "feature",
 		CRS:      []string{crs84},
 	}
+	// The items as files (exports.go), for spreadsheets and map apps.
+	c.Links = append(c.Links, exportLinks(href+"/items?", "", sc)...)
 	if e := info.Extent; e != nil && info.Located > 0 {
 		c.Extent = &extentDoc{Spatial: spatialExtent{
 			BBox: [][4]float64{{e.Min[0], e.Min[1], e.Max[0], e.Max[1]}},

@@ -236,11 +236,7 @@ func TestCheckGeoJSON(t *testing.T) {
 				fetch(sc.ID, base)
 				fetch(sc.ID+"-page", base+"?limit=1&offset=1")
 				fetch(sc.ID+"-empty", base+"?bbox=0,0,1,1")
-				var fs []*geo.Feature
-				err := st.Read(context.Background(), func(v geo.View) (err error) {
-					fs, _, err = v.Features(context.Background(), sc.ID, geo.Query{})
-					return err
-				})
+				fs, err := geo.AllFeatures(context.Background(), st, sc.ID)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -15,7 +15,8 @@ import (
 
 // handleItems serves GET /collections/{collectionId}/items: a page of the
 // collection's features as a GeoJSON FeatureCollection, filtered by bbox
-// and by equality on Filterable properties.
+// and by equality on Filterable properties; or the same selection as a
+// file (f=xlsx|csv|kml|gpx or Accept, exports.go).
 func (s *Server) handleItems(sc *geo.Schema) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		q, err := parseItemsQuery(sc, r.URL.Query())
@@ -31,6 +32,11 @@ func (s *Server) handleItems(sc *geo.Schema) http.HandlerFunc {
 				s.fail(w, r, geo.InvalidField(f.Property, "not a filterable property of %s", sc.ID))
 				return
 			}
+		}
+		w.Header().Add("Vary", "Accept") // itemsFormat
+		if f := itemsFormat(q, r); f.Name != "" {
+			s.serveExport(w, r, sc, q, f, role)
+			return
 		}
 		base := s.baseURL(r)
 		// The key names the view: a planner's page (household detail) is
@@ -112,6 +118,7 @@ func (s *Server) buildItems(ctx context.Context, sc *geo.Schema, q itemsQuery, b
 		links = append(links, l)
 		header = append(header, "<"+l.Href+`>; rel="prev"; type="`+typeGeoJSON+`"`)
 	}
+	links = append(links, exportLinks(href, canonical, sc)...)
 	links = append(links, link{Href: base + "/collections/" + sc.ID, Rel: "collection", Type: typeJSON, Title: sc.TitleEN})
 	linkJSON, err := marshal(links)
 	if err != nil {

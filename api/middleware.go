@@ -26,7 +26,7 @@ func (s *Server) cors(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Access-Control-Allow-Origin", "*")
-		h.Set("Access-Control-Expose-Headers", "ETag, Link, Location, Retry-After, Idempotency-Replayed")
+		h.Set("Access-Control-Expose-Headers", "Content-Disposition, ETag, Link, Location, Retry-After, Idempotency-Replayed")
 		if r.Method != http.MethodOptions {
 			next.ServeHTTP(w, r)
 			return

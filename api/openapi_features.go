@@ -86,6 +86,7 @@ func (d document) documentCollection(sc *geo.Schema, view geo.Role) {
 			jsonContent(typeGeoJSON, schemaRef(sc.ID+".feature")), dataHeaders())},
 			304, 400, 404, 500, 503)})
 	d.documentWrites(sc)
+	d.documentFiles(sc) // openapi_files.go
 }
 
 // documentWrites documents the writes of the collection of sc: POST on

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"hazardmap/geo"
+	"hazardmap/geo/export"
 )
 
 // leaks reports whether body shows household detail.
@@ -103,6 +104,39 @@ func TestPrivacy(t *testing.T) {
 				}
 			}
 		}
+		// Every file of every collection (exports.go), likewise: the
+		// values, and the columns, ExtendedData and descriptions that
+		// would name them, are not in the file of a role that may not see
+		// them, whatever was built before and whatever ETag is replayed.
+		for _, sc := range geo.Schemas() {
+			for _, f := range export.Formats() {
+				path := "/collections/" + sc.ID + "/items?f=" + f.Name
+				for _, enc := range []string{"identity", "gzip"} {
+					pl := e.do(geo.RolePlanner, "GET", path, "", "Accept-Encoding", enc)
+					cr := e.do(geo.RoleCrew, "GET", path, "", "Accept-Encoding", enc)
+					if sc.ID == geo.RelocationSites && !bytes.Contains(fileText(t, pl), []byte(secretPhone)) {
+						t.Errorf("planner %s (%s) lacks the household detail", path, enc)
+					}
+					if want := map[string]string{geo.WaterloggingPoints: contactPhone, geo.Depots: keeperName}[sc.ID]; want != "" &&
+						!bytes.Contains(fileText(t, cr), []byte(want)) {
+						t.Errorf("crew %s (%s) lacks the contact %s", path, enc, want)
+					}
+					for _, role := range []geo.Role{geo.RolePublic, geo.RoleCrew} {
+						for _, other := range []reply{{}, pl, cr} {
+							inm := other.header.Get("ETag")
+							r := e.do(role, "GET", path, "", "Accept-Encoding", enc, "If-None-Match", inm)
+							if inm != "" && r.status == http.StatusNotModified && shows(role, fileText(t, other)) {
+								t.Errorf("%s GET %s (%s) with a more privileged ETag = 304", role, path, enc)
+							}
+							if r.status == http.StatusOK && fileShows(role, fileText(t, r)) {
+								t.Errorf("%s GET %s (%s) shows what it may not see: %.300s", role, path, enc, fileText(t, r))
+							}
+						}
+					}
+				}
+			}
+		}
+
 		// Contacts are not filterable by anyone (a filter would reveal
 		// them by which features match).
 		for _, role := range []geo.Role{geo.RolePublic, geo.RoleCrew, geo.RolePlanner} {
@@ -183,6 +217,22 @@ func TestPrivacy(t *testing.T) {
 			t.Errorf("the crew's history lacks the note or the photo: %.300s", crew.body)
 		}
 	})
+}
+
+// fileShows reports whether the text of a file shows role what it may
+// not see: the values, or the column, data element or label of a
+// property it may not see.
+func fileShows(role geo.Role, text []byte) bool {
+	hidden := []string{`name="households"`, "住户明细"}
+	if role == geo.RolePublic {
+		hidden = append(hidden, "duty_contact_name", "duty_contact_phone", "keeper_name", "keeper_phone", "值守联系", "保管人")
+	}
+	for _, h := range hidden {
+		if bytes.Contains(text, []byte(h)) {
+			return true
+		}
+	}
+	return shows(role, text)
 }
 
 // secretNote is a crew's note in a report: not for the public.

@@ -26,6 +26,9 @@ type problemDetails struct {
 	// Current is the extension member of a 412: the version the write
 	// did not name (see currentVersion).
 	Current *currentVersion `json:"current,omitempty"`
+	// Import is the extension member of a refused import (imports.go):
+	// what the import would do with every row, and each bad cell.
+	Import *importReport `json:"import,omitempty"`
 
 	// header holds fields to send with the problem (ETag, Retry-After,
 	// Allow); it is not part of the body.
@@ -52,6 +55,7 @@ type httpError struct {
 	status  int
 	err     *geo.Error
 	current *currentVersion
+	imp     *importReport
 	header  http.Header
 }
 
@@ -190,7 +194,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	var he *httpError
 	if errors.As(err, &he) {
-		p.Current, p.header = he.current, he.header
+		p.Current, p.Import, p.header = he.current, he.imp, he.header
 	}
 	writeProblem(w, p)
 }

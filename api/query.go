@@ -10,6 +10,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"hazardmap/geo"
+	"hazardmap/geo/export"
 )
 
 // This file parses and validates query parameters. Every function here is
@@ -41,6 +42,12 @@ type itemsQuery struct {
 	Filters []geo.Filter
 	// Datetime keeps features last written within the interval.
 	Datetime *geo.Interval
+	// Format is the file format asked for with f (exports.go); the zero
+	// Format (f absent or json) is GeoJSON.
+	Format export.Format
+	// limitSet says whether limit was given: a file's default is the
+	// most rows one may hold (maxExportRows), a page's defaultLimit.
+	limitSet bool
 	// raw holds each filter's value as given, for links, by property name.
 	raw map[string]string
 }
@@ -96,7 +103,8 @@ const itemsParams = "bbox, bbox-crs, datetime, limit, offset, f"
 
 // parseItemsQuery validates the query string of
 // /collections/{collectionId}/items for the collection of sc: bbox,
-// bbox-crs (CRS84 only), limit, offset, f (json only), and equality filters
+// bbox-crs (CRS84 only), limit, offset, f (json, or a file format of
+// package export), and equality filters
 // on sc's Filterable properties. Unknown and repeated parameters are
 // errors, so that a misspelt filter is reported rather than ignored. The
 // error lists every bad parameter, each under its own name.
@@ -113,10 +121,11 @@ func parseItemsQuery(sc *geo.Schema, v url.Values) (itemsQuery, error) {
 			err = parseCRS(name, raw)
 		case "limit":
 			q.Limit, err = parseLimit(raw)
+			q.limitSet = true
 		case "offset":
 			q.Offset, err = parseOffset(raw)
 		case "f":
-			err = parseFormat(raw, false)
+			q.Format, err = parseItemsFormat(raw)
 		case "datetime":
 			var iv geo.Interval
 			if iv, err = parseDatetime(name, raw); err == nil {
@@ -299,6 +308,18 @@ func parseFormat(raw string, html bool) error {
 		return geo.InvalidField("f", "want json or html, got %q", raw)
 	}
 	return geo.InvalidField("f", "want json, got %q", raw)
+}
+
+// parseItemsFormat reads the f parameter of the items route: json (or
+// geojson) for a GeoJSON page, or one of the export formats.
+func parseItemsFormat(raw string) (export.Format, error) {
+	if raw == "json" || raw == "geojson" {
+		return export.Format{}, nil
+	}
+	if f, ok := export.Lookup(raw); ok && f.Name == raw {
+		return f, nil
+	}
+	return export.Format{}, geo.InvalidField("f", "want json, %s; got %q", strings.Join(export.Names(), ", "), raw)
 }
 
 // parseSimpleQuery validates the query string of a route whose only

@@ -63,6 +63,8 @@ func (s *Server) routes() http.Handler {
 		handle(http.MethodPut, "/collections/"+sc.ID+"/items/{featureId}", geo.RolePlanner, s.handleReplace(sc))
 		handle(http.MethodPatch, "/collections/"+sc.ID+"/items/{featureId}", geo.RolePlanner, s.handlePatch(sc))
 		handle(http.MethodDelete, "/collections/"+sc.ID+"/items/{featureId}", geo.RolePlanner, s.handleDelete(sc))
+		// An edited export back (imports.go): planners.
+		handle(http.MethodPost, "/collections/"+sc.ID+"/import", geo.RolePlanner, s.handleImport(sc), withQuery)
 		// Crews propose where a record with no place is (proposals.go).
 		handle(http.MethodPost, proposalsPath(sc.ID), geo.RoleCrew, s.handlePropose(sc))
 	}

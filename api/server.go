@@ -48,6 +48,11 @@ type Options struct {
 	// (limits.go); cmd passes DefaultLimits. The zero Limits bounds
 	// nothing.
 	Limits Limits
+	// FileBuilds caps the export and import files built at once, and so
+	// the temporary files held (filegate.go); beyond it a file request
+	// gets 503 with Retry-After. 0 leaves them unbounded; cmd passes
+	// DefaultFileBuilds.
+	FileBuilds int
 	// Alerts is the alert engine that readings and alert steps go
 	// through (notify); nil makes one without channels or ticker, which
 	// still evaluates every reading (cmd runs the real one).
@@ -75,6 +80,8 @@ type Server struct {
 	events *hub
 	// limits bounds large builds and bodies (limits.go).
 	limits *limiter
+	// files bounds the file routes (filegate.go); nil when unbounded.
+	files *fileGate
 	// photos holds a slot per report with a photo being written
 	// (photo.go): at most photosAtOnce.
 	photos chan struct{}
@@ -100,7 +107,7 @@ func NewServer(store geo.Store, opts Options) *Server {
 	}
 	opts.BaseURL = strings.TrimSuffix(opts.BaseURL, "/")
 	s := &Server{store: store, log: opts.Logger, opts: opts, schemas: geo.Schemas(),
-		cache: newCache(opts.CacheBytes), limits: newLimiter(opts.Limits)}
+		cache: newCache(opts.CacheBytes), limits: newLimiter(opts.Limits), files: newFileGate(opts.FileBuilds)}
 	s.limiter = s.newLimiter()
 	s.events = newHub(store, opts.Logger)
 	s.photos = make(chan struct{}, photosAtOnce)

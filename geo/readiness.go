@@ -27,6 +27,10 @@ import (
 //	kit_short             yes     a personal-kit item (shovels 铁锨/铁锹, boots 胶鞋/雨靴/雨鞋,
 //	                              torches 手电…, life jackets 救生衣) counts fewer than team_size:
 //	                              less than one set per team member (one reason per kind)
+//	no_store_named        yes     kind = "equipment": the report names only equipment kept here
+//	                              (extinguishers, torches, a team's kit), not a store of supplies;
+//	                              a planner asking which hazards no ready depot reaches must not be
+//	                              told an unnamed equipment cache is a supply depot
 //	floor_unknown         no      floor is null
 //	entrance_unknown      no      entrance_ok is null
 //	manual_door_unknown   no      manual_door is null
@@ -37,8 +41,6 @@ import (
 //	team_size_unknown     no      personal-kit items are listed but team_size is null
 //	far_from_office       no      far_from_office = true (the inspection found the depot far from
 //	                              the town office; the distance analysis measures reach itself)
-//	no_store_named        no      kind = "equipment": the report names only equipment kept here, not
-//	                              a store, so whether supplies can be drawn here is unknown
 //
 // A value of the wrong JSON type counts as unknown. Reasons list the
 // blocking ones first, then the warnings, each group in the order above.
@@ -161,6 +163,10 @@ func DepotReadiness(props map[string]any) Readiness {
 				fmt.Sprintf("only %s %s for %d team members", formatCount(n), k.en, team))
 		}
 	}
+	if kind, _ := props["kind"].(string); kind == "equipment" {
+		block(ReasonNoStoreNamed, "报告只提到此处的装备（如灭火器、手电、队员装备），未提到物资储备库（点），不能当作可取用物资的储备点",
+			"the report names only equipment here (extinguishers, torches, a team's kit), not a store of supplies: not counted as a depot supplies can be drawn from")
+	}
 	if !teamKnown && anyTrue(listed) {
 		warn(ReasonTeamSizeUnknown, "队员人数不明，无法核对个人装备是否每人一套",
 			"team size unknown: cannot check one set of personal kit per member")
@@ -192,11 +198,6 @@ func DepotReadiness(props map[string]any) Readiness {
 		tail = append(tail, Reason{Code: ReasonFarFromOffice,
 			DetailZH: "距乡镇驻地较远（巡察发现）", DetailEN: "far from the town office (inspection finding)"})
 	}
-	if kind, _ := props["kind"].(string); kind == "equipment" {
-		tail = append(tail, Reason{Code: ReasonNoStoreNamed,
-			DetailZH: "报告只提到此处的装备，未提到储备库（点），能否在此取用物资不明",
-			DetailEN: "the report names only equipment here, not a store: whether supplies can be drawn here is unknown"})
-	}
 	warnings = orderWarnings(warnings, tail)
 
 	reasons := make([]Reason, 0, len(blocking)+len(warnings))
@@ -207,7 +208,7 @@ func DepotReadiness(props map[string]any) Readiness {
 
 // warningOrder is the table's order of the non-blocking codes.
 var warningOrder = []string{ReasonFloorUnknown, ReasonEntranceUnknown, ReasonManualDoorUnknown, ReasonDampUnknown,
-	ReasonStockUnknown, ReasonNotInspected, ReasonKitQuantityUnknown, ReasonTeamSizeUnknown, ReasonFarFromOffice, ReasonNoStoreNamed}
+	ReasonStockUnknown, ReasonNotInspected, ReasonKitQuantityUnknown, ReasonTeamSizeUnknown, ReasonFarFromOffice}
 
 // orderWarnings returns the warnings of both lists in warningOrder, keeping
 // the relative order of equal codes.

@@ -76,7 +76,8 @@ func TestDepotReadinessRules(t *testing.T) {
 		{"team size 0 checks nothing", inspected("team_size", 0.0, "inventory", kit("铁锹", 0.0)), true, nil, nil},
 		{"far from the office warns", inspected("far_from_office", true), true, nil, []string{ReasonFarFromOffice}},
 		{"far and not inspected", map[string]any{"far_from_office": true}, true, nil, []string{ReasonNotInspected, ReasonFarFromOffice}},
-		{"equipment only warns", map[string]any{"kind": "equipment"}, true, nil, []string{ReasonNotInspected, ReasonNoStoreNamed}},
+		{"equipment only blocks", map[string]any{"kind": "equipment"}, false, []string{ReasonNoStoreNamed}, []string{ReasonNotInspected}},
+		{"equipment after kit", inspected("kind", "equipment", "team_size", 79.0, "inventory", kit("铁锨", 20.0)), false, []string{ReasonKitShort, ReasonNoStoreNamed}, nil},
 		{"a store does not warn", inspected("kind", "store"), true, nil, nil},
 		{"kind unknown does not warn", inspected("kind", nil), true, nil, nil},
 	} {

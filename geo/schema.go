@@ -125,7 +125,7 @@ func (s *Schema) Visible(role Role) []Property {
 // The API calls it on every feature it sends, audit entries excepted
 // (planners only); every export format calls it on every feature.
 func (s *Schema) Redact(f *Feature, role Role) *Feature {
-	if f == nil || len(s.Visible(role)) == len(s.Properties) {
+	if f == nil || !slices.ContainsFunc(s.Properties, func(p Property) bool { return !p.VisibleTo(role) }) {
 		return f
 	}
 	out := f.Clone()

@@ -50,6 +50,19 @@ func nodeOrSkip(t *testing.T) string {
 	return node
 }
 
+// browserOrSkip returns node once Chromium and the map's npm packages
+// (playwright-core) are there too; it skips (or, under CI, fails) t
+// otherwise.
+func browserOrSkip(t *testing.T) string {
+	t.Helper()
+	node := nodeOrSkip(t)
+	_, err := os.Stat(chromium)
+	needTool(t, chromium, err == nil)
+	_, err = os.Stat("map/node_modules/playwright-core/package.json")
+	needTool(t, "web/map/node_modules (npm ci)", err == nil)
+	return node
+}
+
 // TestMapScriptsUnit runs the map's JavaScript unit tests (node --test),
 // among them the WGS-84 → GCJ-02 transform against published values.
 func TestMapScriptsUnit(t *testing.T) {
@@ -85,19 +98,10 @@ func TestMapScriptsUnit(t *testing.T) {
 // drops), screenshots in test-output/ at the repository root, and the
 // page's transfer size.
 func TestMapInBrowser(t *testing.T) {
-	node := nodeOrSkip(t)
-	_, err := os.Stat(chromium)
-	needTool(t, chromium, err == nil)
-	_, err = os.Stat("map/node_modules/playwright-core/package.json")
-	needTool(t, "web/map/node_modules (npm ci)", err == nil)
+	node := browserOrSkip(t)
 
 	ctx := context.Background()
-	store, err := embedded.Open(t.TempDir())
-	if err != nil {
-		t.Fatalf("embedded.Open = %v", err)
-	}
-	t.Cleanup(func() { store.Close() })
-	seedData(t, store)
+	store := seededStore(t)
 	xss := &geo.Feature{
 		Geometry: orb.Point{113.3915, 34.7795},
 		Properties: map[string]any{
@@ -140,40 +144,22 @@ func TestMapInBrowser(t *testing.T) {
 	gcj.Start()
 	defer gcj.Close()
 
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	outDir := filepath.Join(root, "test-output")
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	// The analysis API is being built alongside the map: once its source
 	// is in the tree, the reach and nearest-depot checks must run.
 	expect := "0"
-	if _, err := os.Stat(filepath.Join(root, "api", "analysis.go")); err == nil {
+	if _, err := os.Stat(filepath.Join("..", "api", "analysis.go")); err == nil {
 		expect = "1"
 	}
 
-	tctx, cancel := context.WithTimeout(ctx, 4*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(tctx, node, "test/browser.mjs")
-	cmd.Dir = "map"
-	cmd.Env = append(os.Environ(),
+	out := runScript(t, node, "test/browser.mjs", 4*time.Minute,
 		"HM_BASE_URL="+srv.URL,
 		"HM_GCJ_BASE_URL="+gcj.URL,
-		"HM_OUT_DIR="+outDir,
 		"HM_XSS_ID="+xss.ID,
 		"HM_EXPECT_ANALYSIS="+expect,
-		"HM_CHROMIUM="+chromium,
 		"HM_CREW_TOKEN="+crewToken,
 		"HM_PLANNER_TOKEN="+plannerToken,
 		"HM_STREAM_SWITCH=1",
 	)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("node test/browser.mjs: %v\n%s", err, out)
-	}
 	t.Logf("node test/browser.mjs:\n%s", out)
 }
 
@@ -193,6 +179,30 @@ func seedData(t *testing.T, store geo.Store) {
 			t.Fatalf("Seed(%s) = %v", c, err)
 		}
 	}
+}
+
+// seededStore returns an embedded store in a temporary directory holding
+// the report's dataset, closed when t ends.
+func seededStore(t *testing.T) geo.Store {
+	t.Helper()
+	store, err := embedded.Open(t.TempDir())
+	if err != nil {
+		t.Fatalf("embedded.Open = %v", err)
+	}
+	t.Cleanup(func() { store.Close() })
+	seedData(t, store)
+	return store
+}
+
+// signInCode issues a one-time sign-in code on store for who, as role,
+// whose token lives a day.
+func signInCode(t *testing.T, store geo.Store, who string, role geo.Role) string {
+	t.Helper()
+	_, c, err := geo.IssueSignInCode(context.Background(), store, who, role, 24*time.Hour, 0, time.Now())
+	if err != nil {
+		t.Fatalf("IssueSignInCode(%s) = %v", who, err)
+	}
+	return c
 }
 
 // streamSwitch lets the browser script break the event streams, as a

@@ -52,6 +52,7 @@ type config struct {
 	reach           reachConfig // reach.go
 	alerts          alertConfig // alerts.go
 	writeRate       int
+	fileBuilds      int
 	// export and import: the file format; export: where to write it;
 	// import: plan only, or write the good rows of a file with bad ones.
 	format    string
@@ -180,6 +181,10 @@ func settings() []setting {
 		{"write-rate", "HAZARDMAP_WRITE_RATE", strconv.Itoa(api.DefaultWritesPerMinute), "writes per minute one token may make on this instance (429 beyond); 0 turns the limit off", []string{"serve"},
 			func(fs *flag.FlagSet, c *config, name, def, help string) error {
 				return nonNegative(fs, &c.writeRate, name, def, help)
+			}},
+		{"file-builds", "HAZARDMAP_FILE_BUILDS", strconv.Itoa(api.DefaultFileBuilds()), "exports (?f=xlsx|csv|kml|gpx) and imports built at once (half the cores; 503 beyond); 0 leaves them unbounded", []string{"serve"},
+			func(fs *flag.FlagSet, c *config, name, def, help string) error {
+				return nonNegative(fs, &c.fileBuilds, name, def, help)
 			}},
 		{"format", "", "", "export: geojson (default), xlsx, csv, kml or gpx; import: xlsx or csv (default: by the file's extension; otherwise GeoJSON)", []string{"import", "export"},
 			str(func(c *config) *string { return &c.format })},

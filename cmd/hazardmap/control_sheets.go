@@ -54,7 +54,7 @@ func fromVersioned(ws []versionedWire) ([]*geo.Feature, error) {
 // sheetRoutes adds the routes of this file to mux.
 func (cs *controlServer) sheetRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/features", func(w http.ResponseWriter, r *http.Request) {
-		fs, err := readAll(r.Context(), cs.store, r.URL.Query().Get("collection"))
+		fs, err := geo.AllFeatures(r.Context(), cs.store, r.URL.Query().Get("collection"))
 		var out []versionedWire
 		if err == nil {
 			out, err = toVersioned(fs)
@@ -84,16 +84,6 @@ func (cs *controlServer) sheetRoutes(mux *http.ServeMux) {
 		}
 		cs.answer(w, r, http.StatusOK, map[string]int{"written": b.Len()}, err)
 	})
-}
-
-// readAll returns every feature of c from one snapshot of store.
-func readAll(ctx context.Context, store geo.Store, c string) ([]*geo.Feature, error) {
-	var fs []*geo.Feature
-	err := store.Read(ctx, func(v geo.View) (err error) {
-		fs, _, err = v.Features(ctx, c, geo.Query{})
-		return err
-	})
-	return fs, err
 }
 
 // features returns every feature of c, with versions, from the server.

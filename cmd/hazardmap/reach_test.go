@@ -157,6 +157,12 @@ func TestSeedDepotReadiness(t *testing.T) {
 	want := map[string][]string{
 		"depot-yulong-4f": {geo.ReasonUpperFloorNoLift}, // 4th floor, lift not reported
 		// depot-suohe: entrance unknown since 确保出入口畅通 (a warning).
+		// The report names only equipment at these five, not a store:
+		"depot-wangzongdian": {geo.ReasonNoStoreNamed},
+		"depot-kouzi":        {geo.ReasonNoStoreNamed},
+		"depot-sanguanmiao":  {geo.ReasonNoStoreNamed},
+		"depot-jinzhai":      {geo.ReasonNoStoreNamed},
+		"depot-wangcun":      {geo.ReasonNoStoreNamed},
 	}
 	if len(notReady) != len(want) {
 		t.Errorf("not ready: %v, want %v", notReady, want)

@@ -100,6 +100,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		CacheBytes:      c.cacheBytes,
 		BaseURL:         c.baseURL,
 		WritesPerMinute: c.writeRate,
+		FileBuilds:      c.fileBuilds,
 		Alerts:          alerts,
 		// Large builds and bodies are bounded by what this machine has:
 		// cores and memory (api.DefaultLimits, README "Reliability").

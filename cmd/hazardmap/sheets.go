@@ -17,29 +17,13 @@ import (
 	"time"
 
 	"hazardmap/geo"
-	"hazardmap/geo/gpx"
-	"hazardmap/geo/kml"
+	"hazardmap/geo/export"
 	"hazardmap/geo/sheet"
 )
 
-// Export formats.
-var exportFormats = []string{"geojson", "xlsx", "csv", "kml", "gpx"}
-
-// encoderFor returns the encoder of format for features of sc as role
-// may see them, writing to w.
-func encoderFor(format string, w io.Writer, sc *geo.Schema, role geo.Role, now time.Time) (sheet.Encoder, error) {
-	switch format {
-	case "xlsx":
-		return sheet.NewXLSXEncoder(w, sc, role)
-	case "csv":
-		return sheet.NewCSVEncoder(w, sc, role), nil
-	case "kml":
-		return kml.NewEncoder(w, sc, role)
-	case "gpx":
-		return gpx.NewEncoder(w, sc, role, now)
-	}
-	return nil, fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(exportFormats, ", "))
-}
+// exportFormats are the formats of hazardmap export: GeoJSON and those
+// of package export.
+func exportFormats() []string { return append([]string{"geojson"}, export.Names()...) }
 
 // features returns every feature of c from one snapshot: the store's,
 // or the running server's over the control socket.
@@ -47,7 +31,7 @@ func features(ctx context.Context, store cliStore, c string) ([]*geo.Feature, er
 	if r, ok := store.(*remote); ok {
 		return r.features(ctx, c)
 	}
-	return readAll(ctx, store.(geo.Store), c)
+	return geo.AllFeatures(ctx, store.(geo.Store), c)
 }
 
 // exportCmd writes a collection in one of exportFormats, as a role may
@@ -74,6 +58,10 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 	format := c.format
 	if format == "" {
 		format = "geojson"
+	}
+	ef, ok := export.Lookup(format)
+	if !ok && format != "geojson" {
+		return fmt.Errorf("export: unknown format %q (want one of %s)", format, strings.Join(exportFormats(), ", "))
 	}
 	store, err := openCLI(ctx, c, stderr)
 	if err != nil {
@@ -109,17 +97,8 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 		}
 		return done()
 	}
-	enc, err := encoderFor(format, w, sc, role, time.Now())
-	if err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	for _, f := range fs {
-		if err := enc.Encode(f); err != nil {
-			return fmt.Errorf("export %s: %w", c.collection, err)
-		}
-	}
-	if err := enc.Close(); err != nil {
-		return fmt.Errorf("export %s: %w", c.collection, err)
+	if err := export.Write(ef, w, sc, role, time.Now(), fs); err != nil {
+		return err
 	}
 	if err := done(); err != nil {
 		return fmt.Errorf("export: %w", err)
@@ -143,10 +122,6 @@ func sheetFormat(format, file string) string {
 	}
 	return ""
 }
-
-// maxPlanAttempts bounds how often an import plans again when a feature
-// changed between planning and writing.
-const maxPlanAttempts = 3
 
 // importSheet imports a spreadsheet: reads and checks every row, plans
 // against the stored features, prints the plan and, unless a dry run,
@@ -194,69 +169,44 @@ func importSheet(ctx context.Context, c *config, format, file string, stdin io.R
 		return fmt.Errorf("import: %w", err)
 	}
 	defer store.Close()
-	for attempt := 1; ; attempt++ {
-		current, err := storedFeatures(ctx, store, c.collection, t)
-		if err != nil {
-			return fmt.Errorf("import: %w", err)
-		}
-		plan := sheet.MakePlan(t, current)
-		batch, ok := plan.Batch(c.applyGood)
-		if c.dryRun || !ok || batch.Len() == 0 {
-			printPlan(stdout, plan)
-			switch {
-			case !ok:
-				return fmt.Errorf("import %s: %d rows are invalid; nothing written (fix them, or --apply-good-rows to write the others)", file, plan.Count(sheet.Invalid))
-			case c.dryRun:
-				fmt.Fprintf(stdout, "试运行，未写入 dry run: nothing written (would write %d)\n", batch.Len())
-			default:
-				fmt.Fprintln(stdout, "没有需要写入的行 nothing to write")
-			}
-			return nil
-		}
-		err = store.Apply(ctx, c.collection, batch)
-		if err == nil {
-			printPlan(stdout, plan)
-			fmt.Fprintf(stdout, "已写入 written: %d (新建 created %d, 更新 updated %d), 审计为 audited as import%s\n",
-				batch.Len(), len(batch.Create), len(batch.Replace), via(store))
-			return nil
-		}
-		k := geo.KindOf(err)
-		if (k != geo.Conflict && k != geo.NotFound) || attempt == maxPlanAttempts {
-			return fmt.Errorf("import %s into %s: nothing written: %w", file, c.collection, err)
-		}
-		// A feature changed between planning and writing: plan again,
-		// so that the row is reported stale rather than written.
+	res, err := sheet.Import(ctx, t, sheet.ImportOptions{DryRun: c.dryRun, GoodOnly: c.applyGood},
+		func(ctx context.Context, ids []string) (map[string]*geo.Feature, error) {
+			return storedFeatures(ctx, store, c.collection, ids)
+		}, func(ctx context.Context, _ *sheet.Plan, b geo.Batch) error {
+			return store.Apply(ctx, c.collection, b)
+		})
+	if err != nil {
+		return fmt.Errorf("import %s: %w", file, err)
 	}
+	printPlan(stdout, res.Plan)
+	switch {
+	case res.Refused:
+		return fmt.Errorf("import %s: %d rows are invalid; nothing written (fix them, or --apply-good-rows to write the others)", file, res.Plan.Count(sheet.Invalid))
+	case c.dryRun:
+		fmt.Fprintf(stdout, "试运行，未写入 dry run: nothing written (would write %d)\n", res.Would.Len())
+	case res.Written.Len() == 0:
+		fmt.Fprintln(stdout, "没有需要写入的行 nothing to write")
+	default:
+		fmt.Fprintf(stdout, "已写入 written: %d (新建 created %d, 更新 updated %d), 审计为 audited as import%s\n",
+			res.Written.Len(), len(res.Written.Create), len(res.Written.Replace), via(store))
+	}
+	return nil
 }
 
-// storedFeatures returns the stored features of the ids in t.
-func storedFeatures(ctx context.Context, cs cliStore, c string, t *sheet.Table) (map[string]*geo.Feature, error) {
-	out := map[string]*geo.Feature{}
+// storedFeatures returns the stored features of c with the given ids.
+func storedFeatures(ctx context.Context, cs cliStore, c string, ids []string) (map[string]*geo.Feature, error) {
 	store, local := cs.(geo.Store)
-	if !local {
-		// The running server's store: the whole collection in one request.
-		fs, err := features(ctx, cs, c)
-		if err != nil {
-			return nil, err
-		}
-		for _, f := range fs {
-			out[f.ID] = f
-		}
-		return out, nil
+	if local {
+		return geo.FeaturesByID(ctx, store, c, ids)
 	}
-	for _, row := range t.Rows {
-		id, _ := t.Cell(row, sheet.KeyID)
-		if id == "" || out[id] != nil || geo.ValidateID(id) != nil {
-			continue
-		}
-		f, err := store.Feature(ctx, c, id)
-		switch {
-		case geo.KindOf(err) == geo.NotFound:
-			continue
-		case err != nil:
-			return nil, err
-		}
-		out[id] = f
+	// The running server's store: the whole collection in one request.
+	fs, err := features(ctx, cs, c)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*geo.Feature{}
+	for _, f := range fs {
+		out[f.ID] = f
 	}
 	return out, nil
 }

@@ -22,6 +22,7 @@ import (
 
 	"hazardmap/geo"
 	"hazardmap/geo/postgis/pgtest"
+	"hazardmap/geo/sheet/sheettest"
 )
 
 // tool returns the path of a command the test needs; it skips the test
@@ -125,33 +126,11 @@ func (c *cli) export(coll, format, role string) string {
 // column key, as a planner would in Excel.
 func editXLSX(t *testing.T, path, coll string, edits map[[2]string]any) {
 	t.Helper()
-	f, err := excelize.OpenFile(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	rows, err := f.GetRows(coll)
-	if err != nil {
-		t.Fatal(err)
-	}
-	col := map[string]int{}
-	for i, h := range rows[0] {
-		col[h[strings.LastIndex(h, "(")+1:len(h)-1]] = i + 1
-	}
-	for k, v := range edits {
-		row := slices.IndexFunc(rows, func(r []string) bool { return len(r) > 0 && r[0] == k[0] })
-		if k[0] == "" {
-			row = len(rows) // a new row after the last
-		}
-		if row < 0 || col[k[1]] == 0 {
-			t.Fatalf("no row %q or column %q", k[0], k[1])
-		}
-		cell, _ := excelize.CoordinatesToCellName(col[k[1]], row+1)
-		if err := f.SetCellValue(coll, cell, v); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := f.Save(); err != nil {
+	if err := os.WriteFile(path, sheettest.Edit(t, b, coll, edits), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -343,7 +322,7 @@ func TestExportGIS(t *testing.T) {
 			var fs []*geo.Feature
 			c.with(func(s geo.Store) {
 				var err error
-				if fs, err = readAll(context.Background(), s, coll); err != nil {
+				if fs, err = geo.AllFeatures(context.Background(), s, coll); err != nil {
 					t.Fatal(err)
 				}
 			})

@@ -71,11 +71,33 @@ func formatObject(fields []geo.Property, obj map[string]any) string {
 // escape makes s safe inside a list cell: backslashes, line breaks and,
 // in objects, bars are escaped.
 func escape(s string, bar bool) string {
-	r := []string{`\`, `\\`, "\r\n", `\n`, "\n", `\n`, "\r", `\n`}
+	special := "\\\r\n"
 	if bar {
-		r = append(r, "|", `\|`)
+		special += "|"
 	}
-	return strings.NewReplacer(r...).Replace(s)
+	if !strings.ContainsAny(s, special) {
+		return s // nearly every value: no copy
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\':
+			b.WriteString(`\\`)
+		case c == '\r':
+			if i+1 < len(s) && s[i+1] == '\n' {
+				i++
+			}
+			b.WriteString(`\n`)
+		case c == '\n':
+			b.WriteString(`\n`)
+		case c == '|' && bar:
+			b.WriteString(`\|`)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // splitEscaped splits s at unescaped sep bytes ('|' or '\n') and

@@ -214,6 +214,12 @@ func TestXLSXCells(t *testing.T) {
 	if got := f.GetSheetList(); !slices.Equal(got, []string{geo.WaterloggingPoints, explainSheet}) {
 		t.Fatalf("sheets %v", got)
 	}
+	if i := f.GetActiveSheetIndex(); i != 0 {
+		t.Errorf("active sheet %d, want the data sheet (0)", i)
+	}
+	if panes, err := f.GetPanes(geo.WaterloggingPoints); err != nil || !panes.Freeze || panes.YSplit != 1 {
+		t.Errorf("panes %+v, %v: want the header row frozen", panes, err)
+	}
 	cols := Columns(schema(t, geo.WaterloggingPoints), geo.RoleCrew)
 	at := func(key string, row int) string {
 		i := slices.IndexFunc(cols, func(c Column) bool { return c.Key == key })
@@ -337,5 +343,16 @@ func TestColumnNames(t *testing.T) {
 	}
 	if _, ok := match(cols, "wkt"); ok {
 		t.Error("depots (points only) have a wkt column")
+	}
+}
+
+// TestXLSXDeterministic encodes the same features several times: the same
+// bytes every time (the API sends them under a strong ETag).
+func TestXLSXDeterministic(t *testing.T) {
+	first := xlsxOf(t, geo.WaterloggingPoints, geo.RolePlanner, points(t))
+	for range 5 {
+		if again := xlsxOf(t, geo.WaterloggingPoints, geo.RolePlanner, points(t)); !bytes.Equal(again, first) {
+			t.Fatal("two encodings of the same features differ")
+		}
 	}
 }

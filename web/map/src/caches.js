@@ -11,7 +11,11 @@ export const TILES = "hm-tiles";
 /** TILES_MAX is the cap of the tile cache, in tiles (about 60 MB at 20 KB a tile); the oldest go first. */
 export const TILES_MAX = 3000;
 
-/** isData reports whether a same-origin path is data the map reads and should have offline. */
-export function isData(path) {
-  return /^\/(collections|analysis|session|location-proposals)(\/|$)/.test(path) && !/\/photo$/.test(path);
+/**
+ * isData reports whether a same-origin path (and query) is data the map
+ * reads and should have offline. A file (?f=xlsx, csv, kml, gpx) is a
+ * download, not data: it goes to the network and is not kept.
+ */
+export function isData(path, search = "") {
+  return /^\/(collections|analysis|session|location-proposals)(\/|$)/.test(path) && !/\/photo$/.test(path) && !/[?&]f=(xlsx|csv|kml|gpx)(&|$)/.test(search);
 }

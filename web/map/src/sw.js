@@ -43,7 +43,7 @@ const same = (url) => url.origin === self.location.origin;
 
 registerRoute(({ request, url }) => request.mode === "navigate" && same(url) && url.pathname === "/",
   new NetworkFirst({ cacheName: PAGES, networkTimeoutSeconds: 5, plugins: [onePage], matchOptions: { ignoreVary: true } }));
-registerRoute(({ request, url }) => request.method === "GET" && same(url) && isData(url.pathname),
+registerRoute(({ request, url }) => request.method === "GET" && same(url) && isData(url.pathname, url.search),
   new NetworkFirst({ cacheName: DATA, networkTimeoutSeconds: 8, plugins: [fromCache], matchOptions: { ignoreVary: true } }));
 registerRoute(({ url }) => same(url) && url.pathname.startsWith("/assets/"), new CacheFirst({ cacheName: ASSETS, matchOptions: { ignoreVary: true } }));
 registerRoute(({ request, url }) => request.destination === "image" && !same(url),

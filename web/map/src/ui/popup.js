@@ -6,6 +6,7 @@ import { h } from "../dom.js";
 import { t, distance, featureName } from "../i18n.js";
 import { precisionOf } from "../geometry.js";
 import { householdsLabel } from "./features.js";
+import { telHref } from "../files.js";
 import { gaugeDetails } from "./gaugepopup.js";
 
 function row(label, value) {
@@ -81,6 +82,7 @@ function details(e) {
         p.depth_cm != null ? row(t("depth"), `${p.depth_cm} ${t("cm")}`) : null,
         p.status_updated_at ? row(t("updated"), new Date(p.status_updated_at).toLocaleString()) : null,
         row(t("dutyUnit"), p.duty_unit ?? t("notPublished")),
+        contactRow(t("dutyContact"), p, "duty_contact_name", "duty_contact_phone"),
         row(t("township"), p.township),
       ];
     case "relocation_sites":
@@ -99,6 +101,7 @@ function details(e) {
         p.kind ? row(t("depotKind"), t(`depotKind_${p.kind}`)) : null,
         row(t("readiness"), readiness(e)),
         row(t("operator"), p.operator),
+        contactRow(t("keeper"), p, "keeper_name", "keeper_phone"),
         row(t("township"), p.township),
         row(t("team_size"), p.team_size),
         row(t("categories"), (p.categories || []).map((c) => t(`cat_${c}`)).join("、") || null),
@@ -125,18 +128,45 @@ function depotConditions(p) {
   return h("details", null, h("summary", { text: t("inspectionAsFound") }), h("dl", { class: "hm-dl" }, rows));
 }
 
-function inventory(p) {
-  if (!Array.isArray(p.inventory) || p.inventory.length === 0) return null;
+/**
+ * contactRow shows a contact's name (crews and above: the server leaves
+ * the members out for the public), "not published" when the report names
+ * nobody, or, when the members are not there at all, that crews see it.
+ * The number is the call button below the attributes (callButton).
+ */
+function contactRow(label, p, nameKey, phoneKey) {
+  if (!(nameKey in p) && !(phoneKey in p)) return row(label, h("span", { class: "hm-muted", dataset: { contactHidden: "" }, text: t("contactSignIn") }));
+  const name = p[nameKey];
+  const phone = p[phoneKey];
+  if (!name && !phone) return row(label, t("notPublished"));
+  return row(label, h("span", { dataset: { contact: nameKey }, text: [name, !telHref(phone) ? phone : null].filter(Boolean).join(" ") }));
+}
+
+/** callButton is a full-width tap-to-call link for the phone of a contact, or null. */
+function callButton(p, nameKey, phoneKey) {
+  const href = telHref(p[phoneKey]);
+  if (!href) return null;
+  const name = p[nameKey] ?? "";
+  return h("a", { class: "hm-tel", href, dataset: { call: phoneKey }, "aria-label": t("call", name, p[phoneKey]) }, h("span", { class: "hm-tel-label", text: t("callShort") }), ` ${name} ${p[phoneKey]}`);
+}
+
+/** items renders a list of {item, quantity, unit, note} (inventory, equipment) in a closed section. */
+function items(label, list) {
+  if (!Array.isArray(list) || list.length === 0) return null;
   return h(
     "details",
     null,
-    h("summary", { text: `${t("inventory")} (${p.inventory.length})` }),
+    h("summary", { text: `${label} (${list.length})` }),
     h(
       "ul",
       null,
-      p.inventory.map((i) => h("li", { text: [i.item, i.quantity != null ? `${i.quantity}${i.unit ?? ""}` : null, i.note].filter((x) => x != null && x !== "").join(" · ") })),
+      list.map((i) => h("li", { text: [i.item, i.quantity != null ? `${i.quantity}${i.unit ?? ""}` : null, i.note].filter((x) => x != null && x !== "").join(" · ") })),
     ),
   );
+}
+
+function inventory(p) {
+  return items(t("inventory"), p.inventory);
 }
 
 /**
@@ -152,7 +182,10 @@ export function content(e) {
     h("h2", { class: "hm-popup-title", text: p.name ?? "" }),
     document.documentElement.lang === "en" && p.name_en ? h("p", { class: "hm-name-en", text: p.name_en }) : null,
     h("dl", { class: "hm-dl" }, details(e)),
+    e.collection === "waterlogging_points" ? callButton(p, "duty_contact_name", "duty_contact_phone") : null,
+    e.collection === "depots" ? callButton(p, "keeper_name", "keeper_phone") : null,
     precisionBlock(p, e.feature.geometry != null),
+    e.collection === "waterlogging_points" ? items(t("equipment"), p.equipment) : null,
     e.collection === "waterlogging_points" && Array.isArray(p.measures) && p.measures.length
       ? h("details", null, h("summary", { text: `${t("measures")} (${p.measures.length})` }), h("ul", null, p.measures.map((m) => h("li", { text: m }))))
       : null,
