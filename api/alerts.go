@@ -212,16 +212,6 @@ func (s *Server) handleAlert(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, r, http.StatusOK, newAlertJSON(a, roleOf(r), s.baseURL(r)))
 }
 
-// noQuery refuses a query string on a route that reads none (but f=json).
-func noQuery(r *http.Request) error {
-	return invalidQuery(eachParam(r.URL.Query(), func(name, raw string) error {
-		if name == "f" {
-			return parseFormat(raw, false)
-		}
-		return geo.InvalidField(name, "unknown parameter; this route takes none")
-	}))
-}
-
 // parseAlertStep reads the body of an acknowledgement or a resolution:
 // {"note": "已通知水库管理员开闸", "version": 2}. note is required for an
 // acknowledgement (geo.Alert.Apply says so, naming it); version, when
@@ -229,8 +219,8 @@ func noQuery(r *http.Request) error {
 // is a 409.
 func parseAlertStep(raw []byte) (note string, version int64, err error) {
 	var m map[string]json.RawMessage
-	if err := geo.DecodeJSON("body", raw, &m); err != nil || m == nil {
-		return "", 0, geo.InvalidField("body", `want a JSON object such as {"note": "已通知水库管理员", "version": 1}`)
+	if err := decodeObject(raw, &m, `want a JSON object such as {"note": "已通知水库管理员", "version": 1}`); err != nil {
+		return "", 0, err
 	}
 	var bad []geo.FieldError
 	for name, v := range m {

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -114,9 +115,10 @@ func (s *Server) handleReach(w http.ResponseWriter, r *http.Request) {
 	// is of exactly the versions read here.
 	group := "reach\x00" + canonical
 	key := group + "\x00" + versions
-	rs, err := s.cache.get(ctx, key, group, sum, func(ctx context.Context) (*response, error) {
+	// A report reads every hazard: always a large build.
+	rs, err := s.cache.get(ctx, key, group, sum, s.built(math.MaxInt, func(ctx context.Context) (*response, error) {
 		return s.buildReach(ctx, p)
-	})
+	}))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -174,10 +176,10 @@ func (s *Server) buildReach(ctx context.Context, p reachParams) (*response, erro
 		ctype string
 	)
 	if p.Format == formatGeoJSON {
-		body, err = marshal(reachLines(rep))
+		body, err = reachLines(rep)
 		ctype = typeGeoJSON
 	} else {
-		body, err = marshal(reachBody(rep))
+		body, err = reachBody(rep)
 		ctype = typeJSON
 	}
 	if err != nil {

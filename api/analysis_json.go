@@ -1,8 +1,11 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
+	"slices"
 
 	"github.com/paulmach/orb"
 
@@ -132,11 +135,14 @@ func summaryOf(s geo.ReachSummary) reachSummaryJSON {
 		Uncertain: s.Uncertain}
 }
 
-// reachBody is the JSON form of a reach report.
-func reachBody(rep *geo.ReachReport) reachJSON {
-	out := reachJSON{MaxDistanceM: rep.Query.MaxDistanceM, Collections: rep.Query.Collections, Filters: filtersOf(rep.Query.Filter),
-		Summary: summaryOf(rep.Summary), Hazards: make([]hazardReachJSON, 0, len(rep.Hazards))}
-	for _, h := range rep.Hazards {
+// reachBody is the JSON form of a reach report, encoded hazard by hazard
+// (marshalList): a report of 100 000 hazards is 30 MB, and building all
+// of it as values first would hold several times that.
+func reachBody(rep *geo.ReachReport) ([]byte, error) {
+	head := reachJSON{MaxDistanceM: rep.Query.MaxDistanceM, Collections: rep.Query.Collections, Filters: filtersOf(rep.Query.Filter),
+		Summary: summaryOf(rep.Summary), Hazards: []hazardReachJSON{}}
+	return marshalList(head, len(rep.Hazards), func(i int) any {
+		h := rep.Hazards[i]
 		hj := hazardReachJSON{Collection: h.Collection, ID: h.ID, Name: h.Name, Kind: h.Kind, Located: h.Located, Result: h.Result,
 			Skipped: make([]skippedDepotJSON, 0, len(h.Skipped)), PrecisionM: h.PrecisionM, Uncertain: h.Uncertain}
 		if h.Depot != nil {
@@ -146,9 +152,8 @@ func reachBody(rep *geo.ReachReport) reachJSON {
 		for _, sk := range h.Skipped {
 			hj.Skipped = append(hj.Skipped, skippedDepotJSON{ID: sk.ID, Name: sk.Name, DistanceM: metres(sk.DistanceM), Reasons: sk.Reasons, Why: sk.Why})
 		}
-		out.Hazards = append(out.Hazards, hj)
-	}
-	return out
+		return hj
+	})
 }
 
 // reachLines is the GeoJSON form of a reach report: a LineString from each
@@ -156,10 +161,12 @@ func reachBody(rep *geo.ReachReport) reachJSON {
 // longitude/latitude, for drawing; the distance is the geodesic one); a
 // Point at the hazard when no depot qualifies (no_depot); a null geometry
 // for an unlocated hazard. Every hazard is a feature, none is dropped.
-func reachLines(rep *geo.ReachReport) reachLinesJSON {
-	out := reachLinesJSON{Type: "FeatureCollection", MaxDistanceM: rep.Query.MaxDistanceM, Summary: summaryOf(rep.Summary),
-		Features: make([]reachLineFeature, 0, len(rep.Hazards))}
-	for _, h := range rep.Hazards {
+// Like reachBody, it is encoded feature by feature.
+func reachLines(rep *geo.ReachReport) ([]byte, error) {
+	head := reachLinesJSON{Type: "FeatureCollection", MaxDistanceM: rep.Query.MaxDistanceM, Summary: summaryOf(rep.Summary),
+		Features: []reachLineFeature{}}
+	return marshalList(head, len(rep.Hazards), func(i int) any {
+		h := rep.Hazards[i]
 		f := reachLineFeature{Type: "Feature", ID: h.Collection + "/" + h.ID, Properties: reachLineProps{
 			HazardCollection: h.Collection, HazardID: h.ID, HazardName: h.Name, Result: h.Result, Uncertain: h.Uncertain}}
 		var g orb.Geometry
@@ -172,7 +179,45 @@ func reachLines(rep *geo.ReachReport) reachLinesJSON {
 			g = h.Point
 		}
 		f.Geometry = geojson.AppendGeometry(nil, g)
-		out.Features = append(out.Features, f)
+		return f
+	})
+}
+
+// marshalList encodes head, a struct whose last member is an empty array,
+// with the n elements elem returns in that array, as marshal would encode
+// head holding them; but one element at a time, into a buffer sized from
+// the first, so that a list of 100 000 is never held as values, nor
+// encoded into a buffer that grows by doubling.
+func marshalList(head any, n int, elem func(i int) any) ([]byte, error) {
+	h, err := marshal(head)
+	if err != nil {
+		return nil, err
 	}
-	return out
+	if !bytes.HasSuffix(h, []byte("[]}")) {
+		return nil, fmt.Errorf("api: encode %T: the last member is not an empty array", head)
+	}
+	w := &listWriter{buf: h[:len(h)-2]}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for i := range n {
+		if i > 0 {
+			w.buf = append(w.buf, ',')
+		}
+		if err := enc.Encode(elem(i)); err != nil {
+			return nil, fmt.Errorf("api: encode %T element %d: %w", head, i, err)
+		}
+		if i == 0 {
+			w.buf = slices.Grow(w.buf, (len(w.buf)-len(h)+8)*n+16)
+		}
+	}
+	return append(w.buf, "]}"...), nil
+}
+
+// listWriter appends what a json.Encoder writes, one value per Write,
+// without the newline it ends each with.
+type listWriter struct{ buf []byte }
+
+func (w *listWriter) Write(p []byte) (int, error) {
+	w.buf = append(w.buf, bytes.TrimSuffix(p, []byte("\n"))...)
+	return len(p), nil
 }

@@ -396,3 +396,28 @@ func TestMetres(t *testing.T) {
 		}
 	}
 }
+
+// TestMarshalList: encoding a list element by element gives the bytes of
+// marshal on the whole value.
+func TestMarshalList(t *testing.T) {
+	type elem struct {
+		Name string   `json:"name"`
+		X    *float64 `json:"x"`
+	}
+	type doc struct {
+		Title string `json:"title"`
+		Items []elem `json:"items"`
+	}
+	x := 1.5
+	items := []elem{{"荥阳 <a&b>", &x}, {"\u2028\x01\"", nil}, {"", &x}}
+	for n := range len(items) + 1 {
+		want, err := marshal(doc{Title: "t", Items: items[:n]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := marshalList(doc{Title: "t", Items: []elem{}}, n, func(i int) any { return items[i] })
+		if err != nil || string(got) != string(want) {
+			t.Errorf("marshalList(%d items) = %s, %v; want %s", n, got, err, want)
+		}
+	}
+}

@@ -153,8 +153,10 @@ func isWrite(method string) bool {
 
 // guard returns h behind the route's rule: requests whose actor's role is
 // below min get 401 (no token) or 403 (a token of too low a role) before
-// anything else is looked at; writes then pass the token's rate limit.
-func (s *Server) guard(method string, min geo.Role, h http.HandlerFunc) http.Handler {
+// anything else is looked at; then, unless the route reads a query
+// (takesQuery), any query parameter is a 400 (noQuery); writes then pass
+// the token's rate limit.
+func (s *Server) guard(method string, min geo.Role, takesQuery bool, h http.HandlerFunc) http.Handler {
 	var next http.Handler = h
 	if s.limiter != nil && isWrite(method) {
 		next = s.limiter.Handler(next)
@@ -168,6 +170,12 @@ func (s *Server) guard(method string, min geo.Role, h http.HandlerFunc) http.Han
 			}
 			s.fail(w, r, geo.Errorf(geo.Forbidden, "%s %s needs role %s or above; this token is %s", r.Method, r.URL.Path, min, a.actor.Role))
 			return
+		}
+		if !takesQuery {
+			if err := noQuery(r); err != nil {
+				s.fail(w, r, err)
+				return
+			}
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -138,14 +138,20 @@ func (e *env) do(role geo.Role, method, path, body string, header ...string) rep
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Add(header[i], header[i+1])
 	}
+	return e.send(req)
+}
+
+// send sends req and reads the answer.
+func (e *env) send(req *http.Request) reply {
+	e.t.Helper()
 	res, err := e.ts.Client().Do(req)
 	if err != nil {
-		e.t.Fatalf("%s %s: %v", method, path, err)
+		e.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
 	if err != nil {
-		e.t.Fatalf("%s %s: read body: %v", method, path, err)
+		e.t.Fatalf("%s %s: read body: %v", req.Method, req.URL, err)
 	}
 	return reply{res.StatusCode, res.Header, b}
 }
@@ -184,11 +190,17 @@ func concrete(pattern string) string {
 		id = "rs-1"
 	case strings.HasPrefix(pattern, "/collections/"+geo.Depots):
 		id = "d-1"
+	case strings.HasPrefix(pattern, "/collections/"+geo.Gauges):
+		id = "g-1"
 	case strings.HasPrefix(pattern, "/tokens/"):
 		id = "no-such-token"
 	}
 	p := strings.ReplaceAll(pattern, "{featureId}", id)
 	p = strings.ReplaceAll(p, "{tokenId}", id)
+	p = strings.ReplaceAll(p, "{proposalId}", "1")
+	p = strings.ReplaceAll(p, "{observationId}", "1")
+	p = strings.ReplaceAll(p, "{alertId}", "no-such-alert")
+	p = strings.ReplaceAll(p, "{identifier}", "hazardmap.no-such-alert.1")
 	return strings.ReplaceAll(p, "*", "x")
 }
 

@@ -53,3 +53,18 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64, types ...stri
 
 // isNull reports whether a member of a decoded JSON object is null.
 func isNull(raw json.RawMessage) bool { return string(raw) == "null" }
+
+// decodeObject decodes a body that must be a JSON object into m: the
+// error of geo.DecodeJSON when it names a member below the body (text no
+// store can keep, a member given twice), else an error naming the body
+// that shows what the route reads (example).
+func decodeObject(raw []byte, m *map[string]json.RawMessage, example string) error {
+	err := geo.DecodeJSON("body", raw, m)
+	if e := geo.AsError(err); e != nil && len(e.Fields) > 0 && e.Fields[0].Field != "body" {
+		return err
+	}
+	if err != nil || *m == nil {
+		return geo.InvalidField("body", "%s", example)
+	}
+	return nil
+}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/singleflight"
+
+	"hazardmap/geo"
 )
 
 // DefaultCacheBytes is the response-cache budget hazardmap serve uses
@@ -117,6 +119,10 @@ func (c *cache) fill(ctx context.Context, key, group string, version int64, buil
 		defer cancel()
 		rs, err := build(bctx)
 		if err != nil {
+			if bctx.Err() != nil && geo.KindOf(err) == geo.Internal {
+				// Out of time, not a fault: the client may try again.
+				return nil, geo.Wrap(geo.Unavailable, err, "building this answer took longer than "+buildTimeout.String()+"; retry")
+			}
 			return nil, err
 		}
 		// Unless the data moved on since the key was made, and once the
@@ -136,6 +142,14 @@ func (c *cache) fill(ctx context.Context, key, group string, version int64, buil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// built returns build as the cache runs it: behind the limit of large
+// builds (limits.go) when features, the most it encodes, makes it one.
+// Only the build that a miss starts waits; the requests that share it
+// wait for it.
+func (s *Server) built(features int, build func(context.Context) (*response, error)) func(context.Context) (*response, error) {
+	return func(ctx context.Context) (*response, error) { return s.limits.build(ctx, features, build) }
 }
 
 // miss counts a miss of the key whose hash is h and reports whether it
@@ -224,14 +238,15 @@ func (c *cache) stats() (entries int, used int64) {
 
 // serveCached serves the response stored under key for the current data
 // version of collection c, built by build when there is none: a write to
-// c moves the version and so makes a new key.
-func (s *Server) serveCached(w http.ResponseWriter, r *http.Request, c, key string, build func(context.Context) (*response, error)) {
+// c moves the version and so makes a new key. features is the most that
+// build encodes: a large build waits its turn (Server.built).
+func (s *Server) serveCached(w http.ResponseWriter, r *http.Request, c, key string, features int, build func(context.Context) (*response, error)) {
 	v, err := s.dataVersion(r.Context(), c)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	rs, err := s.cache.get(r.Context(), key+"\x00"+strconv.FormatInt(v, 10), c, v, build)
+	rs, err := s.cache.get(r.Context(), key+"\x00"+strconv.FormatInt(v, 10), c, v, s.built(features, build))
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -123,7 +123,7 @@ func (s *Server) handleCollection(sc *geo.Schema) http.HandlerFunc {
 			return
 		}
 		base := s.baseURL(r)
-		s.serveCached(w, r, sc.ID, "collection\x00"+sc.ID+"\x00"+base, func(ctx context.Context) (*response, error) {
+		s.serveCached(w, r, sc.ID, "collection\x00"+sc.ID+"\x00"+base, 0, func(ctx context.Context) (*response, error) {
 			var info geo.CollectionInfo
 			err := s.store.Read(ctx, func(v geo.View) (err error) {
 				info, err = v.Collection(ctx, sc.ID)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"strings"
 	"time"
 
@@ -57,14 +58,30 @@ func parseDatetime(field, raw string) (geo.Interval, error) {
 // parseTimeOrDay returns the instant s names twice, or the first and last
 // instants of the UTC day s names.
 func parseTimeOrDay(s string) (from, to time.Time, err error) {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC(), t.UTC(), nil
+	if t, err := parseInstant(s); err == nil {
+		return t, t, nil
 	}
 	d, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		return time.Time{}, time.Time{}, err
+	if err != nil || d.IsZero() {
+		return time.Time{}, time.Time{}, errZeroTime
 	}
 	return d, d.Add(24*time.Hour - time.Nanosecond), nil
+}
+
+// errZeroTime is the error of a time that is not RFC 3339, or is Go's
+// zero time, 0001-01-01T00:00:00Z, which stands for "no time" throughout
+// (an open end, a report without a phone time): read as given, it would
+// be silently read as absent.
+var errZeroTime = errors.New("want an RFC 3339 date-time with a zone (not 0001-01-01T00:00:00Z)")
+
+// parseInstant reads an RFC 3339 date-time with a zone, in UTC; the zero
+// time is refused (errZeroTime).
+func parseInstant(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil || t.IsZero() {
+		return time.Time{}, errZeroTime
+	}
+	return t.UTC(), nil
 }
 
 // formatInterval writes iv canonically (RFC 3339, UTC, ".." for open

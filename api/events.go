@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -71,11 +72,13 @@ func parseEventsQuery(r *http.Request) (after int64, resume bool, err error) {
 }
 
 // handleEvents serves GET /events: Server-Sent Events of every change,
-// each `id: <seq>`, `event: <action>`, `data: {collection, id, action,
-// version, time}`; token changes to admins only. It first sends an event
-// "ready" whose id is where the stream starts, so that a client that
-// reconnects before any change resumes from there. A heartbeat comment
-// follows every quiet heartbeatInterval.
+// each `id: <public number>` (hub.go, "Event ids"), `event: <action>`,
+// `data: {collection, id, action, version, time}`; token changes, with no
+// id, to admins only. It first sends an event "ready" whose id is where
+// the stream starts, so that a client that reconnects before any change
+// resumes from there. A client resuming from an id the store has not
+// reached gets "reset" (load everything again) after it. A heartbeat
+// comment follows every quiet heartbeatInterval.
 func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	after, resume, err := parseEventsQuery(r)
 	if err != nil {
@@ -104,11 +107,13 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	admin := roleOf(r).AtLeast(geo.RoleAdmin)
 
 	w.WriteHeader(http.StatusOK)
-	floor := sn.head // the last seq the client has, or need not have
-	if resume {
-		floor = after
+	// floor is the last seq the client has, or need not have; the ids it
+	// is told are public numbers (hub.go, "Event ids").
+	floor, id := sn.after, sn.headPub
+	if resume && !sn.reset {
+		id = after
 	}
-	if _, err := fmt.Fprintf(w, "retry: %d\nid: %d\nevent: ready\ndata: {\"after\":%d}\n\n", reconnectAfter, floor, floor); err != nil {
+	if _, err := fmt.Fprintf(w, "retry: %d\nid: %d\nevent: ready\ndata: {\"after\":%d}\n\n", reconnectAfter, id, id); err != nil {
 		return
 	}
 	send := func(batch []event) error {
@@ -127,13 +132,20 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		return nil
 	}
 	switch {
+	case sn.reset:
+		// Resuming from further than the store has reached: the client
+		// holds another history (see subscription). It reloads, then
+		// follows from here.
+		if err := writeReset(w, sn.headPub); err != nil {
+			return
+		}
 	case !resume:
 	case sn.covered:
 		if err := send(sn.backlog); err != nil {
 			return
 		}
 	default:
-		if err := s.backfill(r.Context(), w, floor, sn.head, send); err != nil {
+		if err := s.backfill(r.Context(), w, floor, sn.head, sn.headPub, send); err != nil {
 			return
 		}
 		floor = max(floor, sn.head)
@@ -180,33 +192,39 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 
 // backfill sends a resuming client the changes in (after, head] that the
 // hub's ring no longer holds, read from the store; beyond maxBackfill it
-// sends a reset event (refetch everything) with id head instead.
-func (s *Server) backfill(ctx context.Context, w http.ResponseWriter, after, head int64, send func([]event) error) error {
+// sends a reset event (refetch everything) with id headPub, the public
+// number of head, instead.
+func (s *Server) backfill(ctx context.Context, w http.ResponseWriter, after, head, headPub int64, send func([]event) error) error {
 	for read := 0; after < head; {
 		if read >= maxBackfill {
-			_, err := fmt.Fprintf(w, "id: %d\nevent: reset\ndata: {\"after\":%d}\n\n", head, head)
-			return err
+			return writeReset(w, headPub)
 		}
 		cs, err := s.store.Changes(ctx, after, 0)
 		if err != nil || len(cs) == 0 {
 			return err
 		}
-		batch := make([]event, 0, len(cs))
-		for _, c := range cs {
-			if c.Seq > head {
-				break
-			}
-			e, err := encodeEvent(c)
-			if err != nil {
-				return err
-			}
-			batch = append(batch, e)
+		if i := slices.IndexFunc(cs, func(c geo.Change) bool { return c.Seq > head }); i >= 0 {
+			cs = cs[:i]
+		}
+		batch, err := s.events.numbered(cs)
+		if err != nil {
+			return err
 		}
 		if err := send(batch); err != nil {
 			return err
 		}
 		read += len(cs)
+		if len(cs) == 0 {
+			return nil
+		}
 		after = cs[len(cs)-1].Seq
 	}
 	return nil
+}
+
+// writeReset tells a client to load everything again and follow from
+// public number id: the map reloads its layers on it (web/map/src/live.js).
+func writeReset(w http.ResponseWriter, id int64) error {
+	_, err := fmt.Fprintf(w, "id: %d\nevent: reset\ndata: {\"after\":%d}\n\n", id, id)
+	return err
 }

@@ -10,8 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,8 +18,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"hazardmap/geo/postgis/pgtest"
 )
 
 // The event-stream load run (not part of the default test run):
@@ -112,52 +108,10 @@ func TestSSELoad(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	raiseFileLimit(t, uint64(*sseClients)+1024)
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "hazardmap")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/hazardmap")
-	build.Dir = ModuleRoot(t)
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	env := append(os.Environ(), "HAZARDMAP_DATA_DIR="+filepath.Join(dir, "data"), "HAZARDMAP_LOG_LEVEL=warn")
-	switch *sseStore {
-	case "embedded":
-		env = append(env, "DATABASE_URL=")
-	case "postgis":
-		env = append(env, "DATABASE_URL="+pgtest.NewDatabase(t))
-	default:
-		t.Fatalf("-sse-store %q: want embedded or postgis", *sseStore)
-	}
-	tok := exec.CommandContext(ctx, bin, "token", "create", "--role", "crew", "--name", "load test")
-	tok.Env = env
-	out, err := tok.Output()
-	if err != nil {
-		t.Fatalf("token create: %v", err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	lr := newLoadRun(t, ctx, *sseStore)
+	lines := strings.Split(strings.TrimSpace(lr.run(t, ctx, "token", "create", "--role", "crew", "--name", "load test")), "\n")
 	secret := lines[len(lines)-1]
-
-	srv := exec.CommandContext(ctx, bin, "serve", "--addr", "127.0.0.1:0", "--write-rate", "0")
-	srv.Env = env
-	srv.Stderr = os.Stderr
-	stdout, _ := srv.StdoutPipe()
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = srv.Process.Signal(os.Interrupt)
-		_ = srv.Wait()
-	})
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("serve said nothing: %v", err)
-	}
-	go io.Copy(io.Discard, stdout)
-	base := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(line), "hazardmap: serving "), "/")
-	if res, err := http.Get(base + "/collections/waterlogging_points/items"); err == nil {
-		io.Copy(io.Discard, res.Body)
-		res.Body.Close()
-	}
+	base, srv := lr.serve(t, ctx, os.Stderr, "--write-rate", "0")
 	idleRSS, _ := rss(t, srv.Process.Pid)
 
 	// The clients: one connection each, dialled 50 at a time so the

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -174,7 +175,7 @@ func TestEvents(t *testing.T) {
 			t.Fatalf("event data %q: %v", ev.data, err)
 		}
 		seq := e.lastAudit(geo.WaterloggingPoints, "wp-2")["seq"].(float64)
-		if ev.event != "observe" || ev.id != strconv.FormatFloat(seq, 'f', -1, 64) || data["collection"] != geo.WaterloggingPoints ||
+		if ev.event != "observe" || ev.id != strconv.FormatInt(e.publicNumber(int64(seq)), 10) || data["collection"] != geo.WaterloggingPoints ||
 			data["id"] != "wp-2" || data["action"] != "observe" || data["version"] != 2.0 || data["time"] == nil || len(data) != 5 {
 			t.Errorf("event %+v (audit seq %v)", ev, seq)
 		}
@@ -186,14 +187,17 @@ func TestEvents(t *testing.T) {
 		if r := e.do(geo.RoleAdmin, "POST", "/tokens", `{"name":"二队","role":"crew"}`, "Content-Type", "application/json"); r.status != http.StatusCreated {
 			t.Fatalf("POST /tokens = %d", r.status)
 		}
-		if a := admin.next(t, 5*time.Second); a.event != "create" || !strings.Contains(a.data, `"collection":"tokens"`) {
-			t.Errorf("admin: token event %+v", a)
+		if a := admin.next(t, 5*time.Second); a.event != "create" || !strings.Contains(a.data, `"collection":"tokens"`) || a.id != "" {
+			t.Errorf("admin: token event %+v, want one without an id", a)
 		}
 		e.report("wp-3", 0)
 		if p := pub.next(t, 5*time.Second); p.event != "observe" || !strings.Contains(p.data, `"wp-3"`) {
 			t.Errorf("public: after a token change got %+v, want the wp-3 report (token changes are for admins)", p)
 		}
 		last := admin.next(t, 5*time.Second).id
+		if want := strconv.FormatInt(mustAtoi(t, ev.id)+1, 10); last != want {
+			t.Errorf("the public number after %s and a token change = %s, want %s: token changes use no public numbers", ev.id, last, want)
+		}
 
 		// Resume from the ring: two reports while away.
 		pub.close()
@@ -333,7 +337,9 @@ func TestHubCutsOffSlowClients(t *testing.T) {
 	fast := &subscriber{ch: make(chan []event, 10)}
 	h.subs[slow], h.subs[fast] = struct{}{}, struct{}{}
 	for i := range 3 {
-		h.broadcast([]event{{seq: int64(i + 1)}})
+		if err := h.broadcast([]geo.Change{{Seq: int64(i + 1), Collection: geo.Depots, FeatureID: "d-1", Action: geo.ActionPatch}}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var got []int64
 	for b := range slow.ch {
@@ -400,4 +406,115 @@ func (h *hub) set(f func(*hub)) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	f(h)
+}
+
+// publicNumber returns the public number of the change at seq: seq less
+// the token changes up to it, read from the audit log.
+func (e *env) publicNumber(seq int64) int64 {
+	e.t.Helper()
+	entries, _, err := e.store.Audit(context.Background(), geo.AuditQuery{Collection: geo.TokensCollection})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	n := seq
+	for _, en := range entries {
+		if en.Seq <= seq {
+			n--
+		}
+	}
+	return n
+}
+
+func mustAtoi(t testing.TB, s string) int64 {
+	t.Helper()
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		t.Fatalf("%q is not a number", s)
+	}
+	return n
+}
+
+// TestEventsAhead: a client resuming from an id the store has not reached
+// (a store restored from a backup, a rebuilt database) gets ready and
+// then reset, whose id is the store's head, and then follows from there:
+// on both stores, and through an instance whose hub has not yet read
+// the changes another instance told the client of.
+func TestEventsAhead(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st geo.Store) {
+		e := newEnv(t, st, Options{})
+		head := e.listen(geo.RolePublic, "")
+		e.report("wp-1", 20)
+		now := head.next(t, 5*time.Second).id
+
+		for _, from := range []string{"Last-Event-ID", "after"} {
+			ahead := strconv.FormatInt(mustAtoi(t, now)+1000, 10)
+			var c *sseClient
+			if from == "after" {
+				c = e.listen(geo.RolePublic, "", "after="+ahead)
+			} else {
+				c = e.listen(geo.RoleAdmin, ahead)
+			}
+			if m := c.next(t, 5*time.Second); m.event != "reset" || m.id != now {
+				t.Fatalf("%s %s ahead of %s: %+v, want reset with id %s", from, ahead, now, m, now)
+			}
+			e.report("wp-2", 30)
+			if m := c.next(t, 5*time.Second); m.event != "observe" || m.id != strconv.FormatInt(mustAtoi(t, now)+1, 10) {
+				t.Errorf("after the reset: %+v", m)
+			}
+			now = head.next(t, 5*time.Second).id
+			c.close()
+		}
+
+		// Another instance on the same store has the client at a change
+		// this one has not read yet (its hub is idle: no signal): it
+		// catches up instead of resetting.
+		other := newEnv(t, st, Options{})
+		other.srv.events.set(func(h *hub) { h.poll = time.Hour })
+		c0 := other.listen(geo.RolePublic, "")
+		c0.close()
+		e.report("wp-3", 40)
+		later := head.next(t, 5*time.Second).id
+		c := other.listen(geo.RolePublic, later)
+		e.report("wp-5", 50)
+		if m := c.next(t, 5*time.Second); m.event != "observe" || !strings.Contains(m.data, `"wp-5"`) {
+			t.Errorf("resumed at %s through a lagging instance: %+v, want the wp-5 report (no reset)", later, m)
+		}
+	})
+}
+
+// TestEventIDsHideTokens: the public stream's ids count public changes
+// only, so nobody below admin can count token changes by their gaps, and
+// an admin resuming from any id misses no token change.
+func TestEventIDsHideTokens(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st geo.Store) {
+		e := newEnv(t, st, Options{})
+		pub := e.listen(geo.RolePublic, "")
+		admin := e.listen(geo.RoleAdmin, "")
+		e.report("wp-1", 20)
+		first := pub.next(t, 5*time.Second).id
+		if a := admin.next(t, 5*time.Second); a.id != first {
+			t.Fatalf("admin id %s, public %s", a.id, first)
+		}
+		for i := range 3 {
+			if r := e.do(geo.RoleAdmin, "POST", "/tokens", fmt.Sprintf(`{"name":"队%d","role":"crew"}`, i), "Content-Type", "application/json"); r.status != http.StatusCreated {
+				t.Fatalf("POST /tokens = %d", r.status)
+			}
+		}
+		e.report("wp-2", 20)
+		if second := pub.next(t, 5*time.Second).id; mustAtoi(t, second) != mustAtoi(t, first)+1 {
+			t.Errorf("public ids %s then %s around 3 token changes, want consecutive", first, second)
+		}
+		// The admin resumes from the id before the token changes: it gets
+		// them (again, possibly), and the report.
+		admin.close()
+		back := e.listen(geo.RoleAdmin, first)
+		var got []string
+		for range 4 {
+			m := back.next(t, 5*time.Second)
+			got = append(got, m.event)
+		}
+		if strings.Join(got, " ") != "create create create observe" {
+			t.Errorf("admin resumed from %s: %v", first, got)
+		}
+	})
 }

@@ -84,14 +84,14 @@ func parseTimeRange(name, raw string, from, to *time.Time) error {
 		}
 		return nil
 	}
-	t, err := time.Parse(time.RFC3339Nano, raw)
-	if err != nil || t.IsZero() {
+	t, err := parseInstant(raw)
+	if err != nil {
 		return geo.InvalidField(name, "want an RFC 3339 date-time with a zone, e.g. 2024-07-20T08:00:00+08:00")
 	}
 	if name == "from" {
-		*from = t.UTC()
+		*from = t
 	} else {
-		*to = t.UTC()
+		*to = t
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -22,6 +23,19 @@ import (
 // A client that resumes finds the changes it missed in the hub's ring of
 // recent changes, or, further back, reads them from the store once, before
 // it joins the live stream.
+//
+// Event ids. The ledger numbers every change (geo.Change.Seq), token
+// changes included, which only admins see: ids that were the seq would
+// show the public, by their gaps, when and how often tokens change. So
+// the id of an event is its public number: the seq less the token changes
+// up to it (pub). A token change carries no id at all (an EventSource
+// keeps the last id it had), so admins and the public share one id
+// space, and a client resuming from id n gets every change after the
+// n-th public one (an admin may get a token change twice, never none).
+// Every instance derives the numbers from the same ledger, so they agree;
+// the hub learns the token changes' seqs once when it starts (Audit of
+// geo.TokensCollection: tokens change rarely) and then from the changes
+// it reads.
 
 // Settings of the event stream.
 const (
@@ -62,11 +76,12 @@ type event struct {
 	msg    []byte
 }
 
-// encodeEvent returns c as an SSE message: id the seq, event the action,
-// data the JSON {collection, id, action, version, time} and no feature
-// data, so that clients refetch through the API, which hides what their
-// role may not see.
-func encodeEvent(c geo.Change) (event, error) {
+// encodeEvent returns c as an SSE message: id its public number pub
+// (none for a token change), event the action, data the JSON
+// {collection, id, action, version, time} and no feature data, so that
+// clients refetch through the API, which hides what their role may not
+// see.
+func encodeEvent(c geo.Change, pub int64) (event, error) {
 	data, err := marshal(struct {
 		Collection string `json:"collection"`
 		ID         string `json:"id"`
@@ -77,15 +92,19 @@ func encodeEvent(c geo.Change) (event, error) {
 	if err != nil {
 		return event{}, fmt.Errorf("api: encode change %d: %w", c.Seq, err)
 	}
+	tokens := c.Collection == geo.TokensCollection
 	msg := make([]byte, 0, len(data)+64)
-	msg = append(msg, "id: "...)
-	msg = strconv.AppendInt(msg, c.Seq, 10)
-	msg = append(msg, "\nevent: "...)
+	if !tokens {
+		msg = append(msg, "id: "...)
+		msg = strconv.AppendInt(msg, pub, 10)
+		msg = append(msg, '\n')
+	}
+	msg = append(msg, "event: "...)
 	msg = append(msg, c.Action...)
 	msg = append(msg, "\ndata: "...)
 	msg = append(msg, data...)
 	msg = append(msg, "\n\n"...)
-	return event{seq: c.Seq, tokens: c.Collection == geo.TokensCollection, msg: msg}, nil
+	return event{seq: c.Seq, tokens: tokens, msg: msg}, nil
 }
 
 // subscriber is one client of the hub.
@@ -115,6 +134,13 @@ type hub struct {
 	ring    []event       // the recent changes, oldest first
 	from    int64         // the ring holds every change in (from, head]
 	subs    map[*subscriber]struct{}
+	// tokenSeqs are the seqs of the token changes up to head, ascending:
+	// what public numbers leave out (see "Event ids" above).
+	tokenSeqs []int64
+
+	// drainMu lets one drain run at a time: the run's, or a subscriber's
+	// that must know the head of the store (subscribe).
+	drainMu sync.Mutex
 }
 
 // newHub returns a hub over store; it starts on the first subscriber.
@@ -150,12 +176,12 @@ func (h *hub) run(ctx context.Context, ready, done chan struct{}) {
 	if err != nil {
 		h.log.Warn("events: subscribe failed; polling", "error", err)
 	}
-	head, err := h.lastSeq(ctx)
+	head, tokenSeqs, err := h.lastSeq(ctx)
 	if err != nil {
 		return // ctx ended
 	}
 	h.mu.Lock()
-	h.head, h.from, h.ring = head, head, nil
+	h.head, h.from, h.ring, h.tokenSeqs = head, head, nil, tokenSeqs
 	pollEvery := h.poll
 	h.mu.Unlock()
 	close(ready)
@@ -193,33 +219,55 @@ func (h *hub) run(ctx context.Context, ready, done chan struct{}) {
 	}
 }
 
-// lastSeq returns the seq of the newest audit entry (0 for none),
-// retrying while the store is away, until ctx ends.
-func (h *hub) lastSeq(ctx context.Context) (int64, error) {
+// lastSeq returns the seq of the newest audit entry (0 for none) and the
+// seqs of the token changes up to it, retrying while the store is away,
+// until ctx ends.
+func (h *hub) lastSeq(ctx context.Context) (int64, []int64, error) {
 	h.mu.Lock()
 	maxBackoff := h.poll
 	h.mu.Unlock()
 	backoff := retryMin
 	for {
-		entries, _, err := h.store.Audit(ctx, geo.AuditQuery{Limit: 1})
+		head, tokens, err := h.readHead(ctx)
 		if err == nil {
-			if len(entries) == 0 {
-				return 0, nil
-			}
-			return entries[0].Seq, nil
+			return head, tokens, nil
 		}
 		h.log.Warn("events: reading the last change failed; retrying", "in", backoff, "error", err)
 		select {
 		case <-ctx.Done():
-			return 0, ctx.Err()
+			return 0, nil, ctx.Err()
 		case <-time.After(backoff):
 		}
 		backoff = min(2*backoff, maxBackoff)
 	}
 }
 
+// readHead reads the seq of the newest audit entry and the seqs of the
+// token changes up to it, ascending.
+func (h *hub) readHead(ctx context.Context) (int64, []int64, error) {
+	entries, _, err := h.store.Audit(ctx, geo.AuditQuery{Limit: 1})
+	if err != nil || len(entries) == 0 {
+		return 0, nil, err
+	}
+	head := entries[0].Seq
+	tokens, _, err := h.store.Audit(ctx, geo.AuditQuery{Collection: geo.TokensCollection})
+	if err != nil {
+		return 0, nil, err
+	}
+	seqs := make([]int64, 0, len(tokens))
+	for _, e := range tokens {
+		if e.Seq <= head {
+			seqs = append(seqs, e.Seq)
+		}
+	}
+	slices.Sort(seqs)
+	return head, seqs, nil
+}
+
 // drain reads and broadcasts every change after head.
 func (h *hub) drain(ctx context.Context) error {
+	h.drainMu.Lock()
+	defer h.drainMu.Unlock()
 	for {
 		h.mu.Lock()
 		after := h.head
@@ -231,26 +279,72 @@ func (h *hub) drain(ctx context.Context) error {
 		if len(cs) == 0 {
 			return nil
 		}
-		batch := make([]event, 0, len(cs))
-		for _, c := range cs {
-			e, err := encodeEvent(c)
-			if err != nil {
-				return err
-			}
-			batch = append(batch, e)
+		if err := h.broadcast(cs); err != nil {
+			return err
 		}
-		h.broadcast(batch)
 		if len(cs) < geo.MaxChanges {
 			return nil
 		}
 	}
 }
 
-// broadcast records batch in the ring and hands it to every subscriber;
-// a subscriber whose buffer is full is cut off.
-func (h *hub) broadcast(batch []event) {
+// pub returns the public number of the change at seq (see "Event ids"):
+// seq less the token changes up to it. The caller holds mu, and seq is at
+// most head.
+func (h *hub) pub(seq int64) int64 {
+	n, _ := slices.BinarySearch(h.tokenSeqs, seq+1)
+	return seq - int64(n)
+}
+
+// seqOf returns the seq after which a client resumes that has seen every
+// change up to public number n: the seq of the n-th public change (or,
+// as the ledger may have gaps, where it would be); token changes after it
+// come again. The caller holds mu.
+func (h *hub) seqOf(n int64) int64 {
+	seq := n
+	for _, t := range h.tokenSeqs {
+		if t > seq {
+			break
+		}
+		seq++
+	}
+	return seq
+}
+
+// encode numbers and encodes the changes cs, which follow head, and
+// records the token changes among them. The caller holds mu.
+func (h *hub) encode(cs []geo.Change) ([]event, error) {
+	batch := make([]event, 0, len(cs))
+	for _, c := range cs {
+		if c.Collection == geo.TokensCollection && c.Seq > h.head && (len(h.tokenSeqs) == 0 || c.Seq > h.tokenSeqs[len(h.tokenSeqs)-1]) {
+			h.tokenSeqs = append(h.tokenSeqs, c.Seq)
+		}
+		e, err := encodeEvent(c, h.pub(c.Seq))
+		if err != nil {
+			return nil, err
+		}
+		batch = append(batch, e)
+	}
+	return batch, nil
+}
+
+// broadcast numbers and encodes cs (the changes after head, oldest
+// first), records them in the ring and hands them to every subscriber; a
+// subscriber whose buffer is full is cut off.
+func (h *hub) broadcast(cs []geo.Change) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	batch, err := h.encode(cs)
+	if err != nil {
+		return err
+	}
+	h.send(batch)
+	return nil
+}
+
+// send records batch in the ring and hands it to every subscriber. The
+// caller holds mu.
+func (h *hub) send(batch []event) {
 	h.head = batch[len(batch)-1].seq
 	h.ring = append(h.ring, batch...)
 	if n := len(h.ring) - h.ringCap; n > 0 {
@@ -294,17 +388,24 @@ func (h *hub) close() {
 }
 
 // subscription is what a new client gets: its subscriber, the head when
-// it joined, and the recent changes after its resume point when the ring
-// holds them all (covered).
+// it joined (a seq, and its public number), where it resumes (a seq), the
+// recent changes after that when the ring holds them all (covered), and
+// whether it must reset: it named a public number the store has not
+// reached (a store restored from a backup, a rebuilt database), so it
+// holds data of another history and must load everything again.
 type subscription struct {
 	sub       *subscriber
 	head      int64
+	headPub   int64
+	after     int64
 	backlog   []event
 	covered   bool
+	reset     bool
 	heartbeat time.Duration
 }
 
-// subscribe adds a client that resumes after seq after (when resume).
+// subscribe adds a client that resumes after public number after (when
+// resume).
 func (h *hub) subscribe(ctx context.Context, after int64, resume bool) (subscription, error) {
 	ready, done, err := h.start()
 	if err != nil {
@@ -321,6 +422,14 @@ func (h *hub) subscribe(ctx context.Context, after int64, resume bool) (subscrip
 	case <-ctx.Done():
 		return subscription{}, ctx.Err()
 	}
+	if resume && after > h.headPub() {
+		// The client has seen further than this hub: another instance
+		// may have told it of changes this one has yet to read, or the
+		// store no longer holds them. Read up to the store's head first.
+		if err := h.drain(ctx); err != nil {
+			return subscription{}, geo.Wrap(geo.Unavailable, err, "the store is not answering; reconnect")
+		}
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if !h.running {
@@ -328,16 +437,46 @@ func (h *hub) subscribe(ctx context.Context, after int64, resume bool) (subscrip
 	}
 	sub := &subscriber{ch: make(chan []event, h.buffer)}
 	h.subs[sub] = struct{}{}
-	s := subscription{sub: sub, head: h.head, heartbeat: h.heartbeat}
-	if resume && after >= h.from {
-		s.covered = true
-		for _, e := range h.ring {
-			if e.seq > after {
-				s.backlog = append(s.backlog, e)
+	s := subscription{sub: sub, head: h.head, headPub: h.pub(h.head), heartbeat: h.heartbeat, after: h.head}
+	switch {
+	case !resume:
+	case after > s.headPub:
+		s.reset = true
+	default:
+		s.after = h.seqOf(after)
+		if s.after >= h.from {
+			s.covered = true
+			for _, e := range h.ring {
+				if e.seq > s.after {
+					s.backlog = append(s.backlog, e)
+				}
 			}
 		}
 	}
 	return s, nil
+}
+
+// headPub returns the public number of head.
+func (h *hub) headPub() int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.pub(h.head)
+}
+
+// numbered numbers and encodes changes read from the store at or below
+// head (a backfill).
+func (h *hub) numbered(cs []geo.Change) ([]event, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	batch := make([]event, 0, len(cs))
+	for _, c := range cs {
+		e, err := encodeEvent(c, h.pub(c.Seq))
+		if err != nil {
+			return nil, err
+		}
+		batch = append(batch, e)
+	}
+	return batch, nil
 }
 
 // unsubscribe removes a client.

@@ -57,13 +57,17 @@ func (s *Server) handleItems(sc *geo.Schema) http.HandlerFunc {
 			// not be stored.
 			body := pageBuffers.Get().(*[]byte)
 			defer putPageBuffer(body)
-			if rs, err = s.buildItems(r.Context(), sc, q, base, role, body); err == nil {
+			// A large page waits its turn all the same (limits.go).
+			rs, err = s.limits.build(r.Context(), q.Limit, func(ctx context.Context) (*response, error) {
+				return s.buildItems(ctx, sc, q, base, role, body)
+			})
+			if err == nil {
 				defer func() { *body = rs.body[:0] }()
 			}
 		default:
-			rs, err = s.cache.fill(r.Context(), key, sc.ID, v, func(ctx context.Context) (*response, error) {
+			rs, err = s.cache.fill(r.Context(), key, sc.ID, v, s.built(q.Limit, func(ctx context.Context) (*response, error) {
 				return s.buildItems(ctx, sc, q, base, role, nil)
-			})
+			}))
 		}
 		if err != nil {
 			s.fail(w, r, err)

@@ -36,8 +36,8 @@ const observationsRoute = "/collections/" + geo.WaterloggingPoints + "/items/{fe
 // are Invalid and name the member.
 func parseObservation(raw []byte) (geo.Observation, error) {
 	var m map[string]json.RawMessage
-	if err := geo.DecodeJSON("body", raw, &m); err != nil || m == nil {
-		return geo.Observation{}, geo.InvalidField("body", `a status report is a JSON object such as {"depth_cm": 40, "status": "closed"}`)
+	if err := decodeObject(raw, &m, `a status report is a JSON object such as {"depth_cm": 40, "status": "closed"}`); err != nil {
+		return geo.Observation{}, err
 	}
 	var o geo.Observation
 	var bad []geo.FieldError
@@ -109,10 +109,10 @@ func parseObservedAt(v json.RawMessage) (time.Time, error) {
 	var s string
 	t, err := time.Time{}, json.Unmarshal(v, &s)
 	if err == nil {
-		t, err = time.Parse(time.RFC3339Nano, s)
+		t, err = parseInstant(s)
 	}
 	if err != nil {
-		return time.Time{}, fmt.Errorf("want an RFC 3339 date-time with a zone, e.g. 2024-07-20T08:05:00+08:00")
+		return time.Time{}, fmt.Errorf("want an RFC 3339 date-time with a zone, e.g. 2024-07-20T08:05:00+08:00 (or no observed_at)")
 	}
 	return t, nil
 }

@@ -62,6 +62,7 @@ func (s *Server) openAPI(base string, view geo.Role) *openapi3.T {
 	d.documentTokens()
 	d.documentField() // openapi_field.go
 	d.documentSecurity(s.rules)
+	d.documentLimits()
 	return d.T
 }
 
@@ -293,6 +294,24 @@ func (d document) documentSecurity(rules map[string]geo.Role) {
 			if role != geo.RolePublic {
 				op.Security = &openapi3.SecurityRequirements{bearer}
 				op.Responses.Set(strconv.Itoa(http.StatusForbidden), responseRef(sharedResponse(http.StatusForbidden)))
+			}
+		}
+	}
+}
+
+// documentLimits adds to every operation the refusals of the request
+// reader (400: a path or query it cannot read completely, a parameter the
+// operation does not take; request.go) and, to the operations that may
+// build a large answer, the 503 of the limits (limits.go).
+func (d document) documentLimits() {
+	for path, item := range d.Paths.Map() {
+		for method, op := range item.Operations() {
+			if op.Responses.Value("400") == nil {
+				op.Responses.Set("400", responseRef(sharedResponse(http.StatusBadRequest)))
+			}
+			large := (method == http.MethodGet || method == http.MethodHead) && (strings.HasSuffix(path, "/items") || path == "/analysis/reach")
+			if large && op.Responses.Value("503") == nil {
+				op.Responses.Set("503", responseRef(sharedResponse(http.StatusServiceUnavailable)))
 			}
 		}
 	}

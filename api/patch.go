@@ -20,8 +20,8 @@ import (
 // Anything else is an Invalid error naming the member.
 func parseMergePatch(raw []byte, id string) (geo.Patch, error) {
 	var m map[string]json.RawMessage
-	if err := geo.DecodeJSON("body", raw, &m); err != nil || m == nil {
-		return geo.Patch{}, geo.InvalidField("body", "a merge patch is a JSON object such as {\"properties\":{\"status\":\"closed\"}}")
+	if err := decodeObject(raw, &m, `a merge patch is a JSON object such as {"properties":{"status":"closed"}}`); err != nil {
+		return geo.Patch{}, err
 	}
 	var p geo.Patch
 	for name, v := range m {

@@ -196,6 +196,16 @@ func (s *Server) handlePhoto(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
+	if r.Method != http.MethodHead {
+		// A photo is a large body: it waits for room to be sent
+		// (limits.go), like a large page.
+		sent, err := s.limits.sending(r.Context(), len(p.Data))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		defer sent()
+	}
 	h.Set("Content-Type", "image/jpeg")
 	h.Set("Content-Length", strconv.Itoa(len(p.Data)))
 	w.WriteHeader(http.StatusOK)

@@ -87,12 +87,15 @@ func ifMatch(r *http.Request) ([]string, error) {
 	return tags, nil
 }
 
-// etagMatches reports whether one of tags is etag, by strong comparison
-// (RFC 9110 §13.1.1: a weak tag never matches), or the ETag of its gzip
-// form: both stand for the same version.
+// etagMatches reports whether one of tags names the version of the
+// feature whose ETag is etag, by strong comparison (RFC 9110 §13.1.1: a
+// weak tag never matches) of their version and state (featureState): the
+// plain and the gzip form, and the tags of the same version read through
+// another host name, all stand for that version.
 func etagMatches(tags []string, etag string) bool {
+	want := featureState(etag)
 	for _, t := range tags {
-		if t == etag || t == gzipETag(etag) {
+		if want != "" && featureState(t) == want {
 			return true
 		}
 	}

@@ -129,12 +129,27 @@ func statusOf(err error) int {
 	}
 }
 
+// statusClientClosed is the status logged for a request whose client
+// went away before the answer was ready (nginx's 499): nobody reads it.
+const statusClientClosed = 499
+
 // fail writes err as a problem body. Internal errors are logged with the
 // request id and reach the client only as "internal error": their text may
-// hold SQL, paths or other details that are nobody else's business.
+// hold SQL, paths or other details that are nobody else's business. A
+// request whose client hung up (its context is cancelled) is logged as
+// what it is, at info: 499, client closed, whatever error that caused
+// below; real 5xx stay errors.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	k := geo.KindOf(err)
 	status := statusOf(err)
+	if r.Context().Err() != nil && status >= 500 {
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "client closed request",
+			slog.String("request_id", middleware.GetReqID(r.Context())), slog.String("method", r.Method),
+			slog.String("path", r.URL.Path), slog.Int("status", statusClientClosed), slog.String("error", err.Error()))
+		w.Header().Set("Content-Type", typeProblem) // nobody reads it: no body
+		w.WriteHeader(statusClientClosed)
+		return
+	}
 	p := problemDetails{
 		Type:      "about:blank",
 		Title:     http.StatusText(status),
@@ -148,7 +163,13 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	switch {
 	case status >= 500:
-		s.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
+		// An internal error is a fault; the store being away, or the
+		// server refusing work beyond its limits, is a state: a warning.
+		level := slog.LevelError
+		if k == geo.Unavailable {
+			level = slog.LevelWarn
+		}
+		s.log.LogAttrs(r.Context(), level, "request failed",
 			slog.String("request_id", p.RequestID), slog.String("method", r.Method),
 			slog.String("path", r.URL.Path), slog.Int("status", status), slog.Any("error", err))
 		if k == geo.Internal {
@@ -159,7 +180,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 			slog.String("request_id", p.RequestID), slog.String("path", r.URL.Path),
 			slog.Int("status", status), slog.Any("error", err))
 	}
-	if status == http.StatusServiceUnavailable {
+	if status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", "5")
 	}
 	if status == http.StatusUnauthorized {
@@ -190,3 +211,79 @@ func writeProblem(w http.ResponseWriter, p problemDetails) {
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
 }
+
+// problemsOnly makes every error response problem JSON, whoever writes
+// it: a handler or middleware that answers an error in another form (the
+// map's file server's 404, a library's http.Error) has its answer
+// replaced by the problem body of the same status, keeping the headers it
+// set (Allow, Retry-After). Handlers that use s.fail pass through as
+// they are.
+func (s *Server) problemsOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(&problemWriter{ResponseWriter: w, s: s, r: r}, r)
+	})
+}
+
+// problemWriter is the ResponseWriter of problemsOnly.
+type problemWriter struct {
+	http.ResponseWriter
+	s       *Server
+	r       *http.Request
+	started bool
+	// replaced: the error was answered with a problem body; what the
+	// handler writes after it is dropped.
+	replaced bool
+}
+
+// WriteHeader sends the status; an error status without a problem body
+// sends the problem body of that status instead.
+func (pw *problemWriter) WriteHeader(code int) {
+	if pw.started {
+		return
+	}
+	pw.started = true
+	h := pw.Header()
+	if code < 400 || h.Get("Content-Type") == typeProblem {
+		pw.ResponseWriter.WriteHeader(code)
+		return
+	}
+	pw.replaced = true
+	h.Del("Content-Length")
+	h.Del("Content-Encoding")
+	kind := geo.Invalid
+	switch {
+	case code == http.StatusNotFound:
+		kind = geo.NotFound
+	case code >= 500:
+		kind = geo.Unavailable
+	}
+	detail := http.StatusText(code)
+	if detail == "" {
+		detail = "error"
+	}
+	pw.s.fail(pw.ResponseWriter, pw.r, &httpError{status: code, err: geo.Errorf(kind, "%s: %s", detail, pw.r.URL.Path)})
+}
+
+// Write sends body bytes, unless the answer was replaced.
+func (pw *problemWriter) Write(b []byte) (int, error) {
+	if !pw.started {
+		pw.WriteHeader(http.StatusOK)
+	}
+	if pw.replaced {
+		return len(b), nil
+	}
+	return pw.ResponseWriter.Write(b)
+}
+
+// Flush sends what is buffered (the event stream flushes each event).
+func (pw *problemWriter) Flush() {
+	if !pw.started {
+		pw.WriteHeader(http.StatusOK)
+	}
+	if f, ok := pw.ResponseWriter.(http.Flusher); ok && !pw.replaced {
+		f.Flush()
+	}
+}
+
+// Unwrap gives http.ResponseController the writer underneath.
+func (pw *problemWriter) Unwrap() http.ResponseWriter { return pw.ResponseWriter }

@@ -91,8 +91,8 @@ func newProposalJSON(p geo.LocationProposal) proposalJSON {
 // Invalid and name the member.
 func parseProposal(raw []byte) (geo.LocationProposal, error) {
 	var m map[string]json.RawMessage
-	if err := geo.DecodeJSON("body", raw, &m); err != nil || m == nil {
-		return geo.LocationProposal{}, geo.InvalidField("body", `a location proposal is a JSON object such as {"position": {"type": "Point", "coordinates": [113.37, 34.8]}, "accuracy_m": 8, "method": "auto"}`)
+	if err := decodeObject(raw, &m, `a location proposal is a JSON object such as {"position": {"type": "Point", "coordinates": [113.37, 34.8]}, "accuracy_m": 8, "method": "auto"}`); err != nil {
+		return geo.LocationProposal{}, err
 	}
 	var p geo.LocationProposal
 	var bad []geo.FieldError

@@ -65,8 +65,8 @@ const (
 // name the member.
 func parseReading(raw []byte) (r geo.Reading, hasAt bool, err error) {
 	var m map[string]json.RawMessage
-	if err := geo.DecodeJSON("body", raw, &m); err != nil || m == nil {
-		return r, false, geo.InvalidField("body", `a reading is a JSON object such as {"level": 149.65, "at": "2024-08-18T09:00:00+08:00"}`)
+	if err := decodeObject(raw, &m, `a reading is a JSON object such as {"level": 149.65, "at": "2024-08-18T09:00:00+08:00"}`); err != nil {
+		return r, false, err
 	}
 	var bad []geo.FieldError
 	add := func(field, detail string) { bad = append(bad, geo.FieldError{Field: field, Detail: detail}) }
@@ -89,9 +89,9 @@ func parseReading(raw []byte) (r geo.Reading, hasAt bool, err error) {
 			var s string
 			t, err := time.Time{}, json.Unmarshal(v, &s)
 			if err == nil {
-				t, err = time.Parse(time.RFC3339Nano, s)
+				t, err = parseInstant(s)
 			}
-			if err != nil || t.IsZero() {
+			if err != nil {
 				add(name, "want an RFC 3339 date-time with a zone, e.g. 2024-08-18T09:00:00+08:00")
 				break
 			}

@@ -110,19 +110,31 @@ func (rs *response) size() int64 {
 }
 
 // serve writes rs for r: the gzip form when r accepts it, a 304 when r's
-// validators still match, no body for HEAD.
+// validators still match, no body for HEAD. A large body waits for room
+// to be sent (limits.go), or is a 503.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, rs *response) {
 	h := w.Header()
-	body, etag := rs.body, rs.etag
+	body, etag, gzipped := rs.body, rs.etag, false
+	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		if gz := rs.gzipped(); gz != nil {
+			body, etag, gzipped = gz, gzipETag(etag), true
+		}
+	}
+	notMod := notModified(r.Header, etag, rs.modified)
+	if !notMod && r.Method != http.MethodHead {
+		sent, err := s.limits.sending(r.Context(), len(body))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		defer sent()
+	}
 	// Headers of fixed values are set from shared slices (len == cap, so
 	// an Add elsewhere copies rather than writes into them): a cached page
 	// is served thousands of times a second, and each Set would allocate.
 	h["Vary"] = append(h["Vary"], "Accept-Encoding", "Authorization") // the view depends on the token's role
-	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
-		if gz := rs.gzipped(); gz != nil {
-			body, etag = gz, gzipETag(etag)
-			h.Set("Content-Encoding", "gzip")
-		}
+	if gzipped {
+		h.Set("Content-Encoding", "gzip")
 	}
 	h["Cache-Control"] = revalidateHeader
 	if rs.private {
@@ -137,7 +149,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rs *response) {
 	for _, l := range rs.links {
 		h.Add("Link", l)
 	}
-	if notModified(r.Header, etag, rs.modified) {
+	if notMod {
 		h.Del("Content-Encoding")
 		w.WriteHeader(http.StatusNotModified)
 		return

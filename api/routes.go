@@ -16,8 +16,10 @@ func (s *Server) routes() http.Handler {
 	r.Use(middleware.RequestID)
 	r.Use(s.logRequests)
 	r.Use(s.recoverPanics)
+	r.Use(s.problemsOnly)          // problem.go: every error a handler or the router sends is problem JSON
 	r.Use(middleware.CleanPath)    // "//collections" (a base URL with a trailing slash) routes as "/collections"
 	r.Use(middleware.StripSlashes) // and so does "/collections/"
+	r.Use(s.checkRequest)          // request.go: a path or query the service cannot read completely is 400
 	r.Use(s.cors)
 	r.Use(s.authenticate) // auth.go: the actor of every request, public without a token
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
@@ -31,72 +33,75 @@ func (s *Server) routes() http.Handler {
 	// may call it (s.rules, enforced by s.guard); TestRoleMatrix walks the
 	// router and fails on a route without a rule. Reads answer GET and
 	// HEAD (and OPTIONS, in s.cors). The OpenAPI document (openapi.go)
-	// lists the same routes, and a test checks that the two agree.
+	// lists the same routes, and a test checks that the two agree. A route
+	// refuses every query parameter (noQuery) unless it is registered
+	// withQuery: its handler then reads the query through a parser that
+	// refuses the parameters it does not know (TestBadInput checks both).
 	s.rules = map[string]geo.Role{}
-	handle := func(method, pattern string, min geo.Role, h http.HandlerFunc) {
+	handle := func(method, pattern string, min geo.Role, h http.HandlerFunc, q ...query) {
 		s.rules[method+" "+pattern] = min
-		r.Method(method, pattern, s.guard(method, min, h))
+		r.Method(method, pattern, s.guard(method, min, len(q) > 0 && bool(q[0]), h))
 	}
-	read := func(pattern string, min geo.Role, h http.HandlerFunc) {
-		handle(http.MethodGet, pattern, min, h)
-		handle(http.MethodHead, pattern, min, h)
+	read := func(pattern string, min geo.Role, h http.HandlerFunc, q ...query) {
+		handle(http.MethodGet, pattern, min, h, q...)
+		handle(http.MethodHead, pattern, min, h, q...)
 	}
-	get := func(pattern string, h http.HandlerFunc) { read(pattern, geo.RolePublic, h) }
-	get("/", s.handleLanding)
-	get("/conformance", s.handleConformance)
-	get("/api", s.handleAPI)
-	get("/collections", s.handleCollections)
+	get := func(pattern string, h http.HandlerFunc, q ...query) { read(pattern, geo.RolePublic, h, q...) }
+	get("/", s.handleLanding, withQuery)
+	get("/conformance", s.handleConformance, withQuery)
+	get("/api", s.handleAPI, withQuery)
+	get("/collections", s.handleCollections, withQuery)
 	for _, sc := range s.schemas {
 		// One set of routes per collection, so that each has its own
 		// filter parameters and feature schema in the OpenAPI document
 		// and an unknown collection is a 404 from the router.
-		get("/collections/"+sc.ID, s.handleCollection(sc))
-		get("/collections/"+sc.ID+"/items", s.handleItems(sc))
-		get("/collections/"+sc.ID+"/items/{featureId}", s.handleFeature(sc))
+		get("/collections/"+sc.ID, s.handleCollection(sc), withQuery)
+		get("/collections/"+sc.ID+"/items", s.handleItems(sc), withQuery)
+		get("/collections/"+sc.ID+"/items/{featureId}", s.handleFeature(sc), withQuery)
 		// Writes (writes.go): planners create and edit any feature.
 		handle(http.MethodPost, "/collections/"+sc.ID+"/items", geo.RolePlanner, s.handleCreate(sc))
 		handle(http.MethodPut, "/collections/"+sc.ID+"/items/{featureId}", geo.RolePlanner, s.handleReplace(sc))
 		handle(http.MethodPatch, "/collections/"+sc.ID+"/items/{featureId}", geo.RolePlanner, s.handlePatch(sc))
 		handle(http.MethodDelete, "/collections/"+sc.ID+"/items/{featureId}", geo.RolePlanner, s.handleDelete(sc))
 		// An edited export back (imports.go): planners.
-		handle(http.MethodPost, "/collections/"+sc.ID+"/import", geo.RolePlanner, s.handleImport(sc))
+		handle(http.MethodPost, "/collections/"+sc.ID+"/import", geo.RolePlanner, s.handleImport(sc), withQuery)
 		// Crews propose where a record with no place is (proposals.go).
 		handle(http.MethodPost, proposalsPath(sc.ID), geo.RoleCrew, s.handlePropose(sc))
 	}
 	// Status reports from the spot (observations.go): crews and above.
-	get(observationsRoute, s.handleObservations)
+	get(observationsRoute, s.handleObservations, withQuery)
 	handle(http.MethodPost, observationsRoute, geo.RoleCrew, s.handleObserve)
-	read(photoRoute, geo.RoleCrew, s.handlePhoto) // photo.go
-	read(proposalsRoute, geo.RoleCrew, s.handleProposals)
-	read(proposalRoute, geo.RoleCrew, s.handleProposal)
+	read(photoRoute, geo.RoleCrew, s.handlePhoto, withQuery) // photo.go
+	read(proposalsRoute, geo.RoleCrew, s.handleProposals, withQuery)
+	read(proposalRoute, geo.RoleCrew, s.handleProposal, withQuery)
 	handle(http.MethodPost, proposalRoute+"/accept", geo.RolePlanner, s.handleAccept)
 	handle(http.MethodPost, proposalRoute+"/reject", geo.RolePlanner, s.handleReject)
 	// Signing a phone in (session.go): a one-time code for a cookie.
 	// Their answers hold a secret or a session, never kept with an
 	// Idempotency-Key (refuseKey), nor are the token routes'.
 	handle(http.MethodPost, sessionRoute, geo.RolePublic, s.refuseKey(s.signIns.Handler(http.HandlerFunc(s.handleSignIn)).ServeHTTP))
-	get(sessionRoute, s.handleSession)
+	get(sessionRoute, s.handleSession, withQuery)
 	handle(http.MethodDelete, sessionRoute, geo.RolePublic, s.refuseKey(s.handleSignOut))
 	// Water levels (readings.go) and their alerts (alerts.go, cap.go).
 	// A sensor's token may post readings and nothing a crew may.
-	get(readingsRoute, s.handleReadings)
+	get(readingsRoute, s.handleReadings, withQuery)
 	handle(http.MethodPost, readingsRoute, geo.RoleSensor, s.handleAddReading)
-	handle(http.MethodPost, importRoute, geo.RoleSensor, s.handleImportReadings)
-	get(latestRoute, s.handleLatest)
-	get(alertsRoute, s.handleAlerts)
+	handle(http.MethodPost, importRoute, geo.RoleSensor, s.handleImportReadings, withQuery)
+	get(latestRoute, s.handleLatest, withQuery)
+	get(alertsRoute, s.handleAlerts, withQuery)
 	get(alertRoute, s.handleAlert)
 	handle(http.MethodPost, alertRoute+"/acknowledge", geo.RoleCrew, s.handleAlertStep(geo.ActionAcknowledge))
 	handle(http.MethodPost, alertRoute+"/resolve", geo.RolePlanner, s.handleAlertStep(geo.ActionResolve))
 	read(alertRoute+"/deliveries", geo.RolePlanner, s.handleDeliveries)
 	get(capFeedRoute, s.handleCAPFeed)
 	get(capRoute+"/{identifier}", s.handleCAPMessage)
-	read("/audit", geo.RolePlanner, s.handleAudit) // audit.go
-	get("/events", s.handleEvents)                 // events.go: live updates (SSE)
-	read("/tokens", geo.RoleAdmin, s.handleTokens) // tokens.go: token management
+	read("/audit", geo.RolePlanner, s.handleAudit, withQuery) // audit.go
+	get("/events", s.handleEvents, withQuery)                 // events.go: live updates (SSE)
+	read("/tokens", geo.RoleAdmin, s.handleTokens, withQuery) // tokens.go: token management
 	handle(http.MethodPost, "/tokens", geo.RoleAdmin, s.refuseKey(s.handleCreateToken))
 	handle(http.MethodDelete, "/tokens/{tokenId}", geo.RoleAdmin, s.refuseKey(s.handleRevokeToken))
-	get("/analysis/nearest-depots", s.handleNearestDepots) // analysis.go
-	get("/analysis/reach", s.handleReach)
+	get("/analysis/nearest-depots", s.handleNearestDepots, withQuery) // analysis.go
+	get("/analysis/reach", s.handleReach, withQuery)
 	get("/healthz", s.handleHealthz)
 	get("/readyz", s.handleReadyz)
 	if s.opts.Map != nil {
@@ -106,6 +111,12 @@ func (s *Server) routes() http.Handler {
 	}
 	return r
 }
+
+// query says whether a route's handler reads a query string (routes).
+type query bool
+
+// withQuery registers a route whose handler reads its query string.
+const withQuery query = true
 
 // mapAssets is the route of the map's static files.
 const mapAssets = "/assets/*"

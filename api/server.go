@@ -44,6 +44,10 @@ type Options struct {
 	// token per minute on this instance (ratelimit.go); over it a write
 	// gets 429 with Retry-After. 0 turns the limit off.
 	WritesPerMinute int
+	// Limits bound the large builds and bodies of all requests together
+	// (limits.go); cmd passes DefaultLimits. The zero Limits bounds
+	// nothing.
+	Limits Limits
 	// FileBuilds caps the export and import files built at once, and so
 	// the temporary files held (filegate.go); beyond it a file request
 	// gets 503 with Retry-After. 0 leaves them unbounded; cmd passes
@@ -74,6 +78,8 @@ type Server struct {
 	limiter *httprate.RateLimiter
 	// events fans the store's changes out to the SSE clients (hub.go).
 	events *hub
+	// limits bounds large builds and bodies (limits.go).
+	limits *limiter
 	// files bounds the file routes (filegate.go); nil when unbounded.
 	files *fileGate
 	// photos holds a slot per report with a photo being written
@@ -104,7 +110,7 @@ func NewServer(store geo.Store, opts Options) *Server {
 	}
 	opts.BaseURL = strings.TrimSuffix(opts.BaseURL, "/")
 	s := &Server{store: store, log: opts.Logger, opts: opts, schemas: geo.Schemas(),
-		cache: newCache(opts.CacheBytes), files: newFileGate(opts.FileBuilds)}
+		cache: newCache(opts.CacheBytes), limits: newLimiter(opts.Limits), files: newFileGate(opts.FileBuilds)}
 	s.limiter = s.newLimiter()
 	s.events = newHub(store, opts.Logger)
 	s.photos = make(chan struct{}, photosAtOnce)

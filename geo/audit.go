@@ -121,6 +121,8 @@ func (q AuditQuery) Check() error {
 		}
 	}
 	switch {
+	case !ValidText(q.FeatureID):
+		return CheckText("feature_id", q.FeatureID)
 	case q.FeatureID != "" && q.Collection == "":
 		return InvalidField("feature_id", "needs a collection")
 	case !q.From.IsZero() && !q.To.IsZero() && q.From.After(q.To):

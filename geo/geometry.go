@@ -12,13 +12,18 @@ import (
 // ValidateGeometry checks that g (nil is a null geometry, always allowed)
 // is one of the allowed GeoJSON types and is well formed: finite WGS-84
 // longitudes and latitudes, at least two positions per LineString, closed
-// rings of at least four positions.
+// rings of at least four positions, polygons that are regions (simple.go:
+// no ring crosses itself or another, holes inside), at most MaxPositions
+// positions.
 func ValidateGeometry(g orb.Geometry, allowed []string) error {
 	if g == nil {
 		return nil
 	}
 	if !slices.Contains(allowed, g.GeoJSONType()) {
 		return fmt.Errorf("type %s is not allowed here (allowed: %v)", g.GeoJSONType(), allowed)
+	}
+	if n := countPositions(g); n > MaxPositions {
+		return fmt.Errorf("a geometry may have at most %d positions, this one has %d", MaxPositions, n)
 	}
 	return checkGeometry(g)
 }
@@ -61,6 +66,7 @@ func checkGeometry(g orb.Geometry) error {
 				return err
 			}
 		}
+		return checkSimplePolygon(t)
 	case orb.MultiPolygon:
 		if len(t) == 0 {
 			return errors.New("empty MultiPolygon")

@@ -48,6 +48,11 @@ func TestIntersects(t *testing.T) {
 	}
 }
 
+// sq is a square ring from (x0, y0) to (x1, y1).
+func sq(x0, y0, x1, y1 float64) orb.Ring {
+	return orb.Ring{{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}, {x0, y0}}
+}
+
 func TestValidateGeometry(t *testing.T) {
 	all := []string{"Point", "LineString", "Polygon", "MultiPolygon", "MultiPoint", "MultiLineString"}
 	cases := []struct {
@@ -66,6 +71,20 @@ func TestValidateGeometry(t *testing.T) {
 		{"empty polygon", orb.Polygon{}, false},
 		{"empty multipoint", orb.MultiPoint{}, false},
 		{"good polygon", orb.Polygon{{{0, 0}, {1, 0}, {1, 1}, {0, 0}}}, true},
+		{"repeated positions", orb.Polygon{{{0, 0}, {1, 0}, {1, 0}, {1, 1}, {0, 0}}}, true},
+		{"polygon with hole", orb.Polygon{sq(0, 0, 10, 10), sq(2, 2, 4, 4)}, true},
+		{"hole touching the exterior at a point", orb.Polygon{sq(0, 0, 10, 10), {{0, 5}, {3, 4}, {3, 6}, {0, 5}}}, true},
+		{"bow tie", orb.Polygon{{{0, 0}, {1, 1}, {1, 0}, {0, 1}, {0, 0}}}, false},
+		{"ring touching itself", orb.Polygon{{{0, 0}, {4, 0}, {4, 4}, {2, 0}, {0, 4}, {0, 0}}}, false},
+		{"spike", orb.Polygon{{{0, 0}, {4, 0}, {4, 4}, {4, 2}, {0, 4}, {0, 0}}}, false},
+		{"three distinct positions only once deduped", orb.Polygon{{{0, 0}, {1, 0}, {1, 0}, {0, 0}}}, false},
+		{"collinear ring", orb.Polygon{{{0, 0}, {1, 0}, {2, 0}, {0, 0}}}, false},
+		{"hole outside", orb.Polygon{sq(0, 0, 10, 10), sq(20, 20, 21, 21)}, false},
+		{"hole crossing the exterior", orb.Polygon{sq(0, 0, 10, 10), sq(8, 8, 12, 12)}, false},
+		{"hole sharing an edge", orb.Polygon{sq(0, 0, 10, 10), sq(0, 0, 2, 2)}, false},
+		{"hole in a hole", orb.Polygon{sq(0, 0, 10, 10), sq(1, 1, 9, 9), sq(2, 2, 3, 3)}, false},
+		{"multipolygon with a bow tie", orb.MultiPolygon{{sq(0, 0, 1, 1)}, {{{0, 0}, {1, 1}, {1, 0}, {0, 1}, {0, 0}}}}, false},
+		{"too many positions", orb.LineString(make([]orb.Point, MaxPositions+1)), false},
 	}
 	for _, c := range cases {
 		err := ValidateGeometry(c.g, all)
@@ -104,4 +123,48 @@ func ExampleIntersects() {
 	road := orb.LineString{{113.2, 34.8}, {113.6, 34.8}}
 	fmt.Println(Intersects(road, box), Intersects(orb.Point{113.5, 34.9}, box), Intersects(nil, box))
 	// Output: true true false
+}
+
+// FuzzSimplePolygon checks the sweep of checkSimplePolygon against every
+// pair of edges: a ring of small integer positions (many collinear and
+// touching cases) is refused exactly when two of its edges meet other
+// than where they follow each other.
+func FuzzSimplePolygon(f *testing.F) {
+	f.Add([]byte{0, 0, 4, 0, 4, 4, 0, 4})
+	f.Add([]byte{0, 0, 1, 1, 1, 0, 0, 1})
+	f.Add([]byte{0, 0, 4, 0, 4, 4, 4, 2, 0, 4})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) < 6 || len(b) > 40 {
+			return
+		}
+		var r orb.Ring
+		for i := 0; i+1 < len(b); i += 2 {
+			r = append(r, orb.Point{float64(b[i] % 8), float64(b[i+1] % 8)})
+		}
+		r = append(r, r[0])
+		got := checkSimplePolygon(orb.Polygon{r}) == nil
+		want := bruteSimple(dedupe(r))
+		if got != want {
+			t.Fatalf("ring %v: checkSimplePolygon says simple=%v, every pair of edges says %v", r, got, want)
+		}
+	})
+}
+
+// bruteSimple reports whether ring r (no consecutive repeats) is simple,
+// by testing every pair of edges.
+func bruteSimple(r orb.Ring) bool {
+	n := len(r) - 1
+	if n < 3 {
+		return false
+	}
+	for i := range n {
+		for j := i + 1; j < n; j++ {
+			s := segment{a: r[i], b: r[i+1], i: i, n: n}
+			u := segment{a: r[j], b: r[j+1], i: j, n: n}
+			if checkPair(s, u) != nil {
+				return false
+			}
+		}
+	}
+	return true
 }

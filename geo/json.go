@@ -12,18 +12,21 @@ import (
 // DecodeJSON decodes raw, which must hold exactly one JSON value, into v.
 // It is the one strict JSON decoder of the service, for every body and
 // file that comes from outside: members that v (a struct) does not
-// declare are refused, and so is anything after the value. The error is
-// Invalid, names field, and says what was wrong without Go type names.
+// declare are refused, and so is anything after the value; so are text
+// that is not UTF-8, the escapes of NUL and of lone UTF-16 surrogates,
+// and a member given twice in one object (jsontext.go), each naming the
+// member ("properties.name"). The error is Invalid, names field (or the
+// member below it), and says what was wrong without Go type names.
 func DecodeJSON(field string, raw []byte, v any) error {
 	d := json.NewDecoder(bytes.NewReader(raw))
 	d.DisallowUnknownFields()
 	if err := d.Decode(v); err != nil {
 		return InvalidField(field, "%s", jsonProblem(err))
 	}
-	if _, err := d.Token(); err == io.EOF {
-		return nil
+	if _, err := d.Token(); err != io.EOF {
+		return InvalidField(field, "data after the JSON value")
 	}
-	return InvalidField(field, "data after the JSON value")
+	return checkJSONText(field, raw)
 }
 
 // jsonProblem describes a decoding error without Go type names.

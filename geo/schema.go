@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Type is the JSON type of a property.
@@ -225,6 +226,30 @@ func (s *Schema) Validate(f *Feature) error {
 	return &Error{Kind: Invalid, Message: "invalid feature for " + s.ID, Fields: errs}
 }
 
+// Lengths of text properties. A filterable property is indexed (PostGIS
+// keeps a B-tree of it, whose entries hold at most 2 704 bytes: 200
+// characters of Chinese take 600); the longest text of the report's data
+// (a location_source) has 739 characters.
+const (
+	MaxTextRunes       = 4000
+	MaxFilterableRunes = 200
+)
+
+// checkString returns what is wrong with the string value s of p, or "".
+func checkString(p Property, s string) string {
+	limit := MaxTextRunes
+	if p.Filterable {
+		limit = MaxFilterableRunes
+	}
+	switch {
+	case !ValidText(s):
+		return "must be valid UTF-8 without the NUL character (U+0000)"
+	case utf8.RuneCountInString(s) > limit:
+		return fmt.Sprintf("must be at most %d characters", limit)
+	}
+	return ""
+}
+
 func checkValue(path string, p Property, v any) []FieldError {
 	bad := func(format string, args ...any) []FieldError {
 		return []FieldError{{Field: path, Detail: fmt.Sprintf(format, args...)}}
@@ -241,8 +266,8 @@ func checkValue(path string, p Property, v any) []FieldError {
 		if !ok {
 			return bad("want a string, got %s", jsonType(v))
 		}
-		if strings.ContainsRune(s, 0) {
-			return bad("must not contain the NUL character (U+0000)")
+		if err := checkString(p, s); err != "" {
+			return bad("%s", err)
 		}
 		if len(p.Enum) > 0 && !slices.Contains(p.Enum, s) {
 			return bad("%q is not one of %s", s, strings.Join(p.Enum, ", "))
@@ -286,8 +311,8 @@ func checkValue(path string, p Property, v any) []FieldError {
 			switch {
 			case !ok:
 				errs = append(errs, FieldError{Field: item, Detail: "want a string, got " + jsonType(x)})
-			case strings.ContainsRune(s, 0):
-				errs = append(errs, FieldError{Field: item, Detail: "must not contain the NUL character (U+0000)"})
+			case checkString(p, s) != "":
+				errs = append(errs, FieldError{Field: item, Detail: checkString(p, s)})
 			case len(p.Enum) > 0 && !slices.Contains(p.Enum, s):
 				errs = append(errs, FieldError{Field: item, Detail: fmt.Sprintf("%q is not one of %s", s, strings.Join(p.Enum, ", "))})
 			}
@@ -411,10 +436,15 @@ func (f Filter) MatchesValue(v any) bool {
 }
 
 // ValidateID checks a client-chosen feature id: 1 to 100 characters of
-// letters, digits, '-', '_' and '.', so that ids are safe in URLs.
+// letters, digits, '-', '_' and '.', so that ids are safe in URLs; not
+// "." nor "..", which a URL path cannot hold as a segment (clients and
+// servers remove them: …/items/.. is the collection).
 func ValidateID(id string) error {
 	if id == "" || len(id) > 100 {
 		return InvalidField("id", "must be 1 to 100 characters")
+	}
+	if id == "." || id == ".." {
+		return InvalidField("id", "%q cannot be a feature id: a URL path cannot hold it as a segment", id)
 	}
 	for _, r := range id {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
@@ -428,6 +458,9 @@ func ValidateID(id string) error {
 // canonical JSON form, geometry normalized, everything validated. f itself
 // is not changed. Every Store calls it before every write.
 func (s *Schema) Prepare(f *Feature) (*Feature, error) {
+	if err := CheckPropertiesText(f.Properties); err != nil {
+		return nil, err
+	}
 	props, err := CanonicalProperties(f.Properties)
 	if err != nil {
 		return nil, err
@@ -475,7 +508,10 @@ func (s *Schema) CheckQuery(q Query) error {
 		var typed bool
 		switch p.Type {
 		case String, StringList:
-			_, typed = f.Value.(string)
+			var v string
+			if v, typed = f.Value.(string); typed && !ValidText(v) {
+				return CheckText(f.Property, v)
+			}
 		case Integer:
 			n, ok := f.Value.(float64)
 			typed = ok && n == math.Trunc(n) && math.Abs(n) <= 1<<53

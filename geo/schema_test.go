@@ -330,3 +330,12 @@ func FuzzPhoneDigits(f *testing.F) {
 		}
 	})
 }
+
+func TestValidateID(t *testing.T) {
+	for id, ok := range map[string]bool{"d-1": true, "a.b": true, "...": true, "_": true, ".": false, "..": false, "": false,
+		"a/b": false, "a b": false, "a\x00": false, "\xff": false, "荥阳": false, strings.Repeat("a", 101): false} {
+		if err := ValidateID(id); (err == nil) != ok {
+			t.Errorf("ValidateID(%q) = %v, want ok=%v", id, err, ok)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -208,21 +209,48 @@ func signInCode(t *testing.T, store geo.Store, who string, role geo.Role) string
 // proxy restarting or a phone losing its link would: POST
 // /test/events/down ends every open GET /events and answers new ones 503
 // until POST /test/events/up. The page must say it is reconnecting, and
-// catch up on what it missed once the stream is back.
+// catch up on what it missed once the stream is back. POST
+// /test/events/ahead ends every open stream and moves the id the next one
+// resumes from (Last-Event-ID, ?after=) a million changes ahead, as if
+// the page came from a database since rebuilt or restored from a backup:
+// the server says reset, and the page must reload its layers and follow.
 type streamSwitch struct {
 	mu     sync.Mutex
 	down   bool
+	ahead  bool
 	next   int
 	cancel map[int]context.CancelFunc
+}
+
+// moveAhead returns r resuming a million changes further than it asks.
+func moveAhead(r *http.Request) *http.Request {
+	r = r.Clone(r.Context())
+	bump := func(s string) string {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return s
+		}
+		return strconv.FormatInt(n+1_000_000, 10)
+	}
+	if id := r.Header.Get("Last-Event-ID"); id != "" {
+		r.Header.Set("Last-Event-ID", bump(id))
+	}
+	q := r.URL.Query()
+	if a := q.Get("after"); a != "" {
+		q.Set("after", bump(a))
+		r.URL.RawQuery = q.Encode()
+	}
+	return r
 }
 
 func (s *streamSwitch) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
-		case r.Method == http.MethodPost && (r.URL.Path == "/test/events/down" || r.URL.Path == "/test/events/up"):
+		case r.Method == http.MethodPost && (r.URL.Path == "/test/events/down" || r.URL.Path == "/test/events/up" || r.URL.Path == "/test/events/ahead"):
 			s.mu.Lock()
 			s.down = r.URL.Path == "/test/events/down"
-			if s.down {
+			s.ahead = r.URL.Path == "/test/events/ahead"
+			if s.down || s.ahead {
 				for _, cancel := range s.cancel {
 					cancel()
 				}
@@ -235,6 +263,10 @@ func (s *streamSwitch) wrap(h http.Handler) http.Handler {
 				s.mu.Unlock()
 				http.Error(w, "test: the event stream is down", http.StatusServiceUnavailable)
 				return
+			}
+			if s.ahead && (r.Header.Get("Last-Event-ID") != "" || r.URL.Query().Has("after")) {
+				s.ahead = false
+				r = moveAhead(r)
 			}
 			ctx, cancel := context.WithCancel(r.Context())
 			id := s.next

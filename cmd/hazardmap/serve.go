@@ -91,6 +91,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
+	limits := api.DefaultLimits()
+	log.Info("limits, from this machine's cores and memory", "large_builds", limits.Builds, "waiting", limits.Queue,
+		"wait", limits.Wait, "send_bytes", limits.SendBytes)
 	handler := api.NewServer(store, api.Options{
 		Logger:          log,
 		Map:             web.Handler(tileOrigin, mapOptions(c)...),
@@ -99,6 +102,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		WritesPerMinute: c.writeRate,
 		FileBuilds:      c.fileBuilds,
 		Alerts:          alerts,
+		// Large builds and bodies are bounded by what this machine has:
+		// cores and memory (api.DefaultLimits, README "Reliability").
+		Limits: limits,
 	})
 	// With the embedded store this process holds the file: the CLI's
 	// writes (token create, import…) come through the control socket.
@@ -111,7 +117,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	go pruneKeys(ctx, store, log)
 	srv := &http.Server{
-		Handler:           handler,
+		Handler: handler,
+		// Headers beyond MaxHeaderBytes are a 431, as problem JSON like
+		// net/http's other own answers (api.Listener, below).
+		MaxHeaderBytes:    api.MaxHeaderBytes,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -124,7 +133,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// to another instance, resuming with Last-Event-ID).
 	srv.RegisterOnShutdown(func() { handler.Close() })
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- srv.Serve(api.Listener(ln)) }()
 	log.Info("serving", "url", "http://"+ln.Addr().String()+"/", "store", storeName(c))
 	fmt.Fprintf(stdout, "hazardmap: serving http://%s/\n", ln.Addr())
 

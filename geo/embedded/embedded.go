@@ -373,6 +373,9 @@ func (v *view) AppendFeatures(ctx context.Context, buf []byte, c string, q geo.Q
 
 // Feature returns one feature.
 func (s *Store) Feature(ctx context.Context, c, id string) (*geo.Feature, error) {
+	if err := geo.CheckText("id", id); err != nil {
+		return nil, err
+	}
 	if _, err := s.schema(c); err != nil {
 		return nil, err
 	}
@@ -632,6 +635,9 @@ func (s *Store) Replace(ctx context.Context, c string, f *geo.Feature) error {
 
 // Patch applies p to feature id at version.
 func (s *Store) Patch(ctx context.Context, c, id string, version int64, p geo.Patch) (*geo.Feature, error) {
+	if err := geo.CheckText("id", id); err != nil {
+		return nil, err
+	}
 	sc, err := s.schema(c)
 	if err != nil {
 		return nil, err
@@ -659,6 +665,9 @@ func (s *Store) Patch(ctx context.Context, c, id string, version int64, p geo.Pa
 
 // Delete removes feature id at version.
 func (s *Store) Delete(ctx context.Context, c, id string, version int64) error {
+	if err := geo.CheckText("id", id); err != nil {
+		return err
+	}
 	if _, err := s.schema(c); err != nil {
 		return err
 	}

@@ -74,6 +74,9 @@ func decodeObservation(key, raw []byte) (geo.Observation, error) {
 // and makes it the point's current status unless a newer one is, all in
 // one bbolt transaction with its audit entry (see geo.Store).
 func (s *Store) AddObservation(ctx context.Context, featureID string, version int64, o geo.Observation) (*geo.Feature, geo.Observation, error) {
+	if err := geo.CheckText("id", featureID); err != nil {
+		return nil, geo.Observation{}, err
+	}
 	const c = geo.WaterloggingPoints
 	actor, err := writer(ctx)
 	if err != nil {
@@ -145,6 +148,9 @@ func (s *Store) AddObservation(ctx context.Context, featureID string, version in
 // Observations returns the reports of featureID matching q, newest first,
 // from one read transaction over the point's range of keys.
 func (s *Store) Observations(ctx context.Context, featureID string, q geo.ObservationQuery) ([]geo.Observation, int, error) {
+	if err := geo.CheckText("id", featureID); err != nil {
+		return nil, 0, err
+	}
 	if err := q.Check(); err != nil {
 		return nil, 0, err
 	}

@@ -126,6 +126,9 @@ func (s *Store) Tokens(ctx context.Context) ([]geo.Token, error) {
 // RevokeToken marks token id revoked now, or revokes the unused sign-in
 // code of a token to come (see geo.TokenStore).
 func (s *Store) RevokeToken(ctx context.Context, id string) error {
+	if err := geo.CheckText("id", id); err != nil {
+		return err
+	}
 	actor, err := writer(ctx)
 	if err != nil {
 		return err

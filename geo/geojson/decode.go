@@ -3,7 +3,9 @@ package geojson
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/paulmach/orb"
 
@@ -167,7 +169,10 @@ func DecodeGeometry(raw json.RawMessage, field string) (orb.Geometry, error) {
 func decode[C any, G orb.Geometry](raw json.RawMessage, f func(C) (G, error)) (orb.Geometry, error) {
 	var c C
 	if err := json.Unmarshal(raw, &c); err != nil {
-		return nil, err
+		if errors.Is(err, errCoord) {
+			return nil, errCoord
+		}
+		return nil, errors.New("want nested arrays of numbers as the type needs them")
 	}
 	g, err := f(c)
 	if err != nil {
@@ -188,30 +193,51 @@ func each[In, Out any](in []In, f func(In) (Out, error)) ([]Out, error) {
 	return out, nil
 }
 
+// coord is one number of a position. Anything but a number is refused:
+// JSON null above all, which encoding/json would read as 0 and so move a
+// depot to (0, 0) without a word.
+type coord float64
+
+// errCoord is the error of a coordinate that is not a number.
+var errCoord = errors.New("every coordinate must be a number (null, strings and other values are not)")
+
+// UnmarshalJSON reads a JSON number.
+func (c *coord) UnmarshalJSON(b []byte) error {
+	if len(b) == 0 || (b[0] != '-' && (b[0] < '0' || b[0] > '9')) {
+		return errCoord
+	}
+	x, err := strconv.ParseFloat(string(b), 64)
+	if err != nil {
+		return errCoord
+	}
+	*c = coord(x)
+	return nil
+}
+
 // The coordinates of each geometry type, from the nesting of arrays of
 // numbers that encoding/json reads.
 
-func position(p []float64) (orb.Point, error) {
+func position(p []coord) (orb.Point, error) {
 	switch len(p) {
 	case 2:
-		return orb.Point{p[0], p[1]}, nil
+		return orb.Point{float64(p[0]), float64(p[1])}, nil
 	case 3:
 		return orb.Point{}, fmt.Errorf("altitude is not supported; give [lon, lat]")
 	}
 	return orb.Point{}, fmt.Errorf("a position is [lon, lat], got %d numbers", len(p))
 }
 
-func multiPoint(ps [][]float64) (orb.MultiPoint, error) { return each(ps, position) }
+func multiPoint(ps [][]coord) (orb.MultiPoint, error) { return each(ps, position) }
 
-func lineString(ps [][]float64) (orb.LineString, error) { return each(ps, position) }
+func lineString(ps [][]coord) (orb.LineString, error) { return each(ps, position) }
 
-func ring(ps [][]float64) (orb.Ring, error) { return each(ps, position) }
+func ring(ps [][]coord) (orb.Ring, error) { return each(ps, position) }
 
-func multiLineString(ls [][][]float64) (orb.MultiLineString, error) { return each(ls, lineString) }
+func multiLineString(ls [][][]coord) (orb.MultiLineString, error) { return each(ls, lineString) }
 
-func polygon(rs [][][]float64) (orb.Polygon, error) { return each(rs, ring) }
+func polygon(rs [][][]coord) (orb.Polygon, error) { return each(rs, ring) }
 
-func multiPolygon(ps [][][][]float64) (orb.MultiPolygon, error) { return each(ps, polygon) }
+func multiPolygon(ps [][][][]coord) (orb.MultiPolygon, error) { return each(ps, polygon) }
 
 // isNull reports whether raw is the JSON literal null.
 func isNull(raw json.RawMessage) bool {

@@ -271,3 +271,23 @@ func finite(g orb.Geometry) bool {
 	b := g.Bound()
 	return math.Abs(b.Min[0]) <= 1e9 && math.Abs(b.Min[1]) <= 1e9 && math.Abs(b.Max[0]) <= 1e9 && math.Abs(b.Max[1]) <= 1e9
 }
+
+// TestDecodeGeometryRefusesNonNumbers: a coordinate that is null (which
+// encoding/json reads as 0, moving a feature to (0, 0)), a string or a
+// nested array is Invalid naming the coordinates.
+func TestDecodeGeometryRefusesNonNumbers(t *testing.T) {
+	for _, raw := range []string{
+		`{"type":"Point","coordinates":[null,null]}`,
+		`{"type":"Point","coordinates":[113.4,null]}`,
+		`{"type":"Point","coordinates":["113.4",34.8]}`,
+		`{"type":"Point","coordinates":[true,34.8]}`,
+		`{"type":"LineString","coordinates":[[113.4,34.8],[null,34.9]]}`,
+		`{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,null]]]}`,
+	} {
+		_, err := DecodeGeometry(json.RawMessage(raw), "geometry")
+		e := geo.AsError(err)
+		if e == nil || e.Kind != geo.Invalid || e.Fields[0].Field != "geometry.coordinates" {
+			t.Errorf("DecodeGeometry(%s) = %v, want Invalid naming geometry.coordinates", raw, err)
+		}
+	}
+}

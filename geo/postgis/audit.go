@@ -172,7 +172,7 @@ func encodeSnapshot(f *geo.Feature) (string, error) {
 	if f == nil {
 		return "", nil
 	}
-	if err := checkText(f.Properties); err != nil {
+	if err := geo.CheckPropertiesText(f.Properties); err != nil {
 		return "", err
 	}
 	sn := snapshot{Type: "Feature", ID: f.ID, Properties: f.Properties, Version: f.Version, Updated: f.Updated}

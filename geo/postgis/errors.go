@@ -22,6 +22,9 @@ import (
 //   - an error that means the database cannot be reached becomes
 //     geo.Unavailable with the client-safe message "database unavailable"
 //     and the cause, with context, for the logs;
+//   - an error of the server about the data of the request (refused) is
+//     geo.Invalid (a value it cannot take: never a 500) or geo.Conflict,
+//     or geo.Unavailable when the server is out of time or resources;
 //   - anything else is wrapped with context ("postgis: replace depots/x: …")
 //     and so is geo.Internal.
 func fail(err error, format string, args ...any) error {
@@ -35,7 +38,34 @@ func fail(err error, format string, args ...any) error {
 	if unreachable(err) {
 		return &geo.Error{Kind: geo.Unavailable, Message: "database unavailable", Err: wrapped}
 	}
+	if k, msg, ok := refused(err); ok {
+		return &geo.Error{Kind: k, Message: msg, Err: wrapped}
+	}
 	return wrapped
+}
+
+// refused classifies the server's errors about what a request asked of
+// it, by SQLSTATE class: the kind and a client-safe message (no server
+// text: it may quote the data).
+func refused(err error) (geo.Kind, string, bool) {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || len(pgErr.Code) != 5 {
+		return 0, "", false
+	}
+	code := pgErr.Code
+	switch {
+	case strings.HasPrefix(code, "22"), // data_exception: bad encoding, out of range, bad JSON…
+		code == "23502", code == "23514", code == "23P01", // not null, check, exclusion
+		strings.HasPrefix(code, "54"): // program_limit_exceeded: a value too large to index…
+		return geo.Invalid, "the database cannot take a value of this request (SQLSTATE " + code + "); correct it and send it again", true
+	case code == "23505": // unique_violation
+		return geo.Conflict, "this conflicts with what is stored (SQLSTATE " + code + ")", true
+	case code == "57014", // query_canceled: a statement timeout
+		strings.HasPrefix(code, "40"), // serialization failure, deadlock: retry
+		strings.HasPrefix(code, "53"): // insufficient resources
+		return geo.Unavailable, "the database could not finish this request now (SQLSTATE " + code + "); retry", true
+	}
+	return 0, "", false
 }
 
 // unreachable reports whether err means that the database cannot be

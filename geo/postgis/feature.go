@@ -179,6 +179,9 @@ func mismatch(ctx context.Context, tx pgx.Tx, t *table, id string, version int64
 // result is valid, and returns the new feature. Otherwise it returns a
 // NotFound, Conflict or Invalid error and changes nothing.
 func (s *Store) Patch(ctx context.Context, c, id string, version int64, p geo.Patch) (*geo.Feature, error) {
+	if err := geo.CheckText("id", id); err != nil {
+		return nil, err
+	}
 	t, err := s.table(c)
 	if err != nil {
 		return nil, err
@@ -223,6 +226,9 @@ const deleteSQL = `DELETE FROM {table} WHERE id = $1 AND version = $2 RETURNING 
 // Delete removes feature id if version is its stored version; otherwise it
 // returns a NotFound or Conflict error.
 func (s *Store) Delete(ctx context.Context, c, id string, version int64) error {
+	if err := geo.CheckText("id", id); err != nil {
+		return err
+	}
 	t, err := s.table(c)
 	if err != nil {
 		return err

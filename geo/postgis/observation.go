@@ -29,6 +29,9 @@ VALUES ($1, $2, $3, $4, $5, $6)`
 // locks and checks the point, updates its status unless a newer report is
 // current, inserts the report and appends the audit entry.
 func (s *Store) AddObservation(ctx context.Context, featureID string, version int64, o geo.Observation) (*geo.Feature, geo.Observation, error) {
+	if err := geo.CheckText("id", featureID); err != nil {
+		return nil, geo.Observation{}, err
+	}
 	t := s.tables[geo.WaterloggingPoints]
 	actor, err := writer(ctx)
 	if err != nil {
@@ -164,6 +167,9 @@ func scanObservation(row pgx.Row) (geo.Observation, error) {
 // Observations returns the reports of featureID matching q, newest first,
 // and the total that matched, from one snapshot.
 func (s *Store) Observations(ctx context.Context, featureID string, q geo.ObservationQuery) ([]geo.Observation, int, error) {
+	if err := geo.CheckText("id", featureID); err != nil {
+		return nil, 0, err
+	}
 	if err := q.Check(); err != nil {
 		return nil, 0, err
 	}

@@ -35,6 +35,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -66,9 +68,22 @@ const (
 	readBuffer = 256 << 10
 )
 
+// PoolSize returns the connections a Store's pool holds at most unless
+// its database URL says otherwise (pool_max_conns): four for each core
+// the process may use (GOMAXPROCS), at least 8. A read holds a connection
+// for its whole View, while PostgreSQL works and while Go waits for it;
+// the API lets at most one large build per core run at once (api.Limits),
+// so three connections per core are always left for the cheap requests a
+// storm brings (a layer a phone reloads, /readyz), which a pool of
+// max(4, cores), pgxpool's default, did not leave. The change listener
+// holds one connection more, outside the pool. With several instances on
+// one database, their pools together must stay below the server's
+// max_connections (100 by default).
+func PoolSize() int { return max(8, 4*runtime.GOMAXPROCS(0)) }
+
 // Store is a geo.Store on PostGIS. It is safe for concurrent use.
 type Store struct {
-	pool   *pgxpool.Pool
+	pool   checkedPool // check.go: statements check their arguments
 	log    *slog.Logger
 	tables map[string]*table
 	order  []string
@@ -103,6 +118,9 @@ func Open(ctx context.Context, databaseURL string, logger *slog.Logger) (*Store,
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = connectTimeout
 	}
+	if !strings.Contains(databaseURL, "pool_max_conns") {
+		cfg.MaxConns = int32(PoolSize())
+	}
 	cfg.HealthCheckPeriod = healthCheckPeriod
 	cfg.PingTimeout = pingTimeout
 	// pgx reads messages through a buffer of 8 KiB: a page of features
@@ -118,7 +136,7 @@ func Open(ctx context.Context, databaseURL string, logger *slog.Logger) (*Store,
 	if err != nil {
 		return nil, fmt.Errorf("postgis: create pool: %w", err)
 	}
-	s := &Store{pool: pool, log: logger, tables: map[string]*table{}}
+	s := &Store{pool: checkedPool{pool}, log: logger, tables: map[string]*table{}}
 	for _, sc := range geo.Schemas() {
 		s.tables[sc.ID] = newTable(sc)
 		s.order = append(s.order, sc.ID)

@@ -352,6 +352,27 @@ func TestQueriesUseIndexes(t *testing.T) {
 
 // Errors.
 
+// TestRefused: the server's errors about the data of a request are 4xx
+// kinds (or Unavailable when it ran out of time), never Internal.
+func TestRefused(t *testing.T) {
+	for code, want := range map[string]geo.Kind{
+		"22021": geo.Invalid, "22P05": geo.Invalid, "22003": geo.Invalid, "22P02": geo.Invalid, "23514": geo.Invalid,
+		"54000": geo.Invalid, "23505": geo.Conflict, "57014": geo.Unavailable, "40001": geo.Unavailable, "53100": geo.Unavailable,
+		"42P01": geo.Internal, "XX000": geo.Internal,
+	} {
+		err := fail(fmt.Errorf("exec: %w", &pgconn.PgError{Code: code, Message: "secret value 13800138000"}), "postgis: test")
+		if k := geo.KindOf(err); k != want {
+			t.Errorf("fail(SQLSTATE %s) is %v, want %v", code, k, want)
+		}
+		if e := geo.AsError(err); e != nil && strings.Contains(e.Message, "13800138000") {
+			t.Errorf("fail(SQLSTATE %s) tells the client the server's text: %s", code, e.Message)
+		}
+	}
+	if err := checkArgs([]any{"ok", 1, []byte{0, 0xff}, []string{"a", "b\x00"}}); geo.KindOf(err) != geo.Invalid {
+		t.Errorf("checkArgs(a []string holding NUL) = %v, want Invalid", err)
+	}
+}
+
 func TestUnreachable(t *testing.T) {
 	cases := []struct {
 		err  error
@@ -379,6 +400,9 @@ func TestUnreachable(t *testing.T) {
 	for _, c := range cases {
 		if got := unreachable(c.err); got != c.want {
 			t.Errorf("unreachable(%v) = %v, want %v", c.err, got, c.want)
+		}
+		if _, _, ok := refused(c.err); ok {
+			continue // TestRefused
 		}
 		err := fail(c.err, "postgis: test %s", "op")
 		if got := geo.KindOf(err) == geo.Unavailable; got != c.want {

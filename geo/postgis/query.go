@@ -301,6 +301,9 @@ func filterValue(p geo.Property, v any) (arg any, ok bool) {
 
 // Feature returns one feature, or a NotFound error.
 func (s *Store) Feature(ctx context.Context, c, id string) (*geo.Feature, error) {
+	if err := geo.CheckText("id", id); err != nil {
+		return nil, err
+	}
 	t, err := s.table(c)
 	if err != nil {
 		return nil, err

@@ -115,7 +115,7 @@ type row struct {
 // encode returns the parameters that store f, which t.schema.Prepare
 // returned (canonical properties, normalized geometry).
 func (t *table) encode(f *geo.Feature) (row, error) {
-	if err := checkText(f.Properties); err != nil {
+	if err := geo.CheckPropertiesText(f.Properties); err != nil {
 		return row{}, err
 	}
 	r := row{id: f.ID}
@@ -150,38 +150,6 @@ func (t *table) encode(f *geo.Feature) (row, error) {
 // of the row at version, at time now.
 func (r row) replaceArgs(version int64, now time.Time) []any {
 	return []any{r.id, version, r.geom, r.props, now, r.doc, r.views}
-}
-
-// checkText returns an Invalid error naming the first property path whose
-// key or string value holds U+0000: PostgreSQL text and jsonb cannot store
-// it, and the write would otherwise fail as an internal error.
-func checkText(props map[string]any) error {
-	var walk func(path string, v any) error
-	walk = func(path string, v any) error {
-		switch t := v.(type) {
-		case string:
-			if strings.ContainsRune(t, 0) {
-				return geo.InvalidField(path, "must not contain the NUL character (U+0000)")
-			}
-		case []any:
-			for i, x := range t {
-				if err := walk(fmt.Sprintf("%s[%d]", path, i), x); err != nil {
-					return err
-				}
-			}
-		case map[string]any:
-			for k, x := range t {
-				if strings.ContainsRune(k, 0) {
-					return geo.InvalidField(path, "a member name must not contain the NUL character (U+0000)")
-				}
-				if err := walk(path+"."+k, x); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	}
-	return walk("properties", props)
 }
 
 // box returns the parameters of bboxCond for b, or ok false when b can

@@ -117,6 +117,9 @@ const (
 // code of a token to come, with its audit entry, in one transaction (see
 // geo.TokenStore).
 func (s *Store) RevokeToken(ctx context.Context, id string) error {
+	if err := geo.CheckText("id", id); err != nil {
+		return err
+	}
 	actor, err := writer(ctx)
 	if err != nil {
 		return err

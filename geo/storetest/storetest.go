@@ -67,6 +67,7 @@ func Run(t *testing.T, open Opener, reopen Reopener) {
 	cases = append(cases, viewCases()...)
 	cases = append(cases, batchCases()...) // batch.go
 	cases = append(cases, waterCases()...)
+	cases = append(cases, textCases()...) // text.go
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

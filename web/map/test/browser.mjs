@@ -356,6 +356,24 @@ async function liveUpdates(crew, planner) {
     const mine = problems.console.slice(consoleBefore);
     problems.console.splice(consoleBefore, Infinity, ...mine.filter((m) => !m.includes("/events")));
     if (mine.length) console.log(`${where}: browser messages during the outage (expected): ${mine.join(" | ")}`);
+
+    // The database behind the server was rebuilt (or restored from a
+    // backup): the id the page resumes from is ahead of every change the
+    // server has. It answers reset; the page reloads its layers, then
+    // follows: a report made after that arrives.
+    const beforeAhead = reloads();
+    await fetch(`${base}/test/events/ahead`, { method: "POST" });
+    let reloaded = -1;
+    for (const t0 = Date.now(); Date.now() - t0 < 10000; await page.waitForTimeout(50)) {
+      if (reloads() > beforeAhead && (await page.evaluate(() => document.querySelector("#live")?.dataset.live)) === "live") {
+        reloaded = Date.now() - t0;
+        break;
+      }
+    }
+    check(reloaded >= 0, `${where}: resuming from an id ahead of the server's (a rebuilt database), the page gets reset and reloads its layers`, reloaded >= 0 ? `${reloaded} ms, ${reloads() - beforeAhead} layer requests` : "no reload within 10 s");
+    await write(crew, "POST", `${xzPath}/observations`, { depth_cm: 30, status: "ponding" });
+    const after = await within(page, 5000, (id) => window.hazardmap.registry.get("waterlogging_points", id)?.feature.properties.status === "ponding", XZ);
+    check(after >= 0, `${where}: after the reset the page follows the stream again`, after >= 0 ? `${after} ms` : "the report did not arrive within 5 s");
   }
   console.log(`${where}: single-feature refetches: ${[...itemGets].map(([p, n]) => `${p.split("/").pop()} ${n}`).join(", ")}`);
 
