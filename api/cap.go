@@ -219,13 +219,20 @@ func (s *Server) handleCAPFeed(w http.ResponseWriter, r *http.Request) {
 	if sender == "" {
 		sender = "荥阳市防汛风险地图"
 	}
-	// The feed's time is its newest entry's, so that two instances (and
-	// two requests) build the same bytes while nothing changed.
+	// The feed's time (Atom's updated: "the most recent instant in time
+	// when an entry or feed was modified in a way the publisher considers
+	// significant", RFC 4287 §4.2.15) is its newest alert's, so that two
+	// instances (and two requests) build the same bytes while nothing
+	// changed. While no alert has ever been raised the feed has been what
+	// it is since this server began publishing it: its start, not year 1.
 	var updated time.Time
 	for _, a := range append(entries, latest...) {
 		if a.Updated.After(updated) {
 			updated = a.Updated
 		}
+	}
+	if updated.IsZero() {
+		updated = s.started
 	}
 	feed := atomFeed{ID: base + capFeedRoute, Title: sender + " 水情告警（CAP 1.2）", Updated: updated.UTC().Format(time.RFC3339),
 		Author:  atomPerson{Name: sender},

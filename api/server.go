@@ -95,6 +95,9 @@ type Server struct {
 	engine *notify.Engine
 	// imports holds the slot of the CSV import running (readings.go).
 	imports chan struct{}
+	// started is when the server began publishing (the alert engine's
+	// clock, to the second): the CAP feed's time while no alert exists.
+	started time.Time
 }
 
 // NewServer returns the HTTP handler of the service over store.
@@ -118,6 +121,7 @@ func NewServer(store geo.Store, opts Options) *Server {
 		s.engine = notify.New(store, notify.Options{Logger: opts.Logger})
 	}
 	s.imports = make(chan struct{}, 1)
+	s.started = s.engine.Now().UTC().Truncate(time.Second)
 	s.handler = s.routes()
 	return s
 }

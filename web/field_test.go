@@ -34,15 +34,7 @@ import (
 // 待定位 on the crew's open map through /events. Screenshots at 360×640 go
 // to test-output/field-*.png.
 func TestFieldModeInBrowser(t *testing.T) {
-	node := nodeOrSkip(t)
-	_, err := os.Stat(chromium)
-	needTool(t, chromium, err == nil)
-	_, err = os.Stat("map/node_modules/playwright-core/package.json")
-	needTool(t, "web/map/node_modules (npm ci)", err == nil)
-
-	for _, name := range []string{"embedded", "postgis"} {
-		t.Run(name, func(t *testing.T) { runField(t, node, name, openStoreNamed(t, name)) })
-	}
+	onEachStore(t, runField)
 }
 
 func runField(t *testing.T, node, name string, store geo.Store) {

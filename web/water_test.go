@@ -22,19 +22,24 @@ import (
 // TestWaterInBrowser runs map/test/water.mjs in headless Chromium against
 // the real handler stack on each store, with the seed data and a located
 // gauge 饮马坑水库 whose flood limit (149.50 m, a test value: the report
-// gives none) holds all year, with a reading every 30 minutes for the
-// last 72 hours below it: the chart draws with the limit line, a crew
-// enters a reading over the limit from the popup, the banner with 确认
+// gives none) holds all year and which reads 140 to 160 m, with a
+// reading every 30 minutes for the last 72 hours below it: the chart
+// draws with the limit line, a crew types a reading over the limit in
+// centimetres, is offered it in metres (the gauge cannot read the other)
+// and sends it from the popup, the banner with 确认
 // appears on the open map, the marker turns red, and 确认 acknowledges
 // the alert. Screenshots go to test-output/water-*.png.
 func TestWaterInBrowser(t *testing.T) {
-	node := nodeOrSkip(t)
-	_, err := os.Stat(chromium)
-	needTool(t, chromium, err == nil)
-	_, err = os.Stat("map/node_modules/playwright-core/package.json")
-	needTool(t, "web/map/node_modules (npm ci)", err == nil)
+	onEachStore(t, runWater)
+}
+
+// onEachStore runs a browser script's test, run, on each store (embedded,
+// PostGIS), each empty, as a subtest named after it; node is the path of
+// node. It skips (or, under CI, fails) when the browser is missing.
+func onEachStore(t *testing.T, run func(t *testing.T, node, name string, store geo.Store)) {
+	node := browserOrSkip(t)
 	for _, name := range []string{"embedded", "postgis"} {
-		t.Run(name, func(t *testing.T) { runWater(t, node, name, openStoreNamed(t, name)) })
+		t.Run(name, func(t *testing.T) { run(t, node, name, openStoreNamed(t, name)) })
 	}
 }
 
@@ -99,7 +104,7 @@ func runWater(t *testing.T, node, name string, store geo.Store) {
 		"name": "饮马坑水库", "kind": "reservoir", "township": "贾峪镇", "datum": "测试基面",
 		"location_source": "browser test: a made-up place, not a fact of the report", "location_precision_m": 500.0,
 		"flood_limits":  []any{map[string]any{"start": "01-01", "end": "12-31", "level": limit, "period": "main"}},
-		"warning_level": 150.5, "report_interval_min": 60.0,
+		"warning_level": 150.5, "report_interval_min": 60.0, "level_min": 140.0, "level_max": 160.0,
 	}})
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@
 // that is superseded is aborted.
 
 import { FROM_CACHE_HEADER } from "./swmark.js";
+import { problemOf, serverWords } from "./problem.js";
 
 export class AnalysisUnavailable extends Error {}
 
@@ -195,7 +196,7 @@ export async function alert(id) {
   }
 }
 
-/** post sends body as JSON to path (same origin: the session cookie goes along) and returns the answer's JSON; a refusal throws with the server's words. */
+/** post sends body as JSON to path (same origin: the session cookie goes along) and returns the answer's JSON; a refusal throws with the server's words, its status and its problem in parts (problem.js). */
 export async function post(path, body, headers = {}) {
   const res = await fetch(path, { method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json", Accept: "application/json", ...headers }, body: JSON.stringify(body) });
   let out = null;
@@ -205,9 +206,10 @@ export async function post(path, body, headers = {}) {
     /* no body */
   }
   if (!res.ok) {
-    const fields = (out?.errors || []).map((e) => `${e.field}: ${e.detail}`).join("; ");
-    const err = new Error([out?.detail || out?.title || res.status, fields].filter(Boolean).join(" — "));
+    const problem = problemOf(res.status, out, Number(res.headers.get("Retry-After")) || 0);
+    const err = new Error(serverWords(problem) || String(res.status));
     err.status = res.status;
+    err.problem = problem; // reasons.js words it for the crew
     throw err;
   }
   return out;

@@ -44,3 +44,31 @@ export function precisionOf(props) {
   const p = props.location_precision_m;
   return typeof p === "number" && p > 0 ? p : null;
 }
+
+/**
+ * roughDistance returns the distance in metres between two WGS-84 [lon,
+ * lat] points on a sphere, flat over a few kilometres (equirectangular):
+ * enough to put the nearest places first, not to report a distance.
+ */
+export function roughDistance(a, b) {
+  const R = 6371008.8;
+  const rad = Math.PI / 180;
+  const x = (b[0] - a[0]) * rad * Math.cos(((a[1] + b[1]) / 2) * rad);
+  const y = (b[1] - a[1]) * rad;
+  return R * Math.hypot(x, y);
+}
+
+/**
+ * nearestFirst returns items with their distance from `from` ([lon, lat],
+ * or null), nearest first: [{item, distance}]; where(item) is its [lon,
+ * lat] or null. Without `from`, or for items with no place, distance is
+ * null and those keep their order after the others.
+ */
+export function nearestFirst(items, from, where) {
+  const out = items.map((item, i) => {
+    const at = where(item);
+    return { item, i, distance: from && at ? roughDistance(from, at) : null };
+  });
+  out.sort((a, b) => (a.distance ?? Infinity) - (b.distance ?? Infinity) || a.i - b.i);
+  return out.map(({ item, distance }) => ({ item, distance }));
+}

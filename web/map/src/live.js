@@ -10,7 +10,10 @@
 // Last-Event-ID, and the server replays what was missed (or sends
 // `reset`: reload everything). When the server answers with an error
 // instead, the EventSource gives up; we open a new one after a pause,
-// resuming with ?after=<last id>.
+// resuming with ?after=<last id>. When the phone is back on the network
+// (the browser's online event) or the map is looked at again
+// (visibilitychange to visible) while not live, we do not wait for
+// either: a new stream opens at once, resuming after the last event.
 
 import { WATER_ACTIONS } from "./water.js";
 
@@ -97,6 +100,8 @@ export class Batcher {
  *   resume()  start handing batches on (call it once the layers are loaded)
  *   requeue(item, ms)  try an item again later (its refetch failed)
  *   status()  "connecting" | "live" | "reconnecting"
+ *   reconnect()  open a new stream now, resuming after the last event
+ *   reset()   hand on a reset: every layer is reloaded
  * Options:
  *   onBatch(items)    items: [{collection, id, action, version, seq}] or {key: RESET}
  *   onStatus(status)
@@ -105,8 +110,9 @@ export class Batcher {
  *                     starts afresh (no resume point) after that reloads
  *                     them once, so no change between the load and the
  *                     stream is lost
+ *   win, doc          where online and visibilitychange are heard (window, document)
  */
-export function connect({ url = "/events", onBatch, onStatus = () => {}, wanted = () => true, loadStarted = () => false, ES = globalThis.EventSource } = {}) {
+export function connect({ url = "/events", onBatch, onStatus = () => {}, wanted = () => true, loadStarted = () => false, ES = globalThis.EventSource, win = globalThis, doc = globalThis.document } = {}) {
   const batcher = new Batcher(onBatch);
   batcher.pause();
   let es = null;
@@ -181,16 +187,28 @@ export function connect({ url = "/events", onBatch, onStatus = () => {}, wanted 
     if (retryTimer == null) retryTimer = setTimeout(open, ms);
   }
 
+  // reconnect drops the stream there is (a dead one after the network
+  // went, or one waiting out a pause) and opens a new one now. The bar
+  // says 重连中 until the new one is ready: "live" then tells the page
+  // (and its offline banner) that it is current again.
+  function reconnect() {
+    if (retryTimer != null) clearTimeout(retryTimer);
+    retryTimer = null;
+    es?.close();
+    backoff = 2000;
+    setStatus("reconnecting");
+    open();
+  }
+
   if (typeof ES !== "function") {
     settle();
-    return { ready, resume() {}, requeue() {}, status: () => "off", lastId: () => null };
+    return { ready, resume() {}, requeue() {}, reconnect() {}, reset() {}, status: () => "off", lastId: () => null };
   }
-  // Back on the network: do not wait out the pause.
-  globalThis.addEventListener?.("online", () => {
-    if (es && es.readyState === 2 && retryTimer != null) {
-      clearTimeout(retryTimer);
-      open();
-    }
+  // Back on the network: whatever the stream was doing, it was doing it
+  // over the network that went. Looked at again: reconnect unless live.
+  win?.addEventListener?.("online", reconnect);
+  doc?.addEventListener?.("visibilitychange", () => {
+    if (doc.visibilityState === "visible" && status !== "live") reconnect();
   });
   open();
   return {
@@ -204,5 +222,7 @@ export function connect({ url = "/events", onBatch, onStatus = () => {}, wanted 
     },
     status: () => status,
     lastId: () => lastId,
+    reconnect,
+    reset,
   };
 }

@@ -8,9 +8,10 @@
 // the same request, and the server answers it with the first answer
 // instead of writing again. An item leaves the queue only on a definitive
 // answer: a success (已送达) or a refusal that sending again cannot change
-// (被拒绝, with the server's reason). A network error, a 5xx, a 409 (the
-// same key still in flight), a 429, or a 401 (signed out: sign in and it
-// goes) leave it waiting (待发送), to be tried again later. Items are sent
+// (被拒绝, with the server's reason, which reasons.js puts in the crew's
+// words). A network error, a 5xx, a 409 with Retry-After (the same key
+// still in flight), a 429, or a 401 (signed out: sign in and it goes)
+// leave it waiting (待发送), to be tried again later. Items are sent
 // one at a time in the order they were observed, and a transient failure
 // stops the round, so that a later report never overtakes an earlier one.
 //
@@ -31,6 +32,8 @@ export function backoff(n) {
   return Math.min(60000, 2000 * 2 ** Math.max(0, n - 1));
 }
 
+import { problemOf, serverWords } from "./problem.js";
+
 /** order sorts items as they are sent: by observation time, then creation time, then id. */
 export function order(a, b) {
   return (a.observedAt ?? "").localeCompare(b.observedAt ?? "") || a.created - b.created || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
@@ -39,12 +42,16 @@ export function order(a, b) {
 /**
  * verdict classifies the server's answer to an item: "delivered" (2xx),
  * "rejected" (a refusal that will not change: 400, 403, 404, 410, 412,
- * 413, 415, 422), "signin" (401: the session ended), or "retry" (anything
- * else: 408, 409, 425, 429, 5xx).
+ * 413, 415, 422, and a 409 without Retry-After: the data moved on, e.g.
+ * the record was located meanwhile), "signin" (401: the session ended),
+ * or "retry" (anything else: 408, 425, 429, 5xx, and a 409 with
+ * Retry-After: the same key still in flight). retry: whether the answer
+ * had a Retry-After.
  */
-export function verdict(status) {
+export function verdict(status, retry = false) {
   if (status >= 200 && status < 300) return DELIVERED;
   if (status === 401) return "signin";
+  if (status === 409) return retry ? "retry" : REJECTED;
   if ([400, 403, 404, 405, 410, 412, 413, 415, 422].includes(status)) return REJECTED;
   return "retry";
 }
@@ -52,7 +59,7 @@ export function verdict(status) {
 /**
  * Outbox keeps the queue in store and sends it with send.
  *   store   { all() → items, put(item), delete(id) }  (promises)
- *   send(item) → { status, detail, retryAfter }  (a promise; it throws on a network error)
+ *   send(item) → { status, problem, retryAfter, body }  (a promise; it throws on a network error; problem: reasons.problemOf)
  *   now()   the clock, in ms
  *   onChange()  called after every change of an item
  *   lock(fn)    runs fn alone among the page and its service worker (navigator.locks); default: at once
@@ -111,20 +118,24 @@ export class Outbox {
       try {
         answer = await this.send(it);
       } catch (err) {
-        answer = { status: 0, detail: err?.message ?? String(err) };
+        answer = { status: 0, error: err?.message ?? String(err) };
       }
-      const v = answer.status ? verdict(answer.status) : "retry";
+      const v = answer.status ? verdict(answer.status, answer.retryAfter > 0) : "retry";
       it.status = answer.status || null;
+      // What the server said, in parts (reasons.js words it for the crew),
+      // and in its own words.
+      it.problem = answer.status && v !== DELIVERED ? (answer.problem ?? problemOf(answer.status, null, answer.retryAfter)) : null;
+      const words = it.problem ? serverWords(it.problem) || `HTTP ${answer.status}` : answer.error || null;
       it.tries++;
       if (v === DELIVERED) {
         Object.assign(it, { state: DELIVERED, delivered: this.now(), error: null, photo: null, response: answer.body ?? null });
         out.sent++;
       } else if (v === REJECTED) {
-        Object.assign(it, { state: REJECTED, error: answer.detail || `HTTP ${answer.status}`, photo: null });
+        Object.assign(it, { state: REJECTED, error: words, photo: null });
         out.rejected++;
       } else {
         const wait = answer.retryAfter > 0 ? answer.retryAfter * 1000 : backoff(it.tries);
-        Object.assign(it, { state: PENDING, nextTry: this.now() + wait, error: answer.detail || null });
+        Object.assign(it, { state: PENDING, nextTry: this.now() + wait, error: words });
         out.signin = v === "signin";
       }
       await this.store.put(it);
@@ -178,23 +189,19 @@ export function request(item, { FormData = globalThis.FormData } = {}) {
   return [url, { method: "POST", headers, body, credentials: "same-origin" }];
 }
 
-/** sendWith returns a send function for Outbox over fetch: the status, the problem's detail, Retry-After. */
+/** sendWith returns a send function for Outbox over fetch: the status, the problem in parts (problemOf), Retry-After, the body of a success. */
 export function sendWith(fetchFn = (...a) => fetch(...a), opts) {
   return async (item) => {
     const [url, init] = request(item, opts);
     const res = await fetchFn(url, init);
-    let detail = "";
     let body = null;
     try {
       body = await res.json();
-      if (!res.ok) {
-        const fields = (body.errors || []).map((e) => `${e.field}: ${e.detail}`).join("; ");
-        detail = [body.detail || body.title, fields].filter(Boolean).join(" — ");
-      }
     } catch {
       /* no JSON body */
     }
-    return { status: res.status, detail, retryAfter: Number(res.headers.get("Retry-After")) || 0, body: res.ok ? body : null };
+    const retryAfter = Number(res.headers.get("Retry-After")) || 0;
+    return { status: res.status, problem: res.ok ? null : problemOf(res.status, body, retryAfter), retryAfter, body: res.ok ? body : null };
   };
 }
 

@@ -4,46 +4,24 @@
 // `<img src=x onerror=alert(1)>`) and runs this script; it prints one
 // line per check and exits 1 if any failed.
 //
-// Environment:
-//   HM_BASE_URL         the server, e.g. http://127.0.0.1:41234 (required)
-//   HM_OUT_DIR          where screenshots go (default ./test-output)
+// Environment (besides harness.mjs's HM_BASE_URL, HM_OUT_DIR, HM_CHROMIUM):
 //   HM_XSS_ID           id of the waterlogging point with the hostile name
 //   HM_EXPECT_ANALYSIS  "1": the analysis API must exist; "0" or unset: use it if it answers
-//   HM_CHROMIUM         the browser (default /usr/bin/chromium)
 //   HM_MAX_BYTES        budget of the page's transferred bytes (default 153600)
 //   HM_GCJ_BASE_URL     a server of the same data configured with GCJ-02 tiles
 //                       that fail (…/tiles/{z}/{x}/{y}.png answering 404)
 //   HM_CREW_TOKEN       a crew's bearer token and a planner's: with both, the
 //   HM_PLANNER_TOKEN    live-update checks run (they change the data: run last)
-import { chromium } from "playwright-core";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { harness, within as waitFor, openPanel, MOBILE, DESKTOP } from "./harness.mjs";
 
-const base = (process.env.HM_BASE_URL || "").replace(/\/$/, "");
-if (!base) {
-  console.error("browser.mjs: set HM_BASE_URL");
-  process.exit(2);
-}
-const out = process.env.HM_OUT_DIR || "test-output";
-mkdirSync(out, { recursive: true });
+const { base, check, checkBar, shot, api: get, launch, run } = harness("browser.mjs");
 const xssID = process.env.HM_XSS_ID || "";
 const XSS = "<img src=x onerror=alert(1)>";
 const maxBytes = Number(process.env.HM_MAX_BYTES || 150 * 1024);
 
-const failures = [];
-function check(ok, what, detail = "") {
-  console.log(`${ok ? "ok  " : "FAIL"} ${what}${detail ? ` — ${detail}` : ""}`);
-  if (!ok) failures.push(what);
-  return ok;
-}
-
 // ------------------------------------------------------------ facts from the API
 
-async function api(path) {
-  const res = await fetch(base + path, { headers: { Accept: "application/geo+json, application/json" } });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return res.json();
-}
+const api = (path) => get(path);
 
 const COLLECTIONS = ["waterlogging_points", "relocation_sites", "depots", "gauges"];
 const features = {};
@@ -60,13 +38,8 @@ console.log(`api: analysis ${analysis ? "available: reach and nearest-depot chec
 
 // ------------------------------------------------------------ browser
 
-const browser = await chromium.launch({
-  executablePath: process.env.HM_CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 
-const MOBILE = { viewport: { width: 360, height: 640 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
-const DESKTOP = { viewport: { width: 1366, height: 768 }, deviceScaleFactor: 1 };
 const HOME = { latitude: 34.7874, longitude: 113.3835, accuracy: 30 }; // 荥阳 city centre
 
 async function open(device, extra = {}) {
@@ -166,16 +139,7 @@ async function closePopup(page) {
   await page.evaluate(() => window.hazardmap.map.closePopup());
 }
 
-async function shot(page, name) {
-  const path = join(out, name);
-  await page.screenshot({ path });
-  console.log(`screenshot ${path}`);
-}
-
-async function tab(page, name) {
-  await page.locator(`#toolbar [data-panel="${name}"]`).tap();
-  await page.waitForSelector(`#sheet[data-panel="${name}"]:not([hidden])`);
-}
+const tab = openPanel;
 
 // write sends a write to the API with a bearer token; PATCH and DELETE
 // first read the feature's ETag (If-Match is required).
@@ -221,16 +185,8 @@ async function hold(page, matches) {
   };
 }
 
-// within polls fn in the page (every 50 ms) until it returns true or ms
-// pass; it returns the milliseconds it took, or -1.
-async function within(page, ms, fn, arg) {
-  const t0 = Date.now();
-  const ok = await page.waitForFunction(fn, arg, { timeout: ms, polling: 50 }).then(
-    () => true,
-    () => false,
-  );
-  return ok ? Date.now() - t0 : -1;
-}
+// within polls fn in the page every 50 ms (live updates are timed).
+const within = (page, ms, fn, arg) => waitFor(page, ms, fn, arg, 50);
 
 async function liveUpdates(crew, planner) {
   const where = "live 360×640";
@@ -425,7 +381,7 @@ async function liveUpdates(crew, planner) {
   await context.close();
 }
 
-try {
+await run(browser, async () => {
   // ---------------------------------------------------------- phone, 360×640
   {
     const { context, page, problems } = await open(MOBILE, { geolocation: HOME, permissions: ["geolocation"] });
@@ -434,6 +390,7 @@ try {
     check(markers === located.length, `${where}: one marker per located feature`, `${markers} markers, API has ${located.length} located`);
     check((await page.locator("#title").textContent()).includes("荥阳"), `${where}: Chinese title`);
     await shot(page, "mobile-360x640.png");
+    await checkBar(page, `${where} public`, ["layers", "reach", "unlocated", "locate"]);
     await noHorizontalScroll(page, where);
     await touchTargets(page, where);
 
@@ -731,11 +688,4 @@ try {
     check(uncompressed.length === 0, "page, scripts, styles and data are sent gzipped", uncompressed.map(([id]) => urls.get(id)).join(" "));
     await context.close();
   }
-} catch (err) {
-  check(false, "browser run", err.stack || String(err));
-} finally {
-  await browser.close();
-}
-
-console.log(failures.length ? `\n${failures.length} check(s) failed` : "\nall checks passed");
-process.exit(failures.length ? 1 : 0);
+});

@@ -3,57 +3,17 @@
 // web/field_test.go starts on each store. It prints one line per check and
 // exits 1 if any failed.
 //
-// Environment:
-//   HM_BASE_URL       the server (required)
-//   HM_OUT_DIR        where screenshots go (default ./test-output)
-//   HM_STORE          the store's name, for the output
-//   HM_CHROMIUM       the browser (default /usr/bin/chromium)
+// Environment (besides harness.mjs's HM_BASE_URL, HM_OUT_DIR, HM_STORE, HM_CHROMIUM):
 //   HM_CREW_CODE      a one-time sign-in code of a crew (opened as a link)
 //   HM_PLANNER_CODE   a one-time sign-in code of a planner (typed in the panel)
 //   HM_PLANNER_TOKEN  a planner's bearer token, to check the server's side
 //   HM_PHOTO          a JPEG from a "camera" (2400×1800, with EXIF)
-import { chromium } from "playwright-core";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { harness, within, openPanel, MOBILE as PHONE } from "./harness.mjs";
 
-const base = (process.env.HM_BASE_URL || "").replace(/\/$/, "");
-if (!base) {
-  console.error("field.mjs: set HM_BASE_URL");
-  process.exit(2);
-}
-const out = process.env.HM_OUT_DIR || "test-output";
-mkdirSync(out, { recursive: true });
-const store = process.env.HM_STORE || "store";
+const { base, store, check, checkBar, shot, api: get, launch, run } = harness("field.mjs", { shots: "field-", tagged: true });
 const planner = process.env.HM_PLANNER_TOKEN;
-
-const failures = [];
-function check(ok, what, detail = "") {
-  console.log(`${ok ? "ok  " : "FAIL"} [${store}] ${what}${detail ? ` — ${detail}` : ""}`);
-  if (!ok) failures.push(what);
-  return ok;
-}
-
-async function api(path, init = {}) {
-  const res = await fetch(base + path, { ...init, headers: { Accept: "application/json", Authorization: `Bearer ${planner}`, ...(init.headers || {}) } });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return res.headers.get("Content-Type")?.includes("json") ? res.json() : res.arrayBuffer();
-}
+const api = (path, init) => get(path, { token: planner, init });
 const chaos = (body) => fetch(`${base}/test/chaos`, { method: "POST", body: JSON.stringify(body) }).then((r) => r.json());
-
-async function shot(page, name) {
-  const path = join(out, `field-${store}-${name}`);
-  await page.screenshot({ path });
-  console.log(`screenshot ${path}`);
-}
-
-async function within(page, ms, fn, arg) {
-  const t0 = Date.now();
-  const ok = await page.waitForFunction(fn, arg, { timeout: ms, polling: 100 }).then(
-    () => true,
-    () => false,
-  );
-  return ok ? Date.now() - t0 : -1;
-}
 
 // reports returns the reports of a point (newest first), as a planner sees them.
 async function reports(id) {
@@ -68,14 +28,11 @@ const points = wps.filter((f) => f.geometry?.type === "Point").slice(0, 4).map((
 const unlocated = wps.filter((f) => !f.geometry).map((f) => f.id);
 console.log(`[${store}] ${all.length} features, ${located} located; report points ${points.join(",")}; unlocated ${unlocated.slice(0, 2).join(",")}`);
 
-const browser = await chromium.launch({
-  executablePath: process.env.HM_CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
-const MOBILE = { viewport: { width: 360, height: 640 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2, locale: "zh-CN", serviceWorkers: "allow" };
+const browser = await launch();
+const MOBILE = { ...PHONE, serviceWorkers: "allow" };
 const SPOT = { latitude: 34.7902, longitude: 113.3801 };
 
-try {
+await run(browser, async () => {
   // ------------------------------------------------------------ 1. sign in through the link
   const crew = await browser.newContext({ ...MOBILE, permissions: ["geolocation"], geolocation: { ...SPOT, accuracy: 12 } });
   const page = await crew.newPage();
@@ -94,6 +51,23 @@ try {
   check(!(await page.evaluate(() => document.cookie)).includes("hm_"), "no script can read the token (document.cookie)");
   await page.evaluate(() => window.hazardmap.field);
   await page.waitForSelector('#toolbar [data-panel="outbox"]:not([hidden])', { timeout: 10000 });
+  // A crew's bar at 360 px: its work first, the rest under 更多.
+  await checkBar(page, "crew at 360×640", ["report", "outbox", "unlocated", "locate", "more"]);
+  await shot(page, "tabs-crew-360x640.png");
+  await openPanel(page, "more");
+  const more = await page.locator("#sheet [data-more-panel]").evaluateAll((els) => els.map((e) => e.dataset.morePanel));
+  check(more.join() === "alerts,layers,reach,files", "crew: 更多 lists the other panels (告警, 图层, 覆盖, 表格)", more.join());
+  await shot(page, "tabs-crew-more-360x640.png");
+  await page.locator("#lang").tap();
+  await checkBar(page, "crew at 360×640 in English", ["report", "outbox", "unlocated", "locate", "more"]);
+  await page.locator("#lang").tap();
+  await openPanel(page, "report");
+  await page.waitForSelector("#sheet [data-pick]", { timeout: 5000 });
+  const picks = await page.locator("#sheet [data-pick]").evaluateAll((els) => els.map((e) => e.dataset.pick));
+  const nearest = wps.filter((f) => f.geometry?.type === "Point").map((f) => [f.id, Math.hypot((f.geometry.coordinates[0] - SPOT.longitude) * Math.cos((SPOT.latitude * Math.PI) / 180), f.geometry.coordinates[1] - SPOT.latitude)]).sort((a, b) => a[1] - b[1])[0][0];
+  await within(page, 10000, () => /±/.test(document.querySelector("#sheet .hm-muted")?.textContent ?? ""));
+  const pickedFirst = await page.locator("#sheet [data-pick]").first().getAttribute("data-pick");
+  check(picks.length >= points.length && pickedFirst === nearest, "上报 lists the points, the nearest to the crew first", `${pickedFirst}, nearest ${nearest}; ${picks.length} listed`);
   const sw = await page.evaluate(() => navigator.serviceWorker.ready.then((r) => !!r.active));
   check(sw, "the service worker is installed");
   const manifest = await page.evaluate(async () => (await fetch(document.querySelector('link[rel="manifest"]').href)).json());
@@ -102,9 +76,26 @@ try {
   // ------------------------------------------------------------ 2. a report with a photo
   const P0 = points[0];
   const before0 = (await reports(P0)).length;
-  await page.evaluate((id) => window.hazardmap.select("waterlogging_points", id), P0);
+  await page.locator(`#sheet [data-pick="${P0}"]`).tap(); // from 上报: flies there, opens the form
   await page.waitForSelector(`.leaflet-popup .hm-report[data-report="${P0}"]`, { timeout: 5000 });
-  await page.locator('.hm-report [data-status-button="ponding"]').tap();
+  // What the server refuses never enters the queue: 畅通 with 40 cm is
+  // said at once (GB 51222), with the status that the server takes.
+  await page.locator('.hm-report [data-status-button="clear"]').tap();
+  await page.locator('.hm-report input[name="depth_cm"]').fill("40");
+  const rule = (await page.locator(".hm-report [data-report-error]").textContent().catch(() => "")) ?? "";
+  check(rule.includes("15 厘米") && rule.includes("畅通") && (await page.locator('.hm-report [data-report-fix="ponding"]').count()) === 1,
+    "the form says as it is typed that 畅通 over 15 cm is refused, and offers 改报积水", rule);
+  await page.locator(".hm-report [data-report-send]").tap();
+  await page.waitForTimeout(300);
+  check((await page.evaluate(() => document.documentElement.dataset.outboxItems)) === "0", "…and 上报 does not queue it");
+  await page.locator(".leaflet-popup-content").evaluate((el) => el.querySelector("[data-report-error]")?.scrollIntoView({ block: "center" }));
+  await shot(page, "report-rule.png");
+  await page.locator('.hm-report [data-report-fix="ponding"]').tap();
+  const switched = await page.evaluate(() => ({
+    pressed: document.querySelector('.hm-report [data-status-button="ponding"]').getAttribute("aria-pressed"),
+    error: !!document.querySelector(".hm-report [data-report-error]"),
+  }));
+  check(switched.pressed === "true" && !switched.error, "改报积水 switches the status and the warning goes", JSON.stringify(switched));
   await page.locator('.hm-report input[name="depth_cm"]').fill("35");
   await page.locator('.hm-report input[name="note"]').fill("桥下积水，已设警示");
   await page.locator('.hm-report input[name="photo"]').setInputFiles(process.env.HM_PHOTO);
@@ -158,7 +149,7 @@ try {
   const [U1, U2] = unlocated;
   for (const [id, accuracy] of [[U1, 6], [U2, 20]]) {
     await crew.setGeolocation({ ...SPOT, accuracy });
-    await page.locator('#toolbar [data-panel="unlocated"]').tap();
+    if ((await page.locator('#sheet[data-panel="unlocated"]:not([hidden])').count()) === 0) await openPanel(page, "unlocated");
     await page.locator(`#sheet .hm-unlocated-item[data-id="${id}"] > summary`).tap();
     await page.locator(`#sheet [data-locate-here="${id}"]`).tap();
     if (accuracy > 10) {
@@ -171,7 +162,24 @@ try {
   check(waiting === "22", "offline: 20 reports and 2 location proposals wait in the outbox", waiting);
 
   // ------------------------------------------------------------ 5. online again: each arrives once, in order
+  // The banner goes as soon as the stream is back and the layers came
+  // from the network again, not when the stream's own retry comes round.
+  await page.evaluate(() => {
+    window.__fresh = 0;
+    addEventListener("hm:data", (ev) => {
+      if (!ev.detail.cached) window.__fresh ||= Date.now();
+    });
+  });
+  const before = await page.evaluate(() => ({ live: document.documentElement.dataset.live, offline: document.documentElement.dataset.offline }));
+  const backAt = Date.now();
   await crew.setOffline(false);
+  const bannerGone = await within(page, 20000, () => document.getElementById("notice").hidden || !/离线/.test(document.getElementById("notice").textContent));
+  const liveAgain = await within(page, 20000, () => document.documentElement.dataset.live === "live");
+  await within(page, 20000, () => window.__fresh > 0);
+  const fresh = await page.evaluate(() => window.__fresh);
+  check(bannerGone >= 0 && liveAgain >= 0 && fresh > 0 && bannerGone < 10000 && fresh - backAt <= bannerGone + 50,
+    "online: the stream reconnects at once, the layers come from the network and the offline banner goes",
+    `banner gone ${bannerGone} ms, stream live ${liveAgain} ms, layers from the network ${fresh ? fresh - backAt : "never"} ms after the network came back (before: ${JSON.stringify(before)})`);
   const drained = await within(page, 60000, () => document.documentElement.dataset.outboxWaiting === "0");
   check(drained >= 0, "online: the outbox empties by itself", `${drained} ms`);
   let ours = [];
@@ -207,12 +215,13 @@ try {
   await page.evaluate((id) =>
     window.hazardmap.app.outbox.add({ id: crypto.randomUUID(), kind: "report", collection: "waterlogging_points", featureId: id, name: "待发送测试", body: { depth_cm: 8, status: "ponding", observed_at: new Date(Date.now() + 1000).toISOString() }, observedAt: new Date(Date.now() + 1000).toISOString() }),
   points[3]);
-  await page.locator('#toolbar [data-panel="outbox"]').tap();
-  await page.waitForSelector('#sheet[data-panel="outbox"]:not([hidden])');
+  await openPanel(page, "outbox");
   const states = await page.locator("#sheet [data-outbox-id]").evaluateAll((els) => [...new Set(els.map((e) => e.dataset.state))].sort());
-  const reason = await page.locator('#sheet [data-state="rejected"] [data-reason]').first().textContent().catch(() => "");
+  const reason = (await page.locator('#sheet [data-state="rejected"] .hm-reason-text').first().textContent().catch(() => "")) ?? "";
+  const words = (await page.locator('#sheet [data-state="rejected"] .hm-reason-detail').first().textContent().catch(() => "")) ?? "";
   check(JSON.stringify(states) === JSON.stringify(["delivered", "pending", "rejected", "sending"]), "the outbox shows items 待发送, 发送中, 已送达 and 被拒绝", states.join(","));
-  check(/15/.test(reason), "a refused item shows the server's reason", reason);
+  check(reason.startsWith("水深超过 15 厘米不能报“畅通”") && words.includes("clear contradicts a depth above 15 cm"),
+    "a refused item says why in Chinese, the server's English small beneath", `${reason} | ${words}`);
   await page.evaluate(() => {
     document.getElementById("sheet").scrollTop = 0;
     document.getElementById("hm-float").hidden = true;
@@ -221,6 +230,11 @@ try {
   await chaos({ hold: false });
   await within(page, 30000, () => document.documentElement.dataset.outboxWaiting === "0");
   await page.evaluate(() => window.hazardmap.app.outbox.flush({ force: true }));
+  // 改报积水并重发: the refused report goes again as ponding, under a new key.
+  await page.locator('#sheet [data-state="rejected"] [data-resend="ponding"]').first().tap();
+  const resent = await within(page, 15000, () => !document.querySelector('#sheet [data-state="rejected"]') && document.documentElement.dataset.outboxWaiting === "0");
+  const again = (await reports(points[1]))[0];
+  check(resent >= 0 && again.status === "ponding" && again.depth_cm === 40, "改报积水并重发: the refused report arrives as ponding, 40 cm, and leaves 被拒绝", JSON.stringify({ resent, status: again.status, depth: again.depth_cm }));
 
   // ------------------------------------------------------------ 7. chaos: 100 uploads cut at random points
   const CH = points[1];
@@ -254,7 +268,7 @@ try {
   console.log(`[${store}] chaos: requests dropped before the server ${stats.before}, answers dropped after the commit ${stats.after}`);
 
   // ------------------------------------------------------------ 8. a planner accepts; the crew's map follows
-  await page.locator('#toolbar [data-panel="unlocated"]').tap();
+  await openPanel(page, "unlocated");
   await page.waitForSelector(`#sheet .hm-unlocated-item[data-id="${U1}"]`);
   const desk = await browser.newContext({ ...MOBILE });
   const pp = await desk.newPage();
@@ -266,7 +280,13 @@ try {
   const planned = await within(pp, 10000, () => document.documentElement.dataset.role === "planner");
   check(planned >= 0 && (await pp.locator("#who").textContent()).includes("规划人员"), "a planner signs in by typing the code", await pp.locator("#who").textContent());
   await pp.waitForSelector('#toolbar [data-panel="review"]:not([hidden])', { timeout: 10000 });
-  await pp.locator('#toolbar [data-panel="review"]').tap();
+  await pp.evaluate(() => window.hazardmap.field);
+  await checkBar(pp, "planner at 360×640", ["review", "alerts", "files", "reach", "more"]);
+  await openPanel(pp, "more");
+  const pmore = await pp.locator("#sheet [data-more-panel]").evaluateAll((els) => els.map((e) => e.dataset.morePanel));
+  check(pmore.join() === "layers,unlocated,locate,report,outbox", "planner: 更多 lists 图层, 待定位, 我的位置, 上报, 发送", pmore.join());
+  await shot(pp, "tabs-planner-more-360x640.png");
+  await openPanel(pp, "review");
   await pp.waitForSelector(`#sheet [data-accept]`, { timeout: 10000 });
   const listed = await pp.locator("#sheet [data-proposal-id]").count();
   check(listed >= 2, "the review panel lists the pending proposals", `${listed}`);
@@ -315,11 +335,4 @@ try {
   check(errors.length === 0, "no page errors on the crew's phone", errors.join(" | "));
   await desk.close();
   await crew.close();
-} catch (err) {
-  check(false, "field run", err.stack || String(err));
-} finally {
-  await browser.close();
-}
-
-console.log(failures.length ? `\n${failures.length} check(s) failed` : "\nall checks passed");
-process.exit(failures.length ? 1 : 0);
+});

@@ -9,54 +9,25 @@
 // Chinese), imports the good rows, and the server has the edit, audited.
 // It prints one line per check and exits 1 if any failed.
 //
-// Environment:
-//   HM_BASE_URL       the server (required)
-//   HM_OUT_DIR        where screenshots and downloads go (default ./test-output)
-//   HM_CHROMIUM       the browser (default /usr/bin/chromium)
+// Environment (besides harness.mjs's HM_BASE_URL, HM_OUT_DIR: screenshots
+// and downloads, HM_CHROMIUM):
 //   HM_CREW_CODE      a one-time sign-in code of a crew
 //   HM_PLANNER_CODE   a one-time sign-in code of a planner
 //   HM_PLANNER_TOKEN  a planner's bearer token, to set the contacts and check the server's side
 //   HM_POINT, HM_DEPOT  the ids of the point and the depot with contacts
 //   HM_CONTACT_NAME, HM_CONTACT_PHONE, HM_CONTACT_TEL, HM_KEEPER_NAME  the contacts set, and the tel: link wanted
-import { chromium } from "playwright-core";
-import { mkdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { harness, openPanel, signedIn, MOBILE as PHONE } from "./harness.mjs";
 
 const env = process.env;
-const base = (env.HM_BASE_URL || "").replace(/\/$/, "");
-if (!base) {
-  console.error("files.mjs: set HM_BASE_URL");
-  process.exit(2);
-}
-const out = env.HM_OUT_DIR || "test-output";
-mkdirSync(out, { recursive: true });
+const { base, out, check, shot, api: get, launch, run } = harness("files.mjs", { shots: "files-" });
 const [POINT, DEPOT] = [env.HM_POINT, env.HM_DEPOT];
-const [NAME, PHONE, TEL, KEEPER] = [env.HM_CONTACT_NAME, env.HM_CONTACT_PHONE, env.HM_CONTACT_TEL, env.HM_KEEPER_NAME];
+const [NAME, PHONE_NUMBER, TEL, KEEPER] = [env.HM_CONTACT_NAME, env.HM_CONTACT_PHONE, env.HM_CONTACT_TEL, env.HM_KEEPER_NAME];
+const api = (path) => get(path, { token: env.HM_PLANNER_TOKEN });
 
-const failures = [];
-function check(ok, what, detail = "") {
-  console.log(`${ok ? "ok  " : "FAIL"} ${what}${detail ? ` — ${detail}` : ""}`);
-  if (!ok) failures.push(what);
-  return ok;
-}
-
-async function api(path) {
-  const res = await fetch(base + path, { headers: { Accept: "application/json", Authorization: `Bearer ${env.HM_PLANNER_TOKEN}` } });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return res.json();
-}
-
-async function shot(page, name) {
-  const path = join(out, `files-${name}`);
-  await page.screenshot({ path });
-  console.log(`screenshot ${path}`);
-}
-
-const browser = await chromium.launch({
-  executablePath: env.HM_CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
-const MOBILE = { viewport: { width: 360, height: 640 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2, locale: "zh-CN", acceptDownloads: true };
+const browser = await launch();
+const MOBILE = { ...PHONE, acceptDownloads: true };
 
 // open returns a page of a new context: the public's, or signed in with code.
 async function open(code) {
@@ -65,9 +36,7 @@ async function open(code) {
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
   page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
-  await page.goto(code ? `${base}/#signin=${code}` : `${base}/`, { waitUntil: "load" });
-  await page.waitForSelector('html[data-state="ready"]', { timeout: 30000 });
-  if (code) await page.waitForFunction(() => document.documentElement.dataset.role !== "public", null, { timeout: 10000 });
+  await signedIn(page, base, code);
   return { context, page, errors };
 }
 
@@ -80,16 +49,16 @@ async function popup(page, c, id) {
 
 // files opens the 表格 panel and waits for its export links.
 async function files(page) {
-  await page.locator('#toolbar [data-panel="files"]').tap();
+  await openPanel(page, "files");
   await page.waitForSelector('#sheet [data-export="depots/xlsx"]', { timeout: 10000 });
 }
 
-try {
+await run(browser, async () => {
   // ------------------------------------------------------------ the public
   const pub = await open(null);
   let pop = await popup(pub.page, "waterlogging_points", POINT);
   let text = await pop.textContent();
-  check(!text.includes(NAME) && !text.includes(PHONE) && (await pop.locator('a[href^="tel:"]').count()) === 0,
+  check(!text.includes(NAME) && !text.includes(PHONE_NUMBER) && (await pop.locator('a[href^="tel:"]').count()) === 0,
     "public: the popup shows no duty contact and no tel: link", text.slice(0, 120));
   check((await pop.locator("[data-contact-hidden]").count()) === 1 && text.includes("抢险班组登录后可见"), "public: the popup says crews see the contact");
   pop = await popup(pub.page, "depots", DEPOT);
@@ -132,7 +101,7 @@ try {
     const bytes = readFileSync(path);
     check(re.test(dl.suggestedFilename()), `crew: the ${what} download is named by the server`, dl.suggestedFilename());
     if (what === "Excel") check(bytes.subarray(0, 4).toString("latin1") === "PK\x03\x04" && bytes.length > 2000, "crew: the Excel download is an xlsx (zip)", `${bytes.length} bytes`);
-    else check(bytes.toString("utf8").startsWith("\uFEFF编号 (id),版本 (version),") && bytes.toString("utf8").includes(PHONE), "crew: the CSV download is UTF-8 with BOM and has the crew's view (the contact)", `${bytes.length} bytes`);
+    else check(bytes.toString("utf8").startsWith("\uFEFF编号 (id),版本 (version),") && bytes.toString("utf8").includes(PHONE_NUMBER), "crew: the CSV download is UTF-8 with BOM and has the crew's view (the contact)", `${bytes.length} bytes`);
   }
   check(crew.errors.length === 0, "crew: no page errors", crew.errors.join(" | "));
   await crew.context.close();
@@ -146,7 +115,7 @@ try {
   const csv = await (await fetch(`${base}/collections/waterlogging_points/items?f=csv`, { headers: { Authorization: `Bearer ${env.HM_PLANNER_TOKEN}` } })).text();
   const version = (id) => csv.match(new RegExp(`\\r\\n${id},(\\d+),`))?.[1];
   const other = (await api("/collections/waterlogging_points/items?limit=1000")).features.find((f) => f.id !== POINT && f.geometry)?.id;
-  const edited = `编号 (id),版本 (version),责任单位 (duty_unit),值守联系电话 (duty_contact_phone)\r\n${POINT},${version(POINT)},荥阳市城建局排水所,${PHONE}\r\n${other},${version(other)},,12345\r\n`;
+  const edited = `编号 (id),版本 (version),责任单位 (duty_unit),值守联系电话 (duty_contact_phone)\r\n${POINT},${version(POINT)},荥阳市城建局排水所,${PHONE_NUMBER}\r\n${other},${version(other)},,12345\r\n`;
   await pl.page.locator("#sheet [data-import-collection]").selectOption("waterlogging_points");
   await pl.page.locator("#sheet [data-import-file]").setInputFiles({ name: "积水点-已编辑.csv", mimeType: "text/csv", buffer: Buffer.from(edited) });
   await pl.page.locator("#sheet [data-import-dry]").tap();
@@ -170,13 +139,4 @@ try {
   check(pl.errors.length === 0, "planner: no page errors", pl.errors.join(" | "));
   await shot(pl.page, "planner-imported.png");
   await pl.context.close();
-} catch (err) {
-  check(false, "the run finished", err.stack || String(err));
-} finally {
-  await browser.close();
-}
-if (failures.length) {
-  console.log(`${failures.length} check(s) failed`);
-  process.exit(1);
-}
-console.log("all checks passed");
+});

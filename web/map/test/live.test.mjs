@@ -1,9 +1,11 @@
 // Unit tests of the coalescing of live updates (node --test): a burst of
 // events becomes one batch with one item per feature; a lone event waits
 // DEBOUNCE_MS; a long burst is cut at MAX_WAIT_MS; one flush at a time.
+// And of reconnecting: back online, or looked at again, the stream opens
+// at once, resuming after the last event.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Batcher, DEBOUNCE_MS, MAX_WAIT_MS } from "../src/live.js";
+import { Batcher, DEBOUNCE_MS, MAX_WAIT_MS, connect } from "../src/live.js";
 
 // clock is a fake time source with timers, advanced by hand.
 function clock() {
@@ -112,4 +114,64 @@ test("paused: events are kept until resume", async () => {
   b.resume();
   await c.advance(0);
   assert.deepEqual(got, [["1"]]);
+});
+
+// FakeES stands in for EventSource: it records each stream opened and
+// lets the test send its events.
+class FakeES {
+  static all = [];
+  constructor(url) {
+    Object.assign(this, { url, readyState: 0, listeners: {}, closed: false });
+    FakeES.all.push(this);
+  }
+  addEventListener(type, f) {
+    (this.listeners[type] ??= []).push(f);
+  }
+  emit(type, ev = {}) {
+    if (type === "ready") this.readyState = 1;
+    for (const f of this.listeners[type] ?? []) f(ev);
+  }
+  close() {
+    this.readyState = 2;
+    this.closed = true;
+  }
+}
+
+test("back online, or looked at again while not live, the stream reopens at once after the last event", async () => {
+  FakeES.all = [];
+  const win = new EventTarget();
+  const doc = Object.assign(new EventTarget(), { visibilityState: "visible" });
+  const statuses = [];
+  const s = connect({ ES: FakeES, win, doc, onBatch: () => {}, onStatus: (x) => statuses.push(x) });
+  FakeES.all[0].emit("ready", { lastEventId: "7" });
+  assert.equal(s.status(), "live");
+  // The network comes back (it went while the stream looked live).
+  win.dispatchEvent(new Event("online"));
+  assert.equal(FakeES.all.length, 2);
+  assert.ok(FakeES.all[0].closed, "the old stream is dropped");
+  assert.equal(FakeES.all[1].url, "/events?after=7", "resumed after the last event");
+  assert.equal(s.status(), "reconnecting");
+  FakeES.all[1].emit("ready", { lastEventId: "7" });
+  assert.deepEqual(statuses, ["live", "reconnecting", "live"], "live again: the page hears it (the offline banner goes)");
+  // Looked at again while live: nothing to do.
+  doc.dispatchEvent(new Event("visibilitychange"));
+  assert.equal(FakeES.all.length, 2);
+  // The server refused a reconnection (CLOSED): a pause begins…
+  FakeES.all[1].emit("observe", { lastEventId: "9", data: JSON.stringify({ collection: "waterlogging_points", id: "wp-1" }) });
+  FakeES.all[1].readyState = 2;
+  FakeES.all[1].emit("error");
+  assert.equal(s.status(), "reconnecting");
+  // …but the crew opens the map again: no waiting it out.
+  doc.visibilityState = "hidden";
+  doc.dispatchEvent(new Event("visibilitychange"));
+  assert.equal(FakeES.all.length, 2, "hidden: nothing");
+  doc.visibilityState = "visible";
+  doc.dispatchEvent(new Event("visibilitychange"));
+  assert.equal(FakeES.all.length, 3);
+  assert.equal(FakeES.all[2].url, "/events?after=9");
+  FakeES.all[2].emit("ready", { lastEventId: "9" });
+  assert.equal(s.status(), "live");
+  // The pause's timer was cleared: no fourth stream later.
+  await new Promise((r) => setTimeout(r, 2100));
+  assert.equal(FakeES.all.length, 3);
 });

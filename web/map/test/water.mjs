@@ -5,8 +5,10 @@
 //   - its marker is coloured by the level against today's limit;
 //   - its popup draws the last 72 hours with the flood-limit line (the
 //     line's red pixels are found on the canvas at the limit's height);
-//   - a crew signed in through a one-time link enters a reading 0.15 m
-//     over the limit from the popup; the alert opens on the server, the
+//   - a crew signed in through a one-time link types a reading 0.15 m
+//     over the limit in centimetres by mistake: the form says the gauge
+//     cannot read it and offers the level in metres, which is sent from
+//     the popup; the alert opens on the server, the
 //     red banner with 确认 appears on the open map and the marker turns
 //     red; 确认 with a note acknowledges it (checked on the server);
 //   - a page nobody signed in to shows no banner.
@@ -15,56 +17,17 @@
 // Environment: HM_BASE_URL, HM_OUT_DIR, HM_STORE, HM_CHROMIUM,
 // HM_CREW_CODE (a crew's one-time sign-in code), HM_PLANNER_TOKEN,
 // HM_GAUGE (the gauge's id), HM_LIMIT (its flood limit today).
-import { chromium } from "playwright-core";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { harness, within, MOBILE as PHONE, signedIn } from "./harness.mjs";
 
-const base = (process.env.HM_BASE_URL || "").replace(/\/$/, "");
-if (!base) {
-  console.error("water.mjs: set HM_BASE_URL");
-  process.exit(2);
-}
-const out = process.env.HM_OUT_DIR || "test-output";
-mkdirSync(out, { recursive: true });
-const store = process.env.HM_STORE || "store";
+const { base, check, shot, api: get, launch, run } = harness("water.mjs", { shots: "water-", tagged: true });
 const gauge = process.env.HM_GAUGE;
 const limit = Number(process.env.HM_LIMIT);
+const api = (path) => get(path, { token: process.env.HM_PLANNER_TOKEN });
 
-const failures = [];
-function check(ok, what, detail = "") {
-  console.log(`${ok ? "ok  " : "FAIL"} [${store}] ${what}${detail ? ` — ${detail}` : ""}`);
-  if (!ok) failures.push(what);
-  return ok;
-}
+const browser = await launch();
+const MOBILE = { ...PHONE, serviceWorkers: "block" };
 
-async function api(path) {
-  const res = await fetch(base + path, { headers: { Accept: "application/json", Authorization: `Bearer ${process.env.HM_PLANNER_TOKEN}` } });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return res.json();
-}
-
-async function within(page, ms, fn, arg) {
-  const t0 = Date.now();
-  const ok = await page.waitForFunction(fn, arg, { timeout: ms, polling: 100 }).then(
-    () => true,
-    () => false,
-  );
-  return ok ? Date.now() - t0 : -1;
-}
-
-async function shot(page, name) {
-  const path = join(out, `water-${store}-${name}`);
-  await page.screenshot({ path });
-  console.log(`screenshot ${path}`);
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.HM_CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
-const MOBILE = { viewport: { width: 360, height: 640 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2, locale: "zh-CN", serviceWorkers: "block" };
-
-try {
+await run(browser, async () => {
   const crew = await browser.newContext(MOBILE);
   const page = await crew.newPage();
   const errors = [];
@@ -72,8 +35,7 @@ try {
   page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
   const chunks = [];
   page.on("request", (r) => r.url().includes("/assets/chart-") && chunks.push(r.url()));
-  await page.goto(`${base}/#signin=${process.env.HM_CREW_CODE}`, { waitUntil: "load" });
-  await page.waitForSelector('html[data-state="ready"]', { timeout: 30000 });
+  await signedIn(page, base, process.env.HM_CREW_CODE);
   check((await within(page, 10000, () => document.documentElement.dataset.role === "crew")) >= 0, "the crew is signed in");
   check((await within(page, 10000, () => window.hazardmap.water?.loaded)) >= 0, "the levels of the gauges are loaded");
   check(chunks.length === 0, "the chart library is not part of the first load", chunks.join(" "));
@@ -115,7 +77,18 @@ try {
   // --------------------------------------------------- a reading from the popup
   const form = page.locator(`[data-reading-form="${gauge}"]`);
   check((await form.count()) === 1, "the popup has the enter-reading form for a crew");
-  await form.locator('input[name="level"]').fill(String(limit + 0.15));
+  // In centimetres by mistake: outside what the gauge reads (140–160 m, water_test.go).
+  const typed = String(Math.round((limit + 0.15) * 100));
+  await form.locator('input[name="level"]').fill(typed);
+  const rule = (await form.locator("[data-reading-error]").textContent().catch(() => "")) ?? "";
+  const fix = await form.locator("[data-reading-fix]").getAttribute("data-reading-fix").catch(() => null);
+  check(rule.includes("可测水位") && Number(fix) === Math.round((limit + 0.15) * 100) / 100, "a level the gauge cannot read is said as it is typed, with the level in metres offered", `${typed}: ${rule} (${fix})`);
+  await shot(page, "reading-rule.png");
+  await form.locator("[data-reading-send]").click();
+  await page.waitForTimeout(300);
+  check((await page.evaluate(() => document.documentElement.dataset.outboxItems)) === "0", "…and it is not queued");
+  await form.locator("[data-reading-fix]").click();
+  check(Number(await form.locator('input[name="level"]').inputValue()) === Number(fix) && (await form.locator("[data-reading-error]").count()) === 0, "the offered level replaces what was typed");
   await form.locator('input[name="note"]').fill("水尺读数，人工观测");
   const sentAt = Date.now();
   await form.locator("[data-reading-send]").click();
@@ -142,18 +115,9 @@ try {
 
   // ---------------------------------------------------------------- the public
   const pub = await (await browser.newContext(MOBILE)).newPage();
-  await pub.goto(base + "/", { waitUntil: "load" });
-  await pub.waitForSelector('html[data-state="ready"]', { timeout: 30000 });
+  await signedIn(pub, base, null);
   await within(pub, 10000, () => window.hazardmap.water?.loaded);
   check(await pub.locator("#hm-alert-banner").isHidden(), "a page nobody signed in to shows no banner");
   check((await pub.locator(marker).getAttribute("data-level")) === "alert", "the public sees the marker red too");
   check(errors.length === 0, "no errors in the page", errors.join(" | "));
-} catch (err) {
-  check(false, "the script ran to the end", err.stack);
-} finally {
-  await browser.close();
-}
-if (failures.length) {
-  console.log(`${failures.length} failed`);
-  process.exit(1);
-}
+});

@@ -9,10 +9,13 @@
 // planners. It follows /events: a reading recolours its gauge, an alert
 // step updates the banner, the panel and the marker.
 import { h, replace } from "../dom.js";
-import { t, featureName } from "../i18n.js";
+import { t, featureName, getLang } from "../i18n.js";
 import * as api from "../api.js";
 import { levelState, splitEvents, CHART_HOURS } from "../water.js";
 import { uuid } from "../outbox.js";
+import { RESET } from "../live.js";
+import { checkReading } from "../rules.js";
+import { reasonView, ruleHint } from "./reasonview.js";
 
 /** RECENT is how many alerts of any state the panel lists. */
 const RECENT = 30;
@@ -26,6 +29,7 @@ export function installGauges(app) {
   const forms = new Map(); // alert id → {action, note, error, busy}
   const readingForms = new Map(); // gauge id → {level, note, msg, error}
   const state = { loaded: false, events: 0 };
+  let reasons = null; // reasons.js, once a step failed
   window.hazardmap.water = state;
 
   const alertsOf = (gauge) => [...active.values()].filter((a) => a.gauge_id === gauge);
@@ -99,6 +103,9 @@ export function installGauges(app) {
   }, 60000);
 
   hooks.on("events", async (items) => {
+    // A reset (the stream started afresh, e.g. back from offline): read
+    // the levels and alerts again.
+    if (items.some((x) => x.key === RESET)) return load();
     const { water } = splitEvents(items);
     if (!water.length) return;
     const gauges = [...new Set(water.filter((x) => x.collection === "readings").map((x) => x.id))];
@@ -179,7 +186,9 @@ export function installGauges(app) {
         put(got);
         restyle(new Set([got.gauge_id]));
       } catch (err) {
-        Object.assign(f, { busy: false, error: `${t("stepFailed")}${err.message}` });
+        // Why, in the crew's words (reasons.js: a chunk of its own, which field mode has loaded).
+        reasons ??= await import("../reasons.js");
+        Object.assign(f, { busy: false, error: { kind: f.action, problem: err.problem ?? null, error: err.message } });
         if (err.status === 409) loadOne(a.id); // someone was first: show what it is now
       }
       redraw();
@@ -193,7 +202,7 @@ export function installGauges(app) {
       { class: "hm-form hm-step-form", dataset: { step: f.action }, onsubmit: submit },
       h("p", { class: "hm-muted", text: t(f.action === "acknowledge" ? "ackPublic" : "resolveIntro") }),
       note,
-      f.error ? h("p", { class: "hm-warn", text: f.error }) : null,
+      f.error ? reasonView(f.error.kind ? reasons.explain({ ...f.error, lang: getLang() }) : { text: f.error }, t("reasonDetail")) : null,
       h(
         "div",
         { class: "hm-alert-buttons" },
@@ -247,6 +256,7 @@ export function installGauges(app) {
     name: "alerts",
     label: () => t("tabAlerts"),
     badge: () => String([...active.values()].filter((a) => a.state === "open").length || ""),
+    urgent: true,
     visible: () => app.can("crew"),
     onOpen: loadRecent,
     render,
@@ -283,21 +293,43 @@ export function installGauges(app) {
   }
 
   function readingForm(entry) {
-    if (!readingForms.has(entry.id)) readingForms.set(entry.id, { level: "", note: "", msg: null, error: null });
+    if (!readingForms.has(entry.id)) readingForms.set(entry.id, { level: "", note: "", msg: null, error: null, tried: false });
     const f = readingForms.get(entry.id);
     const el = h("form", { class: "hm-form hm-reading", dataset: { readingForm: entry.id } });
     const redraw = () => el.replaceWith(readingForm(entry));
-    const level = h("input", { type: "number", inputmode: "decimal", step: "0.01", class: "hm-input", name: "level", value: f.level, "aria-label": t("readingLevel"), oninput: (ev) => (f.level = ev.target.value) });
-    const note = h("input", { type: "text", maxlength: "500", class: "hm-input", name: "note", value: f.note, "aria-label": t("reportNote"), oninput: (ev) => (f.note = ev.target.value) });
+    // What the server would refuse (rules.js), said as it is typed: a
+    // level the gauge cannot read, with the level in metres when it was
+    // typed in centimetres.
+    const hint = ruleHint("reading", (x) => {
+      f.level = x;
+      level.value = x;
+      rules();
+    });
+    const rules = () => {
+      const p = checkReading(f, entry.feature.properties).find((x) => f.tried || x.key !== "needLevel");
+      hint.show(p?.key, p && t(`rule_${p.key}`, ...(p.range ?? [])), p?.fix, p?.fix != null && t("fix_level", p.fix));
+    };
+    const level = h("input", {
+      type: "number", inputmode: "decimal", step: "0.01", class: "hm-input", name: "level", value: f.level, "aria-label": t("readingLevel"),
+      oninput: (ev) => {
+        f.level = ev.target.value;
+        rules();
+      },
+    });
+    const note = h("input", {
+      type: "text", maxlength: "500", class: "hm-input", name: "note", value: f.note, "aria-label": t("reportNote"),
+      oninput: (ev) => {
+        f.note = ev.target.value;
+        rules();
+      },
+    });
     el.addEventListener("submit", async (ev) => {
       ev.preventDefault();
-      const x = Number(f.level);
-      if (f.level === "" || !Number.isFinite(x)) {
-        Object.assign(f, { error: t("readingNeedLevel"), msg: null });
-        return redraw();
-      }
+      f.tried = true;
+      f.msg = null;
+      if (checkReading(f, entry.feature.properties).length) return rules();
       const at = new Date().toISOString();
-      const body = { level: x, at };
+      const body = { level: Number(f.level), at };
       if (f.note.trim()) body.note = f.note.trim();
       const name = featureName(entry.feature.properties) || entry.id;
       try {
@@ -305,10 +337,10 @@ export function installGauges(app) {
           // Field mode: through the outbox, which keeps it through a dead
           // network and sends it once (Idempotency-Key).
           await app.outbox.add({ id: uuid(), kind: "reading", collection: "gauges", featureId: entry.id, name, body, observedAt: at });
-          readingForms.set(entry.id, { level: "", note: "", msg: t("readingQueued"), error: null });
+          readingForms.set(entry.id, { level: "", note: "", msg: t("readingQueued"), error: null, tried: false });
         } else {
           await api.post(`/collections/gauges/items/${encodeURIComponent(entry.id)}/readings`, body, { "Idempotency-Key": `"${uuid()}"` });
-          readingForms.set(entry.id, { level: "", note: "", msg: t("readingSent"), error: null });
+          readingForms.set(entry.id, { level: "", note: "", msg: t("readingSent"), error: null, tried: false });
         }
       } catch (err) {
         Object.assign(f, { error: `${t("stepFailed")}${err.message}`, msg: null });
@@ -319,10 +351,12 @@ export function installGauges(app) {
       h("h3", { text: t("enterReading") }),
       h("label", { class: "hm-field" }, h("span", { text: t("readingLevel") }), level),
       h("label", { class: "hm-field" }, h("span", { text: t("reportNote") }), note),
-      f.error ? h("p", { class: "hm-warn", dataset: { readingError: "" }, text: f.error }) : null,
+      hint.el,
+      f.error ? h("p", { class: "hm-warn", text: f.error }) : null,
       h("button", { type: "submit", class: "hm-btn hm-wide hm-primary", dataset: { readingSend: "" }, text: t("readingSend") }),
       f.msg ? h("p", { class: "hm-ok", dataset: { readingSent: "" }, text: f.msg }) : null,
     );
+    rules();
     return el;
   }
 }

@@ -2,7 +2,10 @@
 // the service worker (sw.js), fills its caches with what this first visit
 // loaded (the worker controls the page only from its next load), asks the
 // browser to keep that data for good, and says plainly when what the map
-// shows came from the phone, not the server: 离线 · 数据更新于 HH:MM.
+// shows came from the phone, not the server: 离线 · 数据更新于 HH:MM —
+// until the server's data are back: at once when the stream is live again
+// and what the map shows was current when the network went, or when the
+// layers, reloaded (start.js), arrive from the network.
 import { t } from "../i18n.js";
 import { clock } from "../field.js";
 import * as api from "../api.js";
@@ -15,11 +18,12 @@ const DATA_AT = "hazardmap.dataAt";
 /**
  * installOffline returns app.offline: { persisted (true, false or null
  * when the browser cannot tell), swReady (a promise of the registration
- * or null), since: when the data shown were fetched while offline }.
+ * or null), since: when the data shown were fetched while offline,
+ * stale: whether data shown came from the phone's cache }.
  */
 export function installOffline(app) {
   const { chrome, hooks } = app;
-  const s = { persisted: null, registration: null, since: null, offline: false };
+  const s = { persisted: null, registration: null, since: null, offline: false, stale: false };
   app.offline = s;
   const root = document.documentElement;
 
@@ -52,12 +56,16 @@ export function installOffline(app) {
   window.addEventListener("hm:data", (ev) => {
     const { url, cached, date } = ev.detail;
     if (!isData(new URL(url, location.href).pathname)) return;
+    s.stale = cached;
     if (cached) goOffline(date);
     else goOnline(date);
   });
   window.addEventListener("offline", () => goOffline());
+  // Live again: what the map shows is current if it was when the network
+  // went (the stream resumes after its last event); data from the cache
+  // wait for the layers' reload.
   hooks.on("live", (status) => {
-    if (status === "live" && navigator.onLine) goOnline();
+    if (status === "live" && navigator.onLine && !s.stale) goOnline();
   });
   hooks.on("lang", show);
   hooks.on("signout", async () => {

@@ -1,6 +1,8 @@
 // outboxpanel is the 发送 (outbox) room: the queue of reports and
 // locations made on this phone, each with its state (待发送 / 发送中 /
-// 已送达 / 被拒绝 and the server's reason), and what keeps it moving — it
+// 已送达 / 被拒绝) and why, in the crew's words (reasons.js) with the
+// server's own small beneath; a report refused for its status offers the
+// status that the server takes (改报积水), as a new item. What keeps it moving — it
 // sends when the page becomes visible, when the browser says it is
 // online, on a timer, right after an item is made, and (where the browser
 // has it) on Background Sync, never only that. It also shows whether the
@@ -8,11 +10,14 @@
 // (when the tile source allows it) the download of the area in view.
 import L from "leaflet";
 import { h } from "../dom.js";
-import { t } from "../i18n.js";
+import { t, getLang } from "../i18n.js";
 import { clock } from "../field.js";
 import { openOutbox, SYNC_TAG } from "../outboxdb.js";
-import { PENDING, SENDING, DELIVERED, REJECTED } from "../outbox.js";
+import { PENDING, SENDING, DELIVERED, REJECTED, uuid } from "../outbox.js";
 import { TILES } from "../caches.js";
+import { explain } from "../reasons.js";
+import { statusConflict, number } from "../rules.js";
+import { reasonView } from "./reasonview.js";
 
 /** TIMER_MS: while items wait, the queue is tried this often. */
 const TIMER_MS = 15000;
@@ -103,8 +108,25 @@ export async function installOutbox(app) {
     await countTiles();
   }
 
+  // resend queues a refused report again with the status the server
+  // takes, under a new key (the refused one keeps its answer), and takes
+  // the refused one off the list.
+  async function resend(it, status) {
+    const { kind, collection, featureId, name, body, observedAt } = it;
+    await add({ id: uuid(), kind, collection, featureId, name, body: { ...body, status }, photo: null, observedAt });
+    await box.dismiss(it.id);
+  }
+
+  // why says why an item was refused, or why it still waits (after a try).
+  function why(it) {
+    if (it.state !== REJECTED && !(it.state === PENDING && it.tries > 0)) return null;
+    const r = explain({ kind: it.kind, problem: it.problem ?? null, request: it.body, status: it.status ?? 0, error: it.error ?? "", lang: getLang() });
+    return reasonView(r, t("reasonDetail"), it.state === REJECTED);
+  }
+
   function row(it) {
     const when = clock(it.observedAt || it.created);
+    const fix = it.state === REJECTED && it.kind === "report" && it.status === 400 ? statusConflict(it.body.status, number(it.body.depth_cm))?.fix : null;
     return h(
       "li",
       { class: `hm-out hm-out--${it.state}`, dataset: { outboxId: it.id, state: it.state, kind: it.kind } },
@@ -112,7 +134,8 @@ export async function installOutbox(app) {
       h("span", { class: "hm-out-what", text: `${t(`kind_${it.kind}`)} · ${it.name} · ${when}` }),
       it.kind === "reading" ? h("span", { class: "hm-out-sub", text: `${it.body.level} ${t("unitM")}` }) : null,
       it.kind === "report" ? h("span", { class: "hm-out-sub", text: `${t(`status_${it.body.status}`)} ${it.body.depth_cm} ${t("cm")}${it.photo ? " · 📷" : ""}` }) : null,
-      it.error && it.state !== DELIVERED ? h("span", { class: it.state === REJECTED ? "hm-out-reason hm-warn" : "hm-out-reason", dataset: { reason: "" }, text: it.error }) : null,
+      why(it),
+      fix ? h("button", { type: "button", class: "hm-btn hm-primary", dataset: { resend: fix }, text: t("resendAs", t(`status_${fix}`)), onclick: () => resend(it, fix) }) : null,
       it.state === REJECTED ? h("button", { type: "button", class: "hm-btn", text: t("dismiss"), onclick: () => box.dismiss(it.id) }) : null,
     );
   }
@@ -151,6 +174,7 @@ export async function installOutbox(app) {
     name: "outbox",
     label: () => t("tabOutbox"),
     badge: () => String(items.filter((it) => it.state === PENDING || it.state === SENDING).length || ""),
+    urgent: true,
     visible: () => app.can("crew") || items.length > 0,
     onOpen: () => {
       countTiles();

@@ -124,7 +124,7 @@ export function installReview(app) {
     return out;
   }
 
-  sheet.add({ name: "review", label: () => t("tabReview"), badge: () => String(s.list.length || ""), visible: () => app.can("planner"), onOpen: load, render });
+  sheet.add({ name: "review", label: () => t("tabReview"), badge: () => String(s.list.length || ""), urgent: true, visible: () => app.can("planner"), onOpen: load, render });
   hooks.on("events", (items) => {
     if (items.some((it) => ["propose", "accept", "reject"].includes(it.action) || it.key)) load();
   });

@@ -61,6 +61,10 @@ export async function start(app, { context, views }) {
     onStatus: (status) => {
       chrome.live(status);
       hooks.emit("live", status);
+      // Live again (back on the network: live.js reconnects at once) while
+      // the layers shown came from the phone's cache: reload them now; the
+      // offline banner goes when they arrive (offline.js).
+      if (status === "live" && app.offline?.stale) stream.reset();
     },
     // Readings and alerts too: their rooms hear them ("events"); the
     // updater refetches items of the drawn layers only.
