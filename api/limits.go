@@ -35,7 +35,8 @@ import (
 //     ask and never read (or read slowly) hold at most that much; beyond
 //     it, 503 with Retry-After after Limits.Wait.
 //   - once a burst of large work is over (none in progress), the memory
-//     it used is handed back to the operating system
+//     it used (and that of a burst of pages of releaseMin bytes or more,
+//     which do not queue) is handed back to the operating system
 //     (debug.FreeOSMemory), at most once every releaseEvery, later when
 //     the last was less than that ago: Go's scavenger would take minutes.
 //
@@ -69,6 +70,10 @@ const (
 	// releaseEvery spaces the returns of memory to the operating system:
 	// each forces a garbage collection.
 	releaseEvery = 10 * time.Second
+	// releaseMin is the body size from which a page that is not a large
+	// build still counts as work whose end returns memory: a page of 1 000
+	// points is about half a megabyte; a seed layer is well under.
+	releaseMin = 256 << 10
 	// releaseQuiet is how long no large work must be in progress before
 	// memory is returned: a pause between two builds of a burst is not
 	// its end.
@@ -156,8 +161,15 @@ func (l *limiter) errBusy(what string) error {
 // makes it one: after a slot is free, or not at all (503) when the queue
 // is full or no slot frees within Limits.Wait.
 func (l *limiter) build(ctx context.Context, features int, fn func(context.Context) (*response, error)) (*response, error) {
-	if l.builds == nil || features <= largeBuild {
+	if l.builds == nil {
 		return fn(ctx)
+	}
+	if features <= largeBuild {
+		rs, err := fn(ctx)
+		if rs != nil && len(rs.body) >= releaseMin {
+			l.did(int64(len(rs.body)))
+		}
+		return rs, err
 	}
 	ahead := l.waiting.Add(1) - 1
 	if ahead >= int64(l.lim.Queue)+int64(l.lim.Builds) || l.hopeless(ahead) {
@@ -267,6 +279,17 @@ func (l *limiter) done(n int64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.busy--
+	l.work += n
+	l.releaseLocked()
+}
+
+// did records work of n bytes done outside the large builds (a page of
+// up to largeBuild features whose body is releaseMin or more): it does
+// not queue, but a burst of it leaves as much garbage behind as a few
+// large builds, so its end returns memory too.
+func (l *limiter) did(n int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	l.work += n
 	l.releaseLocked()
 }

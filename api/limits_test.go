@@ -154,25 +154,49 @@ func TestClientClosedIsNotAnError(t *testing.T) {
 	}
 }
 
-// TestMemoryReturnedAfterABurst: once large work stops, memory is handed
-// back to the operating system.
+// TestMemoryReturnedAfterABurst: once large work stops — large builds,
+// or pages under the large-build size whose bodies are large (a panned
+// map's random boxes) — memory is handed back to the operating system;
+// small pages (the seed layers) never cause a release.
 func TestMemoryReturnedAfterABurst(t *testing.T) {
-	l := newLimiter(Limits{Builds: 1, Queue: 4, Wait: time.Second})
-	var released atomic.Int32
-	l.release = func() { released.Add(1) }
-	build := func() {
-		if _, err := l.build(context.Background(), largeBuild+1, func(context.Context) (*response, error) {
-			return &response{body: make([]byte, 1<<20)}, nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	build()
-	build()
-	for i := 0; released.Load() == 0 && i < 400; i++ {
-		time.Sleep(50 * time.Millisecond)
-	}
-	if released.Load() == 0 {
-		t.Error("no memory was returned after the burst")
+	for _, tc := range []struct {
+		name     string
+		features int
+		body     int
+		release  bool
+	}{
+		{"large builds", largeBuild + 1, 1 << 20, true},
+		{"pages of large bodies", largeBuild, releaseMin, true},
+		{"small pages", largeBuild, releaseMin - 1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLimiter(Limits{Builds: 1, Queue: 4, Wait: time.Second})
+			var released atomic.Int32
+			l.release = func() { released.Add(1) }
+			build := func() {
+				if _, err := l.build(context.Background(), tc.features, func(context.Context) (*response, error) {
+					return &response{body: make([]byte, tc.body)}, nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			build()
+			build()
+			if !tc.release {
+				l.mu.Lock()
+				pending, work := l.pending, l.work
+				l.mu.Unlock()
+				if pending || work != 0 {
+					t.Errorf("small pages scheduled a release (pending %v, work %d)", pending, work)
+				}
+				return
+			}
+			for i := 0; released.Load() == 0 && i < 400; i++ {
+				time.Sleep(50 * time.Millisecond)
+			}
+			if released.Load() == 0 {
+				t.Error("no memory was returned after the burst")
+			}
+		})
 	}
 }
