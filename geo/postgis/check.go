@@ -125,7 +125,7 @@ func (p checkedPool) BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, e
 	if err != nil {
 		return nil, err
 	}
-	return checkedTx{tx}, nil
+	return checkedTx{Tx: tx}, nil
 }
 
 // SendBatch sends b once every queued statement's arguments pass.
@@ -134,35 +134,48 @@ func (p checkedPool) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResul
 }
 
 // checkedTx is a transaction whose statements check their arguments.
-type checkedTx struct{ pgx.Tx }
+// When stmt is set, its statements run under stmt rather than the context
+// each call is given (see statementContext).
+type checkedTx struct {
+	pgx.Tx
+	stmt context.Context
+}
+
+// ctx returns the context a statement of t runs under.
+func (t checkedTx) ctx(given context.Context) context.Context {
+	if t.stmt != nil {
+		return t.stmt
+	}
+	return given
+}
 
 // Exec runs sql with checked arguments.
 func (t checkedTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	return execChecked(ctx, t.Tx, sql, args)
+	return execChecked(t.ctx(ctx), t.Tx, sql, args)
 }
 
 // Query runs sql with checked arguments.
 func (t checkedTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	return queryChecked(ctx, t.Tx, sql, args)
+	return queryChecked(t.ctx(ctx), t.Tx, sql, args)
 }
 
 // QueryRow runs sql with checked arguments.
 func (t checkedTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	return queryRowChecked(ctx, t.Tx, sql, args)
+	return queryRowChecked(t.ctx(ctx), t.Tx, sql, args)
 }
 
 // Begin starts a nested transaction (a savepoint) that checks too.
 func (t checkedTx) Begin(ctx context.Context) (pgx.Tx, error) {
-	tx, err := t.Tx.Begin(ctx)
+	tx, err := t.Tx.Begin(t.ctx(ctx))
 	if err != nil {
 		return nil, err
 	}
-	return checkedTx{tx}, nil
+	return checkedTx{tx, t.stmt}, nil
 }
 
 // SendBatch sends b once every queued statement's arguments pass.
 func (t checkedTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
-	return sendBatchChecked(ctx, t.Tx, b)
+	return sendBatchChecked(t.ctx(ctx), t.Tx, b)
 }
 
 // errBatch is the pgx.BatchResults of a batch that was not sent.

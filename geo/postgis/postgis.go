@@ -175,8 +175,36 @@ func (s *Store) table(c string) (*table, error) {
 
 // read runs fn in a read-only REPEATABLE READ transaction, so that every
 // statement of fn sees the same snapshot (a page and its total agree).
+//
+// Its statements are not cancelled when ctx is (a client hanging up):
+// they run to their end, at most readBound (or ctx's own deadline when
+// sooner), and their answer is dropped. Cancelling a statement sends
+// PostgreSQL a cancel request, which interrupts the backend with SIGINT;
+// with PostGIS 3.3 and GEOS 3.11 (Debian 12) a cancel that lands inside a
+// spatial query can abort the backend ("malloc assertion failure in
+// sysmalloc", signal 6), and PostgreSQL then restarts every backend of the
+// server: one phone losing its signal mid-page would take the database
+// down for every client. scripts/bench-wrk's abort run did so about once
+// in two runs before this. Waiting for a free connection still ends with
+// ctx, as no statement is running then.
 func (s *Store) read(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	return s.inTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
+}
+
+// readBound bounds a read transaction whose caller has gone (see read):
+// the longest read, a reach report over 100 000 hazards, takes about a
+// second; a database that hangs must not hold a connection for ever.
+const readBound = time.Minute
+
+// statementContext returns the context the statements of a read run
+// under: ctx's values and deadline, not its cancellation, and at most
+// readBound.
+func statementContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	end := time.Now().Add(readBound)
+	if d, ok := ctx.Deadline(); ok && d.Before(end) {
+		end = d
+	}
+	return context.WithDeadline(context.WithoutCancel(ctx), end)
 }
 
 // write runs fn in a READ COMMITTED read-write transaction. fn starts by
@@ -191,12 +219,26 @@ func (s *Store) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
 
 // inTx runs fn in one transaction: begin, deferred rollback (a no-op once
 // committed; on a dead connection pgx discards the connection), commit if
-// fn succeeds.
+// fn succeeds. A read-only transaction's statements run under
+// statementContext (see read).
 func (s *Store) inTx(ctx context.Context, opts pgx.TxOptions, fn func(tx pgx.Tx) error) error {
-	tx, err := s.pool.BeginTx(ctx, opts)
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
+	defer conn.Release()
+	var stmt context.Context
+	if opts.AccessMode == pgx.ReadOnly {
+		var cancel context.CancelFunc
+		stmt, cancel = statementContext(ctx)
+		defer cancel()
+		ctx = stmt
+	}
+	raw, err := conn.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	tx := checkedTx{raw, stmt}
 	defer tx.Rollback(ctx) //nolint:errcheck // after Commit it only reports ErrTxClosed
 	if err := fn(tx); err != nil {
 		return err
