@@ -184,9 +184,9 @@ func (s *Store) table(c string) (*table, error) {
 // spatial query can abort the backend ("malloc assertion failure in
 // sysmalloc", signal 6), and PostgreSQL then restarts every backend of the
 // server: one phone losing its signal mid-page would take the database
-// down for every client. scripts/bench-wrk's abort run did so about once
-// in two runs before this. Waiting for a free connection still ends with
-// ctx, as no statement is running then.
+// down for every client. scripts/bench-wrk's abort run (after its cold
+// run) did so in each of three runs before this. Waiting for a free
+// connection still ends with ctx, as no statement is running then.
 func (s *Store) read(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	return s.inTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
 }
