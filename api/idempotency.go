@@ -61,8 +61,10 @@ func (s *Server) commit(w http.ResponseWriter, r *http.Request, op writeOp) {
 		s.fail(w, r, err)
 		return
 	}
+	ctx, cancel := writeContext(r.Context())
+	defer cancel()
 	if !ok {
-		res, err := op.write(r.Context())
+		res, err := op.write(ctx)
 		if err == nil {
 			var resp geo.StoredResponse
 			if resp, err = op.respond(res); err == nil {
@@ -75,7 +77,7 @@ func (s *Server) commit(w http.ResponseWriter, r *http.Request, op writeOp) {
 	}
 	fp := geo.IdempotencyFingerprint(r.Method, r.URL.RequestURI(), op.body, authOf(r.Context()).actor.ID)
 	var res geo.WriteResult
-	outcome, made, err := geo.Idempotently(r.Context(), s.store, key, fp, time.Now(), op.respond,
+	outcome, made, err := geo.Idempotently(ctx, s.store, key, fp, time.Now(), op.respond,
 		func(ctx context.Context) (err error) {
 			res, err = op.write(ctx)
 			return err
@@ -103,6 +105,25 @@ func (s *Server) commit(w http.ResponseWriter, r *http.Request, op writeOp) {
 		}
 		sendStored(w, r, resp, false)
 	}
+}
+
+// writeBound bounds a write whose client has gone (see writeContext): a
+// file of 10 000 rows, the largest write, takes a few seconds.
+const writeBound = time.Minute
+
+// writeContext returns the context a write runs under: the request's
+// values and deadline, but not its cancellation, for at most writeBound.
+// A write the server has begun is carried to its end when the client goes
+// away (a phone losing its signal mid-upload): its answer is kept under
+// the Idempotency-Key for the retry, rather than leaving the claim to
+// expire, and on PostGIS no cancel request reaches a statement that is
+// running (see geo/postgis read: one can abort the database backend).
+func writeContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	end := time.Now().Add(writeBound)
+	if d, ok := ctx.Deadline(); ok && d.Before(end) {
+		end = d
+	}
+	return context.WithDeadline(context.WithoutCancel(ctx), end)
 }
 
 // idempotencyKey returns the Idempotency-Key of r, whether it has one,
