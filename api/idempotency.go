@@ -61,7 +61,11 @@ func (s *Server) commit(w http.ResponseWriter, r *http.Request, op writeOp) {
 		s.fail(w, r, err)
 		return
 	}
-	ctx, cancel := writeContext(r.Context())
+	// A write the server has begun is carried to its end when the client
+	// goes away (a phone losing its signal mid-upload): its answer is kept
+	// under the Idempotency-Key for the retry, and on PostGIS no cancel
+	// request reaches a running statement (see geo/postgis read).
+	ctx, cancel := geo.OutliveCaller(r.Context(), writeBound)
 	defer cancel()
 	if !ok {
 		res, err := op.write(ctx)
@@ -107,24 +111,9 @@ func (s *Server) commit(w http.ResponseWriter, r *http.Request, op writeOp) {
 	}
 }
 
-// writeBound bounds a write whose client has gone (see writeContext): a
-// file of 10 000 rows, the largest write, takes a few seconds.
+// writeBound bounds a write whose client has gone (see commit): a file
+// of 10 000 rows, the largest write, takes a few seconds.
 const writeBound = time.Minute
-
-// writeContext returns the context a write runs under: the request's
-// values and deadline, but not its cancellation, for at most writeBound.
-// A write the server has begun is carried to its end when the client goes
-// away (a phone losing its signal mid-upload): its answer is kept under
-// the Idempotency-Key for the retry, rather than leaving the claim to
-// expire, and on PostGIS no cancel request reaches a statement that is
-// running (see geo/postgis read: one can abort the database backend).
-func writeContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	end := time.Now().Add(writeBound)
-	if d, ok := ctx.Deadline(); ok && d.Before(end) {
-		end = d
-	}
-	return context.WithDeadline(context.WithoutCancel(ctx), end)
-}
 
 // idempotencyKey returns the Idempotency-Key of r, whether it has one,
 // and an Invalid error (400, naming the field) for a field that is given

@@ -38,7 +38,7 @@ func TestWriteOutlivesItsClient(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 0)
 	defer cancel()
-	wctx, stop := writeContext(ctx)
+	wctx, stop := geo.OutliveCaller(ctx, writeBound)
 	defer stop()
 	if wctx.Err() == nil {
 		t.Error("a write past its request's deadline was not ended")

@@ -135,7 +135,7 @@ func (p checkedPool) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResul
 
 // checkedTx is a transaction whose statements check their arguments.
 // When stmt is set, its statements run under stmt rather than the context
-// each call is given (see statementContext).
+// each call is given (a read's: see Store.read).
 type checkedTx struct {
 	pgx.Tx
 	stmt context.Context

@@ -196,17 +196,6 @@ func (s *Store) read(ctx context.Context, fn func(tx pgx.Tx) error) error {
 // second; a database that hangs must not hold a connection for ever.
 const readBound = time.Minute
 
-// statementContext returns the context the statements of a read run
-// under: ctx's values and deadline, not its cancellation, and at most
-// readBound.
-func statementContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	end := time.Now().Add(readBound)
-	if d, ok := ctx.Deadline(); ok && d.Before(end) {
-		end = d
-	}
-	return context.WithDeadline(context.WithoutCancel(ctx), end)
-}
-
 // write runs fn in a READ COMMITTED read-write transaction. fn starts by
 // locking the collection's state row (see bump), which serializes writes.
 // Once it has ended, committed or not (a commit whose answer was lost may
@@ -220,7 +209,7 @@ func (s *Store) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
 // inTx runs fn in one transaction: begin, deferred rollback (a no-op once
 // committed; on a dead connection pgx discards the connection), commit if
 // fn succeeds. A read-only transaction's statements run under
-// statementContext (see read).
+// geo.OutliveCaller (see read).
 func (s *Store) inTx(ctx context.Context, opts pgx.TxOptions, fn func(tx pgx.Tx) error) error {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
@@ -230,7 +219,7 @@ func (s *Store) inTx(ctx context.Context, opts pgx.TxOptions, fn func(tx pgx.Tx)
 	var stmt context.Context
 	if opts.AccessMode == pgx.ReadOnly {
 		var cancel context.CancelFunc
-		stmt, cancel = statementContext(ctx)
+		stmt, cancel = geo.OutliveCaller(ctx, readBound)
 		defer cancel()
 		ctx = stmt
 	}
