@@ -5,6 +5,7 @@ import (
 	"context"
 	"hash/maphash"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -51,7 +52,20 @@ type cache struct {
 	entries map[string]*list.Element
 	latest  map[string]int64 // newest version stored per group
 	seen    map[uint64]uint8 // misses per key hash, up to 2
+	// aliases are the requests each entry was served to (alias), for the
+	// hot path (hot.go). They go with their entry.
+	aliases map[hotKey]hotAlias
 }
+
+// hotAlias is the entry a hotKey was answered with.
+type hotAlias struct {
+	el   *list.Element
+	gzip bool // whether the request takes the gzip form
+}
+
+// maxAliases bounds the requests an entry remembers: the few forms a page
+// is asked in (with gzip or not, by one or two host names).
+const maxAliases = 8
 
 // seenMax bounds the keys whose misses the cache counts.
 const seenMax = 1 << 14
@@ -63,6 +77,7 @@ type cacheEntry struct {
 	version int64
 	resp    *response
 	size    int64
+	aliases []hotKey
 }
 
 // newCache returns a cache of budget bytes, or nil (no cache) when budget
@@ -72,7 +87,7 @@ func newCache(budget int64) *cache {
 		return nil
 	}
 	return &cache{budget: budget, seed: maphash.MakeSeed(), order: list.New(), entries: map[string]*list.Element{},
-		latest: map[string]int64{}, seen: map[uint64]uint8{}}
+		latest: map[string]int64{}, seen: map[uint64]uint8{}, aliases: map[hotKey]hotAlias{}}
 }
 
 // get returns the response stored under key, or builds it with build,
@@ -219,11 +234,74 @@ func (c *cache) add(key, group string, version int64, rs *response) {
 	}
 }
 
-// remove drops one entry; the caller holds mu.
+// remove drops one entry and its aliases; the caller holds mu.
 func (c *cache) remove(el *list.Element) {
 	e := c.order.Remove(el).(*cacheEntry)
 	delete(c.entries, e.key)
+	for _, k := range e.aliases {
+		delete(c.aliases, k)
+	}
 	c.used -= e.size
+}
+
+// alias remembers that the request k was answered with the entry stored
+// under key (the hot path, hot.go), if there is one and it has room: the
+// bytes of k count against the budget. gzip says whether k takes the gzip
+// form.
+func (c *cache) alias(k hotKey, key string, gzip bool) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.entries[key]
+	if !ok {
+		return
+	}
+	if old, ok := c.aliases[k]; ok {
+		if old.el == el {
+			return
+		}
+		// The same request answered by another entry: a newer version.
+		o := old.el.Value.(*cacheEntry)
+		o.aliases = slices.DeleteFunc(o.aliases, func(a hotKey) bool { return a == k })
+		o.size -= int64(k.size())
+		c.used -= int64(k.size())
+		delete(c.aliases, k)
+	}
+	e := el.Value.(*cacheEntry)
+	if len(e.aliases) >= maxAliases {
+		return
+	}
+	e.aliases = append(e.aliases, k)
+	e.size += int64(k.size())
+	c.used += int64(k.size())
+	c.aliases[k] = hotAlias{el: el, gzip: gzip}
+	for c.used > c.budget {
+		c.remove(c.order.Back())
+	}
+}
+
+// hotHit is what the hot path needs of an entry.
+type hotHit struct {
+	resp    *response
+	group   string
+	version int64
+	gzip    bool
+}
+
+// hot returns the entry the request k was answered with (alias), marked
+// recently used, or false.
+func (c *cache) hot(k hotKey) (hotHit, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	a, ok := c.aliases[k]
+	if !ok {
+		return hotHit{}, false
+	}
+	c.order.MoveToFront(a.el)
+	e := a.el.Value.(*cacheEntry)
+	return hotHit{resp: e.resp, group: e.group, version: e.version, gzip: a.gzip}, true
 }
 
 // stats returns the number of entries and the bytes they use.

@@ -51,6 +51,11 @@ func (s *Server) handleItems(sc *geo.Schema) http.HandlerFunc {
 		rs, first := s.cache.begin(key)
 		switch {
 		case rs != nil:
+			// Served from the cache: the same request again takes the hot
+			// path (hot.go).
+			if k, ok := hotKeyOf(r); ok {
+				s.cache.alias(k, key, acceptsGzip(r.Header.Get("Accept-Encoding")))
+			}
 		case first:
 			// Asked for the first time (a box a map was panned over): built
 			// for this request alone, into a recycled buffer, as it will

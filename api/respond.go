@@ -45,7 +45,14 @@ var (
 	revalidateHeader        = []string{revalidate}
 	revalidatePrivateHeader = []string{revalidatePrivate}
 	nosniffHeader           = []string{"nosniff"}
-	typeHeaders             = map[string][]string{typeJSON: {typeJSON}, typeGeoJSON: {typeGeoJSON}, typeOpenAPI: {typeOpenAPI}, typeHTML: {typeHTML}}
+	gzipHeader              = []string{"gzip"}
+	// varyHeader is what serve adds to Vary: the gzip form is sent to a
+	// client that takes it, and the view depends on the token's role.
+	varyHeader = []string{"Accept-Encoding", "Authorization"}
+	// varyItems is the whole Vary of a page of items: Accept picks a
+	// file format (itemsFormat), then varyHeader.
+	varyItems   = []string{"Accept", "Accept-Encoding", "Authorization"}
+	typeHeaders = map[string][]string{typeJSON: {typeJSON}, typeGeoJSON: {typeGeoJSON}, typeOpenAPI: {typeOpenAPI}, typeHTML: {typeHTML}}
 )
 
 // typeHeader returns the Content-Type header value of media type t.
@@ -79,6 +86,61 @@ type response struct {
 
 	gzOnce sync.Once
 	gz     []byte // nil when compression does not pay
+
+	// The header values serve sends, made once: fields[0] and
+	// modifiedField by identity (fieldsOnce), fields[1] along with gz.
+	fieldsOnce    sync.Once
+	fields        [2]responseFields // of the body as it is, and gzipped
+	modifiedField []string          // Last-Modified; nil for none
+}
+
+// responseFields are the header values of one encoding of a response,
+// made once (response.identity, response.gzipForm) and shared by every
+// request it is sent to: a cached page is served thousands of times a
+// second, and formatting them (and allocating their slices) per request
+// would cost more than the rest of serve. len == cap, so an Add elsewhere
+// copies rather than writes into them.
+type responseFields struct {
+	body     []byte
+	etag     []string // nil without a validator
+	length   []string
+	encoding []string // nil for the identity encoding
+}
+
+// modifiedField is the Last-Modified value of a response, nil for none.
+func modifiedField(modified time.Time) []string {
+	if modified.IsZero() {
+		return nil
+	}
+	return []string{modified.UTC().Format(http.TimeFormat)}
+}
+
+// identity returns the header values of the body as it is, and makes
+// modifiedField.
+func (rs *response) identity() *responseFields {
+	rs.fieldsOnce.Do(func() {
+		rs.fields[0] = newResponseFields(rs.body, rs.etag, nil)
+		rs.modifiedField = modifiedField(rs.modified)
+	})
+	return &rs.fields[0]
+}
+
+// gzipForm returns the header values of the gzip form of the body, or nil
+// when compression does not pay (gzipped).
+func (rs *response) gzipForm() *responseFields {
+	if rs.gzipped() == nil {
+		return nil
+	}
+	return &rs.fields[1]
+}
+
+// newResponseFields returns the header values of body.
+func newResponseFields(body []byte, etag string, encoding []string) responseFields {
+	f := responseFields{body: body, length: []string{strconv.Itoa(len(body))}, encoding: encoding}
+	if etag != "" {
+		f.etag = []string{etag}
+	}
+	return f
 }
 
 // gzipped returns the gzip encoding of the body, or nil when the body is
@@ -95,6 +157,7 @@ func (rs *response) gzipped() []byte {
 		_ = zw.Close()
 		if b.Len() < len(rs.body) {
 			rs.gz = b.Bytes()
+			rs.fields[1] = newResponseFields(rs.gz, gzipETag(rs.etag), gzipHeader)
 		}
 	})
 	return rs.gz
@@ -114,53 +177,70 @@ func (rs *response) size() int64 {
 // to be sent (limits.go), or is a 503.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, rs *response) {
 	h := w.Header()
-	body, etag, gzipped := rs.body, rs.etag, false
-	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
-		if gz := rs.gzipped(); gz != nil {
-			body, etag, gzipped = gz, gzipETag(etag), true
+	if vary := h["Vary"]; len(vary) == 0 {
+		h["Vary"] = varyHeader
+	} else {
+		h["Vary"] = append(vary, varyHeader...)
+	}
+	s.serveEncoding(w, r, rs, acceptsGzip(r.Header.Get("Accept-Encoding")))
+}
+
+// serveEncoding is serve once the Vary header is set and it is known
+// whether the client takes gzip.
+func (s *Server) serveEncoding(w http.ResponseWriter, r *http.Request, rs *response, gzipOK bool) {
+	h := w.Header()
+	enc := rs.identity()
+	if gzipOK {
+		if gz := rs.gzipForm(); gz != nil {
+			enc = gz
 		}
 	}
-	notMod := notModified(r.Header, etag, rs.modified)
+	notMod := notModified(r.Header, rs.etagOf(enc), rs.modified)
 	if !notMod && r.Method != http.MethodHead {
-		sent, err := s.limits.sending(r.Context(), len(body))
+		sent, err := s.limits.sending(r.Context(), len(enc.body))
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
 		defer sent()
 	}
-	// Headers of fixed values are set from shared slices (len == cap, so
-	// an Add elsewhere copies rather than writes into them): a cached page
-	// is served thousands of times a second, and each Set would allocate.
-	h["Vary"] = append(h["Vary"], "Accept-Encoding", "Authorization") // the view depends on the token's role
-	if gzipped {
-		h.Set("Content-Encoding", "gzip")
-	}
+	// Headers are set from shared slices, never formatted here (see
+	// responseFields), and by their canonical names directly.
 	h["Cache-Control"] = revalidateHeader
 	if rs.private {
 		h["Cache-Control"] = revalidatePrivateHeader
 	}
-	if etag != "" {
-		h.Set("ETag", etag)
+	if enc.etag != nil {
+		h["Etag"] = enc.etag
 	}
-	if !rs.modified.IsZero() {
-		h.Set("Last-Modified", rs.modified.UTC().Format(http.TimeFormat))
+	if rs.modifiedField != nil {
+		h["Last-Modified"] = rs.modifiedField
 	}
 	for _, l := range rs.links {
 		h.Add("Link", l)
 	}
 	if notMod {
-		h.Del("Content-Encoding")
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
+	if enc.encoding != nil {
+		h["Content-Encoding"] = enc.encoding
+	}
 	h["Content-Type"] = typeHeader(rs.ctype)
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h["Content-Length"] = enc.length
 	h["X-Content-Type-Options"] = nosniffHeader
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
-		_, _ = w.Write(body)
+		_, _ = w.Write(enc.body)
 	}
+}
+
+// etagOf returns the validator of one encoding of rs, "" for none.
+func (rs *response) etagOf(enc *responseFields) string {
+	if enc.etag == nil {
+		return ""
+	}
+	return enc.etag[0]
 }
 
 // gzipETag is the validator of the gzip form of the body whose validator

@@ -10,12 +10,16 @@ import (
 	"hazardmap/geo"
 )
 
+// withFront returns router behind what every request passes first: its
+// request ID, its log line and the recovery from a panic, then the hot
+// path (hot.go).
+func (s *Server) withFront(router http.Handler) http.Handler {
+	return middleware.RequestID(s.logRequests(s.recoverPanics(s.hotPath(router))))
+}
+
 // routes lists every route of the service.
-func (s *Server) routes() http.Handler {
+func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID)
-	r.Use(s.logRequests)
-	r.Use(s.recoverPanics)
 	r.Use(s.problemsOnly)          // problem.go: every error a handler or the router sends is problem JSON
 	r.Use(middleware.CleanPath)    // "//collections" (a base URL with a trailing slash) routes as "/collections"
 	r.Use(middleware.StripSlashes) // and so does "/collections/"

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/httprate"
 
 	"hazardmap/geo"
@@ -68,8 +69,9 @@ type Server struct {
 	log     *slog.Logger
 	opts    Options
 	schemas []*geo.Schema
-	handler http.Handler
-	cache   *cache // nil when off
+	handler chi.Router   // the routes (routes.go)
+	front   http.Handler // what serves a request: handler behind withFront (routes.go)
+	cache   *cache       // nil when off
 
 	// rules holds the least role of every route, by "METHOD pattern"
 	// (routes.go, enforced by guard in auth.go).
@@ -123,12 +125,13 @@ func NewServer(store geo.Store, opts Options) *Server {
 	s.imports = make(chan struct{}, 1)
 	s.started = s.engine.Now().UTC().Truncate(time.Second)
 	s.handler = s.routes()
+	s.front = s.withFront(s.handler)
 	return s
 }
 
 // ServeHTTP serves one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.handler.ServeHTTP(w, r)
+	s.front.ServeHTTP(w, r)
 }
 
 func (s *Server) schema(c string) (*geo.Schema, error) {
