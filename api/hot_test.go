@@ -3,6 +3,8 @@ package api
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -19,8 +21,12 @@ type hotServer struct {
 	routed int
 }
 
-func newHotServer(st geo.Store) *hotServer {
-	hs := &hotServer{Server: NewServer(st, Options{CacheBytes: DefaultCacheBytes})}
+func newHotServer(st geo.Store, log ...*slog.Logger) *hotServer {
+	opts := Options{CacheBytes: DefaultCacheBytes}
+	if len(log) > 0 {
+		opts.Logger = log[0]
+	}
+	hs := &hotServer{Server: NewServer(st, opts)}
 	hs.front = hs.withFront(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hs.routed++
 		hs.handler.ServeHTTP(w, r)
@@ -259,5 +265,37 @@ func TestCacheAliasesGoWithTheirEntry(t *testing.T) {
 	}
 	if n, used := small.stats(); n != 1 || used > small.budget {
 		t.Errorf("after eviction: %d entries, %d bytes of %d", n, used, small.budget)
+	}
+}
+
+// TestHotPathLogged checks that the hot path's answers are logged like the
+// router's, with a request ID, when requests are logged (info).
+func TestHotPathLogged(t *testing.T) {
+	var out bytes.Buffer
+	hs := newHotServer(OpenFixtureStore(t), slog.New(slog.NewJSONHandler(&out, nil)))
+	page := hotRequest{method: "GET", target: "/collections/waterlogging_points/items"}
+	for range 4 {
+		page.send(hs)
+	}
+	if hs.routed != 3 {
+		t.Errorf("routed %d of 4 requests, want 3 (the fourth is the hot path's)", hs.routed)
+	}
+	var lines []map[string]any
+	for _, l := range bytes.Split(bytes.TrimSpace(out.Bytes()), []byte("\n")) {
+		var m map[string]any
+		if err := json.Unmarshal(l, &m); err != nil {
+			t.Fatalf("log line %q: %v", l, err)
+		}
+		if m["msg"] == "request" {
+			lines = append(lines, m)
+		}
+	}
+	if len(lines) != 4 {
+		t.Fatalf("%d request lines logged, want 4:\n%s", len(lines), out.String())
+	}
+	for i, m := range lines {
+		if m["request_id"] == "" || m["request_id"] == nil || m["status"] != float64(http.StatusOK) || m["bytes"].(float64) == 0 {
+			t.Errorf("request %d logged as %v; want a request ID, status 200 and the bytes sent", i+1, m)
+		}
 	}
 }

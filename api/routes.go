@@ -1,6 +1,8 @@
 package api
 
 import (
+	"context"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -11,10 +13,16 @@ import (
 )
 
 // withFront returns router behind what every request passes first: its
-// request ID, its log line and the recovery from a panic, then the hot
-// path (hot.go).
+// request ID, its log line and the recovery from a panic, and the hot
+// path (hot.go). When requests are not logged (decided once, here: the
+// logger's level does not change), the hot path comes before the request
+// ID, which only the log and problem bodies show: a hot answer is a page
+// or a 304, or a 503 problem without one.
 func (s *Server) withFront(router http.Handler) http.Handler {
-	return middleware.RequestID(s.logRequests(s.recoverPanics(s.hotPath(router))))
+	if s.log.Enabled(context.Background(), slog.LevelInfo) {
+		return middleware.RequestID(s.logRequests(s.recoverPanics(s.hotPath(router))))
+	}
+	return s.recoverPanics(s.hotPath(middleware.RequestID(s.recoverPanics(router))))
 }
 
 // routes lists every route of the service.
