@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -43,16 +42,6 @@ const (
 	pruneEvery   = 10 * time.Minute
 	pruneBatch   = 1000
 	pruneBatches = 10
-	// gcPercent is the garbage collector's target (GOGC) of serve unless
-	// the environment sets GOGC: the heap may grow to 1.5 times what is
-	// live between collections, not twice (Go's default). What serve
-	// keeps live is small (the embedded store's index, the response
-	// cache), and what a burst of requests leaves behind is garbage, so
-	// this keeps a burst's memory down (README "Benchmarks": 156 → 138 MB
-	// at the end of a cold run over 100 000 points) for a few more
-	// collections, which cost little: a cached page allocates almost
-	// nothing, and cold pages are read into reused buffers.
-	gcPercent = 50
 )
 
 // serve runs the HTTP server until ctx is cancelled (SIGINT, SIGTERM), then
@@ -70,8 +59,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	// The garbage collector's target (gctune.go), unless the environment
+	// sets its own.
 	if getenv("GOGC") == "" {
-		debug.SetGCPercent(gcPercent)
+		stop, _ := tuneGC(gcPercent, gcFloor)
+		defer stop()
 	}
 	tileOrigin, err := originOf(c.tileURL)
 	if err != nil {
