@@ -107,8 +107,8 @@ type responseFields struct {
 	encoding []string // nil for the identity encoding
 }
 
-// modifiedField is the Last-Modified value of a response, nil for none.
-func modifiedField(modified time.Time) []string {
+// lastModified is the Last-Modified value of a response, nil for none.
+func lastModified(modified time.Time) []string {
 	if modified.IsZero() {
 		return nil
 	}
@@ -120,7 +120,7 @@ func modifiedField(modified time.Time) []string {
 func (rs *response) identity() *responseFields {
 	rs.fieldsOnce.Do(func() {
 		rs.fields[0] = newResponseFields(rs.body, rs.etag, nil)
-		rs.modifiedField = modifiedField(rs.modified)
+		rs.modifiedField = lastModified(rs.modified)
 	})
 	return &rs.fields[0]
 }
